@@ -1,0 +1,1 @@
+"""Local orchestration of the suite: embedded Postgres, the sandbox, the demo run."""

@@ -1,0 +1,1 @@
+"""The synthetic store: its data model, its generator and its ground truth."""
