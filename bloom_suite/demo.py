@@ -1,0 +1,105 @@
+"""``make demo``: the whole pipeline on built-in defaults, then a profit summary.
+
+Starts the embedded Postgres (data kept in ``.bloom/demo``), starts the sandbox with a
+seeded store, runs ``meltano --environment=demo run sync-all`` (the three taps into
+target-postgres, then ``dbt build``), prints the last 30 days from
+``reports.profit_daily`` and stops what it started. The warehouse, Meltano's state and
+the sandbox's clock persist in ``.bloom/demo``, so a second run is incremental: the
+sandbox's store moves one day forward and only what changed is synced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bloom_suite.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
+from bloom_suite.processes import meltano_env, running_sandbox
+from bloom_suite.summary import format_summary, read_summary
+
+log = logging.getLogger("bloom-demo")
+
+DATABASE = "bloom"
+
+
+def _load_clock(path: Path, orders: int, seed: int) -> dict[str, object]:
+    """The sandbox's clock across demo runs: the day it was generated and the days since."""
+    if path.exists():
+        clock = json.loads(path.read_text())
+        if clock["orders"] == orders and clock["seed"] == seed:
+            clock["runs"] = int(clock["runs"]) + 1
+            return clock
+        log.warning("store size or seed changed: the demo starts over in a new warehouse")
+    today = datetime.now(UTC).date().isoformat()
+    return {"now": today, "orders": orders, "seed": seed, "runs": 0}
+
+
+def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) -> int:
+    """Run the demo once; return the process exit code."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    clock_path = workdir / "sandbox-clock.json"
+    clock = _load_clock(clock_path, orders, seed)
+    if clock["runs"] == 0 and (workdir / "pgdata").exists():
+        shutil.rmtree(workdir / "pgdata")
+        (workdir / "meltano.db").unlink(missing_ok=True)
+
+    postgres = EmbeddedPostgres(data_dir=workdir / "pgdata", port=pg_port)
+    try:
+        postgres.start()
+    except EmbeddedPostgresError as error:
+        log.error("%s", error)
+        return 1
+    try:
+        postgres.create_database(DATABASE)
+        print(f"[demo] embedded PostgreSQL on 127.0.0.1:{pg_port}, database {DATABASE}", flush=True)
+        print(f"[demo] starting the sandbox store ({orders:,} orders, seed {seed})", flush=True)
+        with running_sandbox(
+            seed=seed, orders=orders, now=str(clock["now"]), log_path=workdir / "sandbox.log"
+        ) as sandbox:
+            if clock["runs"]:
+                sandbox.post("/_sandbox/advance", {"days": int(clock["runs"])})
+                print(f"[demo] the store moved {clock['runs']} day(s) forward: incremental sync", flush=True)
+            start_date = (datetime.fromisoformat(str(clock["now"])) - timedelta(days=750)).date().isoformat()
+            env = meltano_env(
+                BLOOM_PG_PORT=str(pg_port),
+                BLOOM_PG_DATABASE=DATABASE,
+                BLOOM_SANDBOX_PORT=sandbox.url.rsplit(":", 1)[1],
+                BLOOM_START_DATE=start_date,
+                MELTANO_DATABASE_URI=f"sqlite:///{workdir / 'meltano.db'}",
+            )
+            print("[demo] meltano --environment=demo run sync-all", flush=True)
+            done = subprocess.run(
+                ["meltano", "--environment=demo", "run", "sync-all"], cwd=root, env=env, check=False
+            )
+            if done.returncode != 0:
+                log.error("meltano run failed (exit %s); nothing already loaded is lost", done.returncode)
+                return done.returncode
+        clock_path.write_text(json.dumps(clock))
+        print(format_summary(read_summary(postgres.dsn(DATABASE))), flush=True)
+        return 0
+    finally:
+        postgres.stop()
+
+
+def main() -> None:
+    """Entry point of ``bloom-demo`` (``make demo``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=int(os.environ.get("ORDERS", "10000")))
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--pg-port", type=int, default=int(os.environ.get("BLOOM_PG_PORT", "55432")))
+    parser.add_argument("--workdir", type=Path, default=Path(".bloom/demo"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="[demo] %(message)s")
+    root = Path.cwd()
+    sys.exit(run_demo(root, args.workdir.resolve(), args.orders, args.seed, args.pg_port))
+
+
+if __name__ == "__main__":
+    main()
