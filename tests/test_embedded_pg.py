@@ -32,5 +32,5 @@ def test_starts_serves_and_keeps_data_across_restarts(postgres):
 
 def test_a_taken_port_is_named(postgres, tmp_path):
     other = EmbeddedPostgres(data_dir=tmp_path / "other", port=5432)  # the machine's own server
-    with pytest.raises(EmbeddedPostgresError, match="port 5432 on 127.0.0.1 is taken.*BLOOM_PG_PORT"):
+    with pytest.raises(EmbeddedPostgresError, match=r"port 5432 on 127\.0\.0\.1 is taken.*BLOOM_PG_PORT"):
         other.start()
