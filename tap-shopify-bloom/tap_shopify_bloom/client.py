@@ -1,0 +1,272 @@
+"""The base streams: one GraphQL stream for the Admin API and one windowed incremental stream."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from importlib import resources
+
+from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.streams import GraphQLStream
+from typing_extensions import override
+
+from tap_shopify_bloom import errors, schemas
+from tap_shopify_bloom.records import Node, dig
+from tap_shopify_bloom.settings import Settings, parse_settings
+from tap_shopify_bloom.throttle import CostBucket, PageSizer
+from tap_shopify_bloom.windows import Window, WindowPlan, parse_iso
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import RequestFunc
+
+QUERIES = resources.files("tap_shopify_bloom") / "queries"
+RETRIABLE_CODES = {"THROTTLED", "INTERNAL_SERVER_ERROR", "MAX_COST_EXCEEDED"}
+
+
+class ConnectionPaginator(BaseAPIPaginator[str | None]):
+    """Follows ``pageInfo.endCursor`` of the connection at ``path`` in ``data``."""
+
+    def __init__(self, path: tuple[str, ...]) -> None:
+        """Start before the first page."""
+        super().__init__(None)
+        self.path = path
+
+    @override
+    def get_next(self, response: requests.Response) -> str | None:
+        info = dig(response.json(), "data", *self.path, "pageInfo") or {}
+        return info.get("endCursor") if info.get("hasNextPage") else None
+
+
+class ShopifyStream(GraphQLStream):
+    """A stream read with one query of ``queries/<query_name>.graphql``."""
+
+    schema = StreamSchema(SchemaDirectory(schemas))
+    query_name: str = ""
+    #: Where the records are in ``data``: a connection (with ``nodes``) or one object.
+    connection_path: tuple[str, ...] = ()
+    is_connection: bool = True
+    page_size: int = 50
+    extra_retry_statuses: t.ClassVar[list[int]] = [429]
+
+    def __init__(self, tap: t.Any, **kwargs: t.Any) -> None:
+        """Share the tap's cost bucket (one per store)."""
+        super().__init__(tap, **kwargs)
+        self.bucket: CostBucket = getattr(tap, "bucket", None) or CostBucket()
+        self.sizer = PageSizer(size=self.page_size)
+        self.expected_cost = 50.0
+        self._warned: set[str] = set()
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The validated settings."""
+        return parse_settings(self.config)
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return self.settings.graphql_url
+
+    @property
+    @override
+    def http_headers(self) -> dict[str, str]:
+        return {
+            "X-Shopify-Access-Token": self.settings.access_token,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+
+    @cached_property
+    @override
+    def query(self) -> str:
+        return (QUERIES / f"{self.query_name or self.name}.graphql").read_text()
+
+    @property
+    @override
+    def records_jsonpath(self) -> str:
+        path = ".".join(("$", "data", *self.connection_path))
+        return f"{path}.nodes[*]" if self.is_connection else path
+
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return ConnectionPaginator(self.connection_path) if self.is_connection else None
+
+    @override
+    def prepare_request_payload(self, context: Context | None, next_page_token: t.Any) -> dict | None:
+        variables: dict[str, t.Any] = {}
+        if self.is_connection:
+            variables = {"first": self.sizer.size, "after": next_page_token}
+            if context and context.get("search"):
+                variables["query"] = context["search"]
+        # Send the query as written: Shopify reads the multi-line text as is.
+        return {"query": self.query, "variables": variables}
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        def send(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            self._fit_page(prepared_request)
+            self.bucket.wait_for(self.expected_cost)
+            return func(prepared_request, context)
+
+        return super().request_decorator(send)
+
+    def _fit_page(self, prepared_request: requests.PreparedRequest) -> None:
+        """Shrink ``first`` in a request being retried after MAX_COST_EXCEEDED."""
+        if not self.is_connection or not prepared_request.body:
+            return
+        payload = json.loads(prepared_request.body)
+        if payload.get("variables", {}).get("first", 0) > self.sizer.size:
+            payload["variables"]["first"] = self.sizer.size
+            prepared_request.prepare_body(data=None, files=None, json=payload)
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return 8
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        self._check_version(response)
+        if response.status_code in self.extra_retry_statuses or response.status_code >= 500:
+            raise RetriableAPIError(f"Shopify answered {response.status_code}; retrying", response)
+        if response.status_code >= 400:
+            raise errors.http_error(response, self.settings.store, self.url_base) or FatalAPIError(
+                f"Shopify answered {response.status_code}: {response.text[:300]}"
+            )
+        try:
+            payload = response.json()
+        except ValueError as exc:  # a truncated or garbled body
+            raise RetriableAPIError("Shopify's answer was not complete JSON; retrying", response) from exc
+        cost = dig(payload, "extensions", "cost")
+        self.bucket.observe(cost)
+        codes = errors.error_codes(payload)
+        if "THROTTLED" in codes:
+            self.bucket.throttled += 1
+        if "MAX_COST_EXCEEDED" in codes:
+            self.sizer.shrink()
+        if codes and set(codes) <= RETRIABLE_CODES:
+            raise RetriableAPIError(f"Shopify answered {', '.join(codes)}; retrying", response)
+        if "ACCESS_DENIED" in codes:
+            raise errors.access_denied(payload["errors"])
+        if payload.get("errors"):
+            raise FatalAPIError(f"Shopify refused the query of '{self.name}': {errors.error_text(payload)}")
+        if cost:
+            requested = cost.get("requestedQueryCost")
+            self.sizer.adapt(requested, self.bucket.maximum)
+            self.expected_cost = self.sizer.expected_cost
+
+    def _check_version(self, response: requests.Response) -> None:
+        served = response.headers.get("X-Shopify-API-Version")
+        wanted = self.settings.api_version
+        if served and served != wanted and "version" not in self._warned:
+            self._warned.add("version")
+            self.logger.warning(
+                "Shopify served API version %s instead of %s, which it no longer supports. Set "
+                "`api_version` to a supported version (the tap is tested with 2026-10).",
+                served,
+                wanted,
+            )
+        reason = response.headers.get("X-Shopify-API-Deprecated-Reason")
+        if reason and "deprecated" not in self._warned:
+            self._warned.add("deprecated")
+            self.logger.warning(
+                "Shopify reports deprecated API use by '%s': %s. Upgrade the tap or set a newer `api_version`.",
+                self.name,
+                reason,
+            )
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        return {"shop": self.settings.store, **self.to_row(row)}
+
+    def to_row(self, node: Node) -> dict[str, t.Any]:
+        """The raw-table row of one node (the stream's column mapping)."""
+        return dict(node)
+
+
+class WindowedStream(ShopifyStream):
+    """An incremental stream read in time windows of a search filter.
+
+    A run fetches the live window (everything since the stream's cursor; on the first
+    run the last ``initial_window_days``) and then, newest first, the monthly history
+    windows still pending, recording each finished one in state (see ``windows.py``).
+    """
+
+    #: Search field of the time windows, e.g. ``updated_at``.
+    filter_field: str = "updated_at"
+    #: The node's GraphQL field holding the filter field's value.
+    cursor_field: str = "updatedAt"
+    #: Re-read this much before the cursor (for records that change after their time).
+    lookback: timedelta = timedelta(0)
+    is_sorted = False
+
+    def expand(self, node: Node) -> t.Iterable[Node]:
+        """The records in one node (the node itself, or e.g. an order's transactions)."""
+        yield node
+
+    def now(self) -> datetime:
+        """The current time (UTC)."""
+        return datetime.now(UTC)
+
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        settings = self.settings
+        state = self.stream_state.setdefault("windows", {})
+        plan, live = WindowPlan.begin(
+            state,
+            start_date=settings.start_date,
+            now=self.now(),
+            initial_window=timedelta(days=settings.initial_window_days),
+            lookback=self.lookback,
+        )
+        self._checkpoint()
+        latest = yield from self.fetch_window(live)
+        plan.finish_live(latest, live)
+        self._checkpoint()
+        for window in plan.pending_history():
+            yield from self.fetch_history(window)
+            plan.finish_month(t.cast("str", window.key))
+            self._checkpoint()
+
+    def fetch_history(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
+        """Fetch one closed history window (paginated; the bulk stream overrides this)."""
+        return (yield from self.fetch_window(window))
+
+    def fetch_window(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
+        """Fetch one window page by page; return the latest cursor value seen."""
+        latest: str | None = None
+        count = 0
+        spent_before = self.bucket.points_spent
+        for node in self.request_records({"search": window.search(self.filter_field)}):
+            value = node.get(self.cursor_field)
+            if value and (latest is None or parse_iso(value) > parse_iso(latest)):
+                latest = value
+            for record in self.expand(node):
+                count += 1
+                yield dict(record)
+        self.logger.info(
+            "%s: window %s done, %d records, %.0f points spent (%.0f in total, %d throttled)",
+            self.name,
+            window,
+            count,
+            self.bucket.points_spent - spent_before,
+            self.bucket.points_spent,
+            self.bucket.throttled,
+        )
+        return latest
+
+    def _checkpoint(self) -> None:
+        """Fold this run's progress into the bookmark and emit a STATE message."""
+        state = self.stream_state
+        markers = state.pop("progress_markers", None) or {}
+        value = markers.get("replication_key_value")
+        if value is not None:
+            old = state.get("replication_key_value")
+            if old is None or parse_iso(str(value)) > parse_iso(str(old)):
+                state["replication_key"] = self.replication_key
+                state["replication_key_value"] = value
+        self.finalize_state_progress_markers()

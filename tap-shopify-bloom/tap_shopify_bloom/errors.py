@@ -1,0 +1,91 @@
+"""Shopify's error answers, turned into messages a merchant can act on."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+
+if t.TYPE_CHECKING:
+    import requests
+
+SCOPE_PATTERN = re.compile(r"\bread_[a-z_]+")
+
+
+class MerchantActionError(ConfigValidationError, FatalAPIError):
+    """A fatal error the merchant fixes in Shopify or in the tap's settings.
+
+    It is a :class:`ConfigValidationError`, so the SDK's command line prints the one
+    message and exits 1 without a stack trace.
+    """
+
+    def __init__(self, message: str) -> None:
+        """Keep ``message`` as the single error shown."""
+        super().__init__(message, errors=[message])
+
+
+def http_error(response: requests.Response, store: str, url: str) -> MerchantActionError | None:
+    """The merchant-facing error for a 4xx answer, if Shopify's status has one."""
+    status = response.status_code
+    if status == 401:
+        return MerchantActionError(
+            "Shopify refused the access token (401: invalid or revoked). Create a new Admin API "
+            "access token in the custom app (Settings > Apps and sales channels > Develop apps > "
+            "API credentials) and set `access_token`."
+        )
+    if status == 402:
+        return MerchantActionError(
+            f"The shop {store} is frozen (402 Payment Required). Settle the shop's Shopify bill, "
+            "then run the sync again."
+        )
+    if status == 403:
+        scopes = sorted(set(SCOPE_PATTERN.findall(response.text)))
+        wanted = ", ".join(scopes) or "the scopes listed in the README"
+        return MerchantActionError(
+            f"Shopify denied access (403). Grant the app {wanted} and reinstall it, then update `access_token`."
+        )
+    if status == 404:
+        return MerchantActionError(
+            f"Store not found: {url} answered 404. Check `store` (the handle before "
+            ".myshopify.com) and, if set, `api_url`."
+        )
+    if status == 423:
+        return MerchantActionError(
+            f"The shop {store} is locked (423: unavailable). Contact Shopify support; the sync "
+            "can resume once the shop is unlocked."
+        )
+    return None
+
+
+def access_denied(errors: list[t.Mapping[str, t.Any]]) -> MerchantActionError:
+    """The error for GraphQL ``ACCESS_DENIED``, naming the scope Shopify asks for."""
+    texts = []
+    for error in errors:
+        extensions = error.get("extensions") or {}
+        texts.append(str(extensions.get("requiredAccess") or ""))
+        texts.append(str(error.get("message") or ""))
+    scopes = sorted(set(SCOPE_PATTERN.findall(" ".join(texts))))
+    paths = sorted({".".join(str(p) for p in e.get("path") or []) for e in errors} - {""})
+    where = f" to {', '.join(paths)}" if paths else ""
+    wanted = ", ".join(f"`{s}`" for s in scopes) or "the missing scope"
+    return MerchantActionError(
+        f"Shopify denied access{where} (ACCESS_DENIED): the app needs the scope {wanted}. Add it "
+        "in the custom app's Admin API scopes, reinstall the app and update `access_token`."
+    )
+
+
+def error_codes(payload: t.Mapping[str, t.Any]) -> list[str]:
+    """The ``extensions.code`` of every GraphQL error in an answer."""
+    errors = payload.get("errors")
+    if not isinstance(errors, list):
+        return []
+    return [str((e.get("extensions") or {}).get("code") or "") for e in errors if isinstance(e, dict)]
+
+
+def error_text(payload: t.Mapping[str, t.Any]) -> str:
+    """The messages of a GraphQL answer's errors, one line."""
+    errors = payload.get("errors")
+    if isinstance(errors, str):
+        return errors
+    return "; ".join(str(e.get("message")) for e in errors or [] if isinstance(e, dict))

@@ -1,0 +1,224 @@
+"""The tap's settings: their JSON schema and the checks JSON schema cannot express."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import typing as t
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+
+DEFAULT_API_VERSION = "2026-10"
+STORE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+BACKFILL_WINDOWS = ("month",)
+PII_MODES = ("keep", "hash", "drop")
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "store",
+        th.StringType,
+        required=True,
+        title="Store",
+        description="The shop's handle, the `<store>` in `<store>.myshopify.com` "
+        "(lowercase letters, digits and hyphens); `<store>.myshopify.com` is accepted too. "
+        "Every record carries it in its `shop` column.",
+    ),
+    th.Property(
+        "access_token",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="Access token",
+        description="Admin API access token of a custom app (`shpat_...`) with the scopes "
+        "read_orders, read_all_orders, read_products, read_customers and "
+        "read_shopify_payments_payouts.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        required=True,
+        title="Start date",
+        description="Earliest update time to sync (ISO-8601 date or date-time, UTC if no "
+        "offset; not in the future). The first sync fetches history back to it.",
+    ),
+    th.Property(
+        "api_version",
+        th.StringType,
+        default=DEFAULT_API_VERSION,
+        title="API version",
+        description="Shopify Admin API version (`YYYY-MM`). The tap's queries are written "
+        "and tested against the default.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        title="API URL",
+        description="Base URL of the Admin API; defaults to `https://<store>.myshopify.com`. "
+        "Plain `http` is allowed only for loopback hosts (the local sandbox).",
+    ),
+    th.Property(
+        "max_concurrency",
+        th.IntegerType,
+        default=3,
+        title="Maximum concurrency",
+        description="How many bulk operations may run at once (1 to 5; Shopify allows at "
+        "most 5 per shop from API 2026-01).",
+    ),
+    th.Property(
+        "initial_window_days",
+        th.IntegerType,
+        default=7,
+        title="Initial window (days)",
+        description="On the first sync, the most recent this many days of every stream are "
+        "fetched first, before the history.",
+    ),
+    th.Property(
+        "backfill_window",
+        th.StringType,
+        default="month",
+        allowed_values=list(BACKFILL_WINDOWS),
+        title="Backfill window",
+        description="Size of the closed windows in which history is fetched newest first; "
+        "each finished window is recorded in state.",
+    ),
+    th.Property(
+        "bulk_threshold",
+        th.IntegerType,
+        default=2500,
+        title="Bulk threshold",
+        description="A history window with at least this many records (Shopify's count) is "
+        "fetched with a bulk operation instead of paginated queries. 0 disables bulk "
+        "operations.",
+    ),
+    th.Property(
+        "pii",
+        th.StringType,
+        default="hash",
+        allowed_values=list(PII_MODES),
+        title="Personal data",
+        description="What to do with customers' email, phone, names and city: `keep`, "
+        "`hash` (SHA-256 of the trimmed, lowercased value) or `drop` (null). Orders only "
+        "ever carry `email_hash`.",
+    ),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated, normalised settings."""
+
+    store: str
+    access_token: str
+    start_date: datetime
+    api_version: str
+    api_url: str
+    max_concurrency: int
+    initial_window_days: int
+    bulk_threshold: int
+    pii: str
+
+    @property
+    def graphql_url(self) -> str:
+        """The Admin GraphQL endpoint."""
+        return f"{self.api_url}/admin/api/{self.api_version}/graphql.json"
+
+
+def _refuse(setting: str, problem: str, fix: str) -> t.NoReturn:
+    message = f"Setting `{setting}`: {problem}. {fix}"
+    raise ConfigValidationError(message, errors=[message])
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_store(value: str) -> str:
+    """The store handle from a handle or a `<handle>.myshopify.com` domain."""
+    handle = value.strip().lower().removeprefix("https://").rstrip("/")
+    handle = handle.removesuffix(".myshopify.com")
+    if not STORE_PATTERN.match(handle):
+        _refuse(
+            "store",
+            f"{value!r} is not a store handle",
+            "Use the part before .myshopify.com, e.g. `my-shop` (lowercase letters, digits, hyphens).",
+        )
+    return handle
+
+
+def parse_start_date(value: str, now: datetime) -> datetime:
+    """The start date as aware UTC, refusing malformed or future values."""
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        _refuse("start_date", f"{value!r} is not a date", "Use ISO-8601, e.g. `2024-01-01`.")
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed > now:
+        _refuse("start_date", f"{value} is in the future", "Use a date in the past.")
+    return parsed.astimezone(UTC)
+
+
+def parse_api_url(value: str | None, store: str) -> str:
+    """The API base URL, https unless the host is a loopback address."""
+    if not value:
+        return f"https://{store}.myshopify.com"
+    url = urlparse(value.strip())
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        _refuse("api_url", f"{value!r} is not an http(s) URL", "Use e.g. `https://my-shop.myshopify.com`.")
+    if url.scheme == "http" and not _is_loopback(url.hostname):
+        _refuse(
+            "api_url",
+            f"plain http is not allowed for {url.hostname}",
+            "Use https; http is only accepted for 127.0.0.1, localhost or ::1.",
+        )
+    return value.strip().rstrip("/")
+
+
+def parse_settings(config: t.Mapping[str, t.Any], now: datetime | None = None) -> Settings:
+    """Check the settings beyond their JSON schema and normalise them.
+
+    Raises:
+        ConfigValidationError: naming the setting and the fix.
+    """
+    now = now or datetime.now(UTC)
+    store = normalise_store(str(config.get("store") or ""))
+    token = str(config.get("access_token") or "").strip()
+    if not token:
+        _refuse("access_token", "it is empty", "Paste the Admin API access token of your custom app.")
+    version = str(config.get("api_version") or DEFAULT_API_VERSION)
+    if not re.fullmatch(r"\d{4}-(01|04|07|10)|unstable", version):
+        _refuse("api_version", f"{version!r} is not a Shopify API version", "Use `YYYY-MM`, e.g. `2026-10`.")
+    concurrency = int(config.get("max_concurrency", 3))
+    if not 1 <= concurrency <= 5:
+        _refuse("max_concurrency", f"{concurrency} is out of range", "Use a number from 1 to 5.")
+    window_days = int(config.get("initial_window_days", 7))
+    if window_days < 1:
+        _refuse("initial_window_days", f"{window_days} is too small", "Use at least 1.")
+    threshold = int(config.get("bulk_threshold", 2500))
+    if threshold < 0:
+        _refuse("bulk_threshold", f"{threshold} is negative", "Use 0 to disable bulk operations.")
+    pii = str(config.get("pii", "hash"))
+    if pii not in PII_MODES:
+        _refuse("pii", f"{pii!r} is not an option", "Use one of keep, hash, drop.")
+    window = str(config.get("backfill_window", "month"))
+    if window not in BACKFILL_WINDOWS:
+        _refuse("backfill_window", f"{window!r} is not supported", "Use `month`.")
+    return Settings(
+        store=store,
+        access_token=token,
+        start_date=parse_start_date(config.get("start_date", ""), now),
+        api_version=version,
+        api_url=parse_api_url(config.get("api_url"), store),
+        max_concurrency=concurrency,
+        initial_window_days=window_days,
+        bulk_threshold=threshold,
+        pii=pii,
+    )

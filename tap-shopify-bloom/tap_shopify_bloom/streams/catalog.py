@@ -1,0 +1,55 @@
+"""Products with their variants and unit costs."""
+
+from __future__ import annotations
+
+import typing as t
+
+from typing_extensions import override
+
+from tap_shopify_bloom.client import WindowedStream
+from tap_shopify_bloom.records import Node, dig, nodes
+
+
+def variant_row(variant: Node) -> dict[str, t.Any]:
+    """One element of ``products.variants``."""
+    return {
+        "id": variant["id"],
+        "title": variant.get("title"),
+        "sku": variant.get("sku"),
+        "price": variant.get("price"),
+        "compare_at_price": variant.get("compareAtPrice"),
+        "unit_cost": dig(variant, "inventoryItem", "unitCost", "amount"),
+        "unit_cost_currency": dig(variant, "inventoryItem", "unitCost", "currencyCode"),
+        "inventory_item_id": dig(variant, "inventoryItem", "id"),
+        "created_at": variant.get("createdAt"),
+        "updated_at": variant.get("updatedAt"),
+    }
+
+
+def product_row(node: Node) -> dict[str, t.Any]:
+    """The ``products`` row of a ``Product`` node."""
+    return {
+        "id": node["id"],
+        "title": node.get("title"),
+        "vendor": node.get("vendor"),
+        "product_type": node.get("productType"),
+        "status": node.get("status"),
+        "is_gift_card": node.get("isGiftCard"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "variants": [variant_row(v) for v in nodes(node.get("variants"))],
+    }
+
+
+class ProductsStream(WindowedStream):
+    """Products updated in each window, variants nested."""
+
+    name = "products"
+    primary_keys = ("shop", "id")
+    replication_key = "updated_at"
+    connection_path = ("products",)
+    page_size = 50
+
+    @override
+    def to_row(self, node: Node) -> dict[str, t.Any]:
+        return product_row(node)

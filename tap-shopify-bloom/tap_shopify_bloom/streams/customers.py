@@ -1,0 +1,35 @@
+"""Customers, personal fields kept, hashed or dropped per the ``pii`` setting."""
+
+from __future__ import annotations
+
+import typing as t
+
+from typing_extensions import override
+
+from tap_shopify_bloom.client import WindowedStream
+from tap_shopify_bloom.records import Node, dig, protect
+
+
+class CustomersStream(WindowedStream):
+    """Customers updated in each window."""
+
+    name = "customers"
+    primary_keys = ("shop", "id")
+    replication_key = "updated_at"
+    connection_path = ("customers",)
+    page_size = 250
+
+    @override
+    def to_row(self, node: Node) -> dict[str, t.Any]:
+        mode = self.settings.pii
+        return {
+            "id": node["id"],
+            "email": protect(dig(node, "defaultEmailAddress", "emailAddress"), mode),
+            "first_name": protect(node.get("firstName"), mode),
+            "last_name": protect(node.get("lastName"), mode),
+            "phone": protect(dig(node, "defaultPhoneNumber", "phoneNumber"), mode),
+            "country_code": dig(node, "defaultAddress", "countryCodeV2"),
+            "city": protect(dig(node, "defaultAddress", "city"), mode),
+            "created_at": node.get("createdAt"),
+            "updated_at": node.get("updatedAt"),
+        }

@@ -1,0 +1,150 @@
+"""Orders (with line items, shipping lines and refunds nested) and their transactions."""
+
+from __future__ import annotations
+
+import typing as t
+
+from typing_extensions import override
+
+from tap_shopify_bloom.client import WindowedStream
+from tap_shopify_bloom.records import Node, bag_sum, decimal_sum, dig, money_pair, nodes, sha256
+
+
+def _line_item(item: Node) -> dict[str, t.Any]:
+    return {
+        "id": item["id"],
+        "variant_id": dig(item, "variant", "id"),
+        "product_id": dig(item, "product", "id"),
+        "sku": item.get("sku"),
+        "title": item.get("title"),
+        "quantity": item.get("quantity"),
+        **money_pair("original_unit_price", item.get("originalUnitPriceSet")),
+        **money_pair("total_discount", item.get("totalDiscountSet")),
+        **bag_sum("tax", (tax.get("priceSet") for tax in item.get("taxLines") or [])),
+        "is_gift_card": item.get("isGiftCard"),
+        "requires_shipping": item.get("requiresShipping"),
+    }
+
+
+def _shipping_line(line: Node) -> dict[str, t.Any]:
+    return {
+        "id": line.get("id"),
+        "title": line.get("title"),
+        "code": line.get("code"),
+        **money_pair("original_price", line.get("originalPriceSet")),
+        **money_pair("discounted_price", line.get("discountedPriceSet")),
+        **bag_sum("tax", (tax.get("priceSet") for tax in line.get("taxLines") or [])),
+    }
+
+
+def _refund_line_item(item: Node) -> dict[str, t.Any]:
+    return {
+        "id": item.get("id"),
+        "line_item_id": dig(item, "lineItem", "id"),
+        "quantity": item.get("quantity"),
+        "restock_type": item.get("restockType"),
+        **money_pair("subtotal", item.get("subtotalSet")),
+        **money_pair("total_tax", item.get("totalTaxSet")),
+    }
+
+
+def _refund(refund: Node) -> dict[str, t.Any]:
+    shipping = nodes(refund.get("refundShippingLines"))
+    return {
+        "id": refund["id"],
+        "created_at": refund.get("createdAt"),
+        "processed_at": refund.get("processedAt"),
+        "note": refund.get("note"),
+        **money_pair("total_refunded", refund.get("totalRefundedSet")),
+        "shipping_subtotal": decimal_sum(dig(s, "subtotalAmountSet", "shopMoney", "amount") for s in shipping),
+        "shipping_tax": decimal_sum(dig(s, "taxAmountSet", "shopMoney", "amount") for s in shipping),
+        "refund_line_items": [_refund_line_item(i) for i in nodes(refund.get("refundLineItems"))],
+    }
+
+
+def order_row(node: Node) -> dict[str, t.Any]:
+    """The ``orders`` row of an ``Order`` node (paginated or joined from bulk lines)."""
+    return {
+        "id": node["id"],
+        "name": node.get("name"),
+        "number": node.get("number"),
+        "email_hash": sha256(node.get("email")),
+        "customer_id": dig(node, "customer", "id"),
+        "created_at": node.get("createdAt"),
+        "processed_at": node.get("processedAt"),
+        "updated_at": node.get("updatedAt"),
+        "cancelled_at": node.get("cancelledAt"),
+        "cancel_reason": node.get("cancelReason"),
+        "closed_at": node.get("closedAt"),
+        "test": node.get("test"),
+        "financial_status": node.get("displayFinancialStatus"),
+        "fulfillment_status": node.get("displayFulfillmentStatus"),
+        "currency": node.get("currencyCode"),
+        "presentment_currency": node.get("presentmentCurrencyCode"),
+        **money_pair("subtotal", node.get("subtotalPriceSet")),
+        **money_pair("total_discounts", node.get("totalDiscountsSet")),
+        **money_pair("total_shipping", node.get("totalShippingPriceSet")),
+        **money_pair("total_tax", node.get("totalTaxSet")),
+        **money_pair("total_price", node.get("totalPriceSet")),
+        **money_pair("total_refunded", node.get("totalRefundedSet")),
+        "source_name": node.get("sourceName"),
+        "channel": dig(node, "app", "name"),
+        "tags": list(node.get("tags") or []),
+        "shipping_country": dig(node, "shippingAddress", "countryCodeV2"),
+        "line_items": [_line_item(i) for i in nodes(node.get("lineItems"))],
+        "shipping_lines": [_shipping_line(s) for s in nodes(node.get("shippingLines"))],
+        "refunds": [_refund(r) for r in nodes(node.get("refunds"))],
+    }
+
+
+def transaction_row(node: Node) -> dict[str, t.Any]:
+    """The ``transactions`` row of an ``OrderTransaction`` node with its ``order``."""
+    fees = [dig(f, "amount") for f in node.get("fees") or []]
+    return {
+        "id": node["id"],
+        "order_id": dig(node, "order", "id"),
+        "parent_id": dig(node, "parentTransaction", "id"),
+        "kind": node.get("kind"),
+        "status": node.get("status"),
+        "gateway": node.get("gateway"),
+        **money_pair("amount", node.get("amountSet")),
+        "currency": dig(node, "amountSet", "shopMoney", "currencyCode"),
+        "presentment_currency": dig(node, "amountSet", "presentmentMoney", "currencyCode"),
+        "fee": decimal_sum(f.get("amount") for f in fees) if fees else None,
+        "fee_currency": fees[0].get("currencyCode") if fees else None,
+        "processed_at": node.get("processedAt"),
+        "test": node.get("test"),
+    }
+
+
+class OrdersStream(WindowedStream):
+    """Orders updated in each window; line items, shipping lines and refunds nested."""
+
+    name = "orders"
+    primary_keys = ("shop", "id")
+    replication_key = "updated_at"
+    connection_path = ("orders",)
+    page_size = 50
+
+    @override
+    def to_row(self, node: Node) -> dict[str, t.Any]:
+        return order_row(node)
+
+
+class TransactionsStream(WindowedStream):
+    """Transactions of the orders updated in each window (a transaction updates its order)."""
+
+    name = "transactions"
+    primary_keys = ("shop", "id")
+    replication_key = "processed_at"
+    connection_path = ("orders",)
+    page_size = 100
+
+    @override
+    def expand(self, node: Node) -> t.Iterable[Node]:
+        for transaction in node.get("transactions") or []:
+            yield {**transaction, "order": {"id": node["id"]}}
+
+    @override
+    def to_row(self, node: Node) -> dict[str, t.Any]:
+        return transaction_row(node)

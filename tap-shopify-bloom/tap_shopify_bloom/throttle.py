@@ -1,0 +1,104 @@
+"""Shopify's leaky bucket of query cost points, as the tap sees it.
+
+Shopify reports the bucket with every answer (``extensions.cost.throttleStatus``). The
+tap keeps one :class:`CostBucket` per store, waits before each query exactly as long as
+the bucket needs to hold the query's expected cost, and sizes pages so that one page
+requests no more than a fair share of the bucket.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+MAX_QUERY_COST = 1000  # Shopify refuses a single query requesting more
+
+
+@dataclass
+class CostBucket:
+    """The shop's bucket of points, refilled at ``restore_rate`` per second."""
+
+    maximum: float = 1000.0  # until the first answer says otherwise
+    available: float = 1000.0
+    restore_rate: float = 50.0
+    observed_at: float = field(default_factory=time.monotonic)
+    points_spent: float = 0.0
+    throttled: int = 0
+    waited_seconds: float = 0.0
+    clock: t.Callable[[], float] = time.monotonic
+    sleep: t.Callable[[float], None] = time.sleep
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _available_now(self, now: float) -> float:
+        return min(self.maximum, self.available + (now - self.observed_at) * self.restore_rate)
+
+    def wait_for(self, cost: float) -> float:
+        """Block until the bucket holds ``cost`` points; return the seconds waited."""
+        with self._lock:
+            cost = min(cost, self.maximum)
+            now = self.clock()
+            missing = cost - self._available_now(now)
+            if missing <= 0:
+                return 0.0
+            delay = missing / self.restore_rate
+            self.sleep(delay)
+            self.waited_seconds += delay
+            return delay
+
+    def observe(self, cost_block: t.Mapping[str, t.Any] | None) -> None:
+        """Take the bucket's level from an answer's ``extensions.cost``."""
+        if not cost_block:
+            return
+        status = cost_block.get("throttleStatus") or {}
+        with self._lock:
+            if status:
+                self.maximum = float(status.get("maximumAvailable", self.maximum))
+                self.available = float(status.get("currentlyAvailable", self.available))
+                self.restore_rate = float(status.get("restoreRate", self.restore_rate)) or 1.0
+                self.observed_at = self.clock()
+            actual = cost_block.get("actualQueryCost")
+            if actual is not None:
+                self.points_spent += float(actual)
+
+
+def connection_factor(first: int) -> int:
+    """How Shopify multiplies a connection's node cost for a page of ``first`` nodes."""
+    return max(1, math.floor(2 * math.log(max(first, 1))))
+
+
+@dataclass
+class PageSizer:
+    """Adapts ``first`` so that a page requests at most ``budget`` points."""
+
+    size: int
+    maximum: int = 250
+    budget: float = 500.0
+    per_factor: float = 0.0  # requested cost per unit of connection_factor, once known
+
+    @property
+    def expected_cost(self) -> float:
+        """The cost the next page is expected to request."""
+        return self.per_factor * connection_factor(self.size) if self.per_factor else 50.0
+
+    def adapt(self, requested_cost: float | None, bucket_maximum: float) -> int:
+        """Resize after an answer that requested ``requested_cost`` for ``size`` nodes."""
+        budget = min(self.budget, bucket_maximum / 2, MAX_QUERY_COST * 0.9)
+        if requested_cost:
+            per_factor = requested_cost / connection_factor(self.size)
+            self.per_factor = per_factor
+            size = self.size
+            # Grow while the next size still fits the budget; shrink until it fits.
+            while size < self.maximum and per_factor * connection_factor(min(self.maximum, size * 2)) <= budget:
+                size = min(self.maximum, size * 2)
+            while size > 1 and per_factor * connection_factor(size) > budget:
+                size = max(1, size // 2)
+            self.size = size
+        return self.size
+
+    def shrink(self) -> int:
+        """Halve the page after Shopify refused it as too expensive."""
+        self.size = max(1, self.size // 2)
+        return self.size

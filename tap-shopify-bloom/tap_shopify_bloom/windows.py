@@ -1,0 +1,127 @@
+"""Time windows of a sync: the live window and the closed monthly history windows.
+
+A stream's progress lives in its Singer state under ``windows``::
+
+    {"cursor": "<latest value of the filter field seen>",
+     "backfill": {"start": "...", "end": "...", "done": ["2026-09", ...]}}
+
+``backfill`` exists from the first run until every month from ``start`` to ``end`` is
+done; ``end`` is where the first live window began, so history and live data meet
+without a gap.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+
+def iso(moment: datetime) -> str:
+    """UTC ISO-8601 with a ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> datetime:
+    """Parse an ISO-8601 time (``Z`` or an offset), as aware UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def month_start(moment: datetime) -> datetime:
+    """Midnight UTC of the first day of ``moment``'s month."""
+    return moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month(moment: datetime) -> datetime:
+    """The first day of the month after ``moment``'s month."""
+    first = month_start(moment)
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window ``[start, end)``; ``end`` None means open-ended."""
+
+    start: datetime
+    end: datetime | None = None
+    key: str | None = None  # month key ("2026-09") of a history window
+
+    def search(self, field: str) -> str:
+        """Shopify search syntax selecting this window on ``field``."""
+        text = f"{field}:>='{iso(self.start)}'"
+        if self.end is not None:
+            text += f" AND {field}:<'{iso(self.end)}'"
+        return text
+
+    def split(self) -> tuple[Window, Window] | None:
+        """Two halves of a closed window (None when it cannot be split further)."""
+        if self.end is None or self.end - self.start < timedelta(hours=2):
+            return None
+        middle = self.start + (self.end - self.start) / 2
+        middle = middle.replace(microsecond=0)
+        return Window(self.start, middle, self.key), Window(middle, self.end, self.key)
+
+    def __str__(self) -> str:
+        return f"[{iso(self.start)}, {iso(self.end) if self.end else 'now'})"
+
+
+def month_windows(start: datetime, end: datetime) -> list[Window]:
+    """Monthly windows covering ``[start, end)``, newest first."""
+    windows: list[Window] = []
+    cursor = month_start(start)
+    while cursor < end:
+        following = next_month(cursor)
+        windows.append(Window(max(start, cursor), min(end, following), cursor.strftime("%Y-%m")))
+        cursor = following
+    return list(reversed(windows))
+
+
+@dataclass
+class WindowPlan:
+    """What one run of a stream fetches, derived from and recorded in its state."""
+
+    state: dict[str, t.Any]  # the stream's ``windows`` block, mutated in place
+
+    @classmethod
+    def begin(
+        cls,
+        state: dict[str, t.Any],
+        *,
+        start_date: datetime,
+        now: datetime,
+        initial_window: timedelta,
+        lookback: timedelta = timedelta(0),
+    ) -> tuple[WindowPlan, Window]:
+        """The plan for this run and its live window; sets up the backfill on a first run."""
+        plan = cls(state)
+        if "cursor" not in state and "backfill" not in state:
+            live_start = max(start_date, now - initial_window).replace(microsecond=0)
+            if live_start > start_date:
+                state["backfill"] = {"start": iso(start_date), "end": iso(live_start), "done": []}
+            state["live_start"] = iso(live_start)
+        live_start = parse_iso(state["cursor"]) - lookback if "cursor" in state else parse_iso(state["live_start"])
+        return plan, Window(max(start_date, live_start))
+
+    def finish_live(self, latest: str | None, live: Window) -> None:
+        """Record that the live window is done up to the latest value seen."""
+        current = self.state.get("cursor")
+        candidates = [v for v in (current, latest) if v]
+        self.state["cursor"] = max(candidates, key=parse_iso) if candidates else iso(live.start)
+        self.state.pop("live_start", None)
+
+    def pending_history(self) -> list[Window]:
+        """History windows not yet done, newest first."""
+        backfill = self.state.get("backfill")
+        if not backfill:
+            return []
+        done = set(backfill["done"])
+        windows = month_windows(parse_iso(backfill["start"]), parse_iso(backfill["end"]))
+        return [w for w in windows if w.key not in done]
+
+    def finish_month(self, key: str) -> None:
+        """Record a finished history month; drop the backfill block once all are done."""
+        backfill = self.state["backfill"]
+        backfill["done"].append(key)
+        if not self.pending_history():
+            self.state.pop("backfill")
