@@ -1,0 +1,96 @@
+{#- One row per non-test order with its shipping and handling costs, on the order's day.
+    Shipping: the matched, non-voided labels; an order without one that has units to
+    ship gets the `shipping_cost_rules` estimate. Handling: the `handling_costs` seed. -#}
+with
+
+orders as (
+
+    select shop, order_id, processed_date, shipping_country, units, shippable_units
+    from {{ ref('int_shopify__order_sales') }}
+
+),
+
+labels as (
+
+    select
+        shop,
+        order_id,
+        count(*) as labels,
+        sum(label_cost_shop_currency) as label_cost,
+        sum(insurance_cost_shop_currency) as insurance_cost,
+        sum(other_fees_shop_currency) as other_fees,
+        sum(total_cost_shop_currency) as total_cost
+    from {{ ref('int_shipping__labels') }}
+    where order_id is not null and not is_voided
+    group by shop, order_id
+
+),
+
+rules as (
+
+    select * from {{ ref('shipping_cost_rules') }}
+
+),
+
+handling as (
+
+    select * from {{ ref('handling_costs') }}
+
+),
+
+costed as (
+
+    select
+        orders.*,
+        coalesce(labels.labels, 0) as labels,
+        labels.label_cost,
+        labels.insurance_cost,
+        labels.other_fees,
+        labels.total_cost as label_total_cost,
+        case
+            when orders.shippable_units > 0
+                then estimate.per_order + estimate.per_item * orders.shippable_units
+        end as estimated_shipping_cost,
+        coalesce(handling_rate.per_order, 0) + coalesce(handling_rate.per_item, 0) * orders.units as handling
+    from orders
+    left join labels
+        on labels.shop = orders.shop
+        and labels.order_id = orders.order_id
+    left join lateral (
+        select rules.per_order, rules.per_item
+        from rules
+        where {{ seed_applies_to('rules', 'orders.shop') }}
+            and (rules.country_code = orders.shipping_country or rules.country_code = '*')
+            and rules.valid_from <= orders.processed_date
+        order by (rules.country_code = '*'), {{ seed_precedence('rules') }}
+        limit 1
+    ) as estimate on true
+    left join lateral (
+        select handling.per_order, handling.per_item
+        from handling
+        where {{ seed_applies_to('handling', 'orders.shop') }}
+            and handling.valid_from <= orders.processed_date
+        order by {{ seed_precedence('handling') }}
+        limit 1
+    ) as handling_rate on true
+
+),
+
+final as (
+
+    select
+        *,
+        case
+            when labels > 0 then 'labels'
+            when estimated_shipping_cost is not null then 'shipping_cost_rules'
+            else 'none'
+        end as shipping_cost_source,
+        case
+            when labels > 0 then label_total_cost
+            else coalesce(estimated_shipping_cost, 0)
+        end as shipping_costs
+    from costed
+
+)
+
+select * from final

@@ -1,0 +1,85 @@
+{#- Shipping labels with their shop, the order they are for and their cost in the shop
+    currency (rate of the label's day). A label matches the order whose name equals its
+    `order_ref` (the leading `#` optional on either side). -#}
+with
+
+labels as (
+
+    select * from {{ ref('stg_shipping__shipping_labels') }}
+
+),
+
+account_shops as (
+
+    select platform, account_id, shop from {{ ref('int_accounts__shops') }}
+    where source = 'shipping' and shop is not null
+
+),
+
+shops as (
+
+    select shop, currency, iana_timezone from {{ ref('stg_shopify__shop') }}
+
+),
+
+orders as (
+
+    select shop, order_id, order_name from {{ ref('stg_shopify__orders') }}
+
+),
+
+rates as (
+
+    select * from {{ ref('int_fx__rates') }}
+
+),
+
+placed as (
+
+    select
+        labels.*,
+        account_shops.shop,
+        shops.currency as shop_currency,
+        {{ local_date('labels.created_at', 'shops.iana_timezone') }} as created_date
+    from labels
+    inner join account_shops
+        on account_shops.platform = labels.provider
+        and account_shops.account_id = labels.account_id
+    inner join shops
+        on shops.shop = account_shops.shop
+
+),
+
+matched as (
+
+    select
+        placed.*,
+        orders.order_id,
+        case when coalesce(placed.currency, placed.shop_currency) = placed.shop_currency then 1 else rates.rate end
+            as fx_rate
+    from placed
+    left join orders
+        on orders.shop = placed.shop
+        and ltrim(orders.order_name, '#') = ltrim(placed.order_ref, '#')
+        and coalesce(placed.order_ref_match, '') <> 'none'
+    left join rates
+        on rates.from_currency = placed.currency
+        and rates.to_currency = placed.shop_currency
+        and placed.created_date >= rates.valid_from
+        and (rates.valid_until is null or placed.created_date < rates.valid_until)
+
+),
+
+final as (
+
+    select
+        *,
+        label_cost * fx_rate as label_cost_shop_currency,
+        insurance_cost * fx_rate as insurance_cost_shop_currency,
+        other_fees * fx_rate as other_fees_shop_currency,
+        total_cost * fx_rate as total_cost_shop_currency
+    from matched
+
+)
+
+select * from final

@@ -1,0 +1,71 @@
+{#- One row per non-test order with its sales figures on its own (processed) day. -#}
+with
+
+orders as (
+
+    select * from {{ ref('stg_shopify__orders') }}
+
+),
+
+lines as (
+
+    select
+        shop,
+        order_id,
+        sum(units) as units,
+        sum(shippable_units) as shippable_units,
+        sum(gross_sales) as gross_sales,
+        sum(discounts) as discounts,
+        sum(taxes) as line_taxes,
+        sum(cogs) as cogs
+    from {{ ref('int_shopify__order_lines') }}
+    group by shop, order_id
+
+),
+
+shipping_lines as (
+
+    select
+        shop,
+        order_id,
+        sum(discounted_price) as shipping_charged,
+        sum(tax) as shipping_taxes
+    from {{ ref('stg_shopify__order_shipping_lines') }}
+    group by shop, order_id
+
+),
+
+final as (
+
+    select
+        orders.shop,
+        orders.order_id,
+        orders.order_name,
+        orders.customer_id,
+        orders.processed_at,
+        orders.processed_date,
+        orders.updated_at,
+        orders.cancelled_at,
+        orders.is_cancelled,
+        orders.source_name,
+        orders.channel,
+        orders.shipping_country,
+        orders.currency,
+        coalesce(lines.units, 0) as units,
+        coalesce(lines.shippable_units, 0) as shippable_units,
+        coalesce(lines.gross_sales, 0) as gross_sales,
+        coalesce(lines.discounts, 0) as discounts,
+        coalesce(shipping_lines.shipping_charged, 0) as shipping_charged,
+        coalesce(lines.line_taxes, 0) + coalesce(shipping_lines.shipping_taxes, 0) as taxes,
+        coalesce(lines.cogs, 0) as cogs
+    from orders
+    left join lines
+        on lines.shop = orders.shop
+        and lines.order_id = orders.order_id
+    left join shipping_lines
+        on shipping_lines.shop = orders.shop
+        and shipping_lines.order_id = orders.order_id
+
+)
+
+select * from final

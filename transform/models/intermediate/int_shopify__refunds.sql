@@ -1,0 +1,46 @@
+{#- One row per refund with what it takes back, booked on the refund's own day. -#}
+with
+
+refunds as (
+
+    select * from {{ ref('stg_shopify__refunds') }}
+
+),
+
+refund_lines as (
+
+    select
+        shop,
+        order_id,
+        refund_id,
+        sum(units_returned) as units_returned,
+        sum(returns) as returns,
+        sum(taxes_refunded) as line_taxes_refunded,
+        sum(cogs_reversed) as cogs_reversed
+    from {{ ref('int_shopify__refund_lines') }}
+    group by shop, order_id, refund_id
+
+),
+
+final as (
+
+    select
+        refunds.shop,
+        refunds.order_id,
+        refunds.refund_id,
+        refunds.processed_at,
+        refunds.processed_date,
+        coalesce(refund_lines.units_returned, 0) as units_returned,
+        coalesce(refund_lines.returns, 0) as returns,
+        refunds.shipping_subtotal as shipping_refunded,
+        coalesce(refund_lines.line_taxes_refunded, 0) + refunds.shipping_tax as taxes_refunded,
+        coalesce(refund_lines.cogs_reversed, 0) as cogs_reversed
+    from refunds
+    left join refund_lines
+        on refund_lines.shop = refunds.shop
+        and refund_lines.order_id = refunds.order_id
+        and refund_lines.refund_id = refunds.refund_id
+
+)
+
+select * from final

@@ -1,0 +1,90 @@
+{#- One row per successful SALE or CAPTURE of a non-test order, with the fee it cost:
+    the synced fee; for Shopify Payments without one, the fees of its balance
+    transactions; for other gateways without one, the `gateway_fees` seed. -#}
+with
+
+transactions as (
+
+    select * from {{ ref('stg_shopify__transactions') }}
+    where status = 'SUCCESS' and kind in ('SALE', 'CAPTURE')
+
+),
+
+orders as (
+
+    select shop, order_id from {{ ref('stg_shopify__orders') }}
+
+),
+
+balance_fees as (
+
+    select shop, transaction_id, sum(fee) as fee
+    from {{ ref('stg_shopify__balance_transactions') }}
+    where transaction_id is not null
+    group by shop, transaction_id
+
+),
+
+gateway_fees as (
+
+    select shop, lower(gateway) as gateway, valid_from, percent_fee, fixed_fee
+    from {{ ref('gateway_fees') }}
+
+),
+
+joined as (
+
+    select
+        transactions.shop,
+        transactions.transaction_id,
+        transactions.order_id,
+        transactions.kind,
+        transactions.gateway,
+        transactions.processed_at,
+        transactions.processed_date,
+        transactions.amount,
+        transactions.fee as synced_fee,
+        balance_fees.fee as balance_transaction_fee,
+        configured.percent_fee,
+        configured.fixed_fee
+    from transactions
+    inner join orders
+        on orders.shop = transactions.shop
+        and orders.order_id = transactions.order_id
+    left join balance_fees
+        on balance_fees.shop = transactions.shop
+        and balance_fees.transaction_id = transactions.transaction_id
+    left join lateral (
+        select gateway_fees.percent_fee, gateway_fees.fixed_fee
+        from gateway_fees
+        where {{ seed_applies_to('gateway_fees', 'transactions.shop') }}
+            and gateway_fees.gateway = transactions.gateway
+            and gateway_fees.valid_from <= transactions.processed_date
+        order by {{ seed_precedence('gateway_fees') }}
+        limit 1
+    ) as configured on true
+
+),
+
+final as (
+
+    select
+        *,
+        case
+            when gateway = 'shopify_payments' and synced_fee is not null then 'synced'
+            when gateway = 'shopify_payments' and balance_transaction_fee is not null then 'balance_transactions'
+            when gateway = 'shopify_payments' then 'none'
+            when coalesce(synced_fee, 0) <> 0 then 'synced'
+            when percent_fee is not null or fixed_fee is not null then 'gateway_fees'
+            else 'none'
+        end as fee_source,
+        case
+            when gateway = 'shopify_payments' then coalesce(synced_fee, balance_transaction_fee, 0)
+            when coalesce(synced_fee, 0) <> 0 then synced_fee
+            else coalesce(amount * percent_fee / 100, 0) + coalesce(fixed_fee, 0)
+        end as transaction_fee
+    from joined
+
+)
+
+select * from final

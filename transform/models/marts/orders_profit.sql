@@ -1,0 +1,217 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'order_id'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+{#- One row per non-test order: its sales, all its returns (whatever their day), its costs
+    and its contribution margins. Incremental: a run recomputes the orders updated, refunded,
+    charged or labelled within `lookback_days` of the newest order update already built. -#}
+
+with
+
+order_sales as (
+
+    select * from {{ ref('int_shopify__order_sales') }}
+
+),
+
+refunds as (
+
+    select * from {{ ref('int_shopify__refunds') }}
+
+),
+
+fees as (
+
+    select * from {{ ref('int_shopify__transaction_fees') }}
+
+),
+
+fulfilment as (
+
+    select * from {{ ref('int_orders__fulfilment_costs') }}
+
+),
+
+customer_orders as (
+
+    select * from {{ ref('int_shopify__customer_orders') }}
+
+),
+
+{% if is_incremental() %}
+cutoff as (
+
+    select coalesce(max(updated_at), '1900-01-01'::timestamp)
+        - interval '{{ var("lookback_days") }} days' as since
+    from {{ this }}
+
+),
+
+changed_orders as (
+
+    select shop, order_id from order_sales
+    where updated_at >= (select since from cutoff)
+    union
+    select shop, order_id from refunds
+    where processed_at >= (select since from cutoff)
+    union
+    select shop, order_id from fees
+    where processed_at >= (select since from cutoff)
+    union
+    select shop, order_id from {{ ref('int_shipping__labels') }}
+    where order_id is not null
+        and coalesce(voided_at, created_at) >= (select since from cutoff)
+
+),
+{% endif %}
+
+order_refunds as (
+
+    select
+        shop,
+        order_id,
+        count(*) as refunds,
+        max(processed_date) as last_refund_date,
+        sum(units_returned) as units_returned,
+        sum(returns) as returns,
+        sum(shipping_refunded) as shipping_refunded,
+        sum(taxes_refunded) as taxes_refunded,
+        sum(cogs_reversed) as cogs_reversed
+    from refunds
+    group by shop, order_id
+
+),
+
+order_fees as (
+
+    select shop, order_id, sum(transaction_fee) as transaction_fees
+    from fees
+    group by shop, order_id
+
+),
+
+joined as (
+
+    select
+        order_sales.shop,
+        order_sales.order_id,
+        order_sales.order_name,
+        order_sales.customer_id,
+        case
+            when order_sales.customer_id is null then 'guest'
+            when customer_orders.is_first_order then 'new'
+            else 'returning'
+        end as customer_type,
+        customer_orders.customer_order_number,
+        order_sales.processed_at,
+        order_sales.processed_date,
+        order_sales.updated_at,
+        order_sales.is_cancelled,
+        order_sales.cancelled_at,
+        order_sales.source_name,
+        order_sales.channel,
+        order_sales.shipping_country,
+        order_sales.currency,
+        order_sales.units,
+        coalesce(order_refunds.units_returned, 0) as units_returned,
+        coalesce(order_refunds.refunds, 0) as refunds,
+        order_refunds.last_refund_date,
+        order_sales.gross_sales,
+        order_sales.discounts,
+        coalesce(order_refunds.returns, 0) as returns,
+        order_sales.shipping_charged - coalesce(order_refunds.shipping_refunded, 0) as shipping_charged,
+        order_sales.taxes - coalesce(order_refunds.taxes_refunded, 0) as taxes,
+        order_sales.cogs - coalesce(order_refunds.cogs_reversed, 0) as cogs,
+        fulfilment.shipping_costs,
+        fulfilment.shipping_cost_source,
+        fulfilment.handling,
+        coalesce(order_fees.transaction_fees, 0) as transaction_fees
+    from order_sales
+    {% if is_incremental() %}
+    inner join changed_orders
+        on changed_orders.shop = order_sales.shop
+        and changed_orders.order_id = order_sales.order_id
+    {% endif %}
+    left join order_refunds
+        on order_refunds.shop = order_sales.shop
+        and order_refunds.order_id = order_sales.order_id
+    left join order_fees
+        on order_fees.shop = order_sales.shop
+        and order_fees.order_id = order_sales.order_id
+    left join fulfilment
+        on fulfilment.shop = order_sales.shop
+        and fulfilment.order_id = order_sales.order_id
+    left join customer_orders
+        on customer_orders.shop = order_sales.shop
+        and customer_orders.order_id = order_sales.order_id
+
+),
+
+figures as (
+
+    select
+        *,
+        gross_sales - discounts - returns as net_sales
+    from joined
+
+),
+
+margins as (
+
+    select
+        *,
+        net_sales + shipping_charged + taxes as total_sales,
+        net_sales - cogs as cm1,
+        net_sales - cogs - shipping_costs - handling - transaction_fees as cm2
+    from figures
+
+),
+
+final as (
+
+    select
+        shop,
+        order_id,
+        order_name,
+        customer_id,
+        customer_type,
+        customer_order_number,
+        processed_at,
+        processed_date,
+        updated_at,
+        is_cancelled,
+        cancelled_at,
+        source_name,
+        channel,
+        shipping_country,
+        currency,
+        units,
+        units_returned,
+        refunds,
+        last_refund_date,
+        {{ cents('gross_sales') }} as gross_sales,
+        {{ cents('discounts') }} as discounts,
+        {{ cents('returns') }} as returns,
+        {{ cents('net_sales') }} as net_sales,
+        {{ cents('shipping_charged') }} as shipping_charged,
+        {{ cents('taxes') }} as taxes,
+        {{ cents('total_sales') }} as total_sales,
+        {{ cents('cogs') }} as cogs,
+        {{ cents('shipping_costs') }} as shipping_costs,
+        shipping_cost_source,
+        {{ cents('handling') }} as handling,
+        {{ cents('transaction_fees') }} as transaction_fees,
+        {{ cents('cm1') }} as cm1,
+        {{ cents('cm2') }} as cm2,
+        round({{ safe_divide('cm1', 'net_sales') }}, 4) as cm1_margin,
+        round({{ safe_divide('cm2', 'net_sales') }}, 4) as cm2_margin
+    from margins
+
+)
+
+select * from final

@@ -1,0 +1,238 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'date'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+{#- One row per shop and shop-local day of its report range: sales, costs, margins.
+    Incremental: a run recomputes each shop's last `lookback_days` days (and every day of a
+    shop not built yet); older days only change with `--full-refresh`. -#}
+
+{%- set platforms = var('ad_platforms') -%}
+
+
+
+with
+
+{% if is_incremental() %}
+cutoffs as (
+
+    select shop, (max(date) - {{ var('lookback_days') }})::date as since
+    from {{ this }}
+    group by shop
+
+),
+{% else %}
+cutoffs as (
+
+    select null::text as shop, null::date as since where false
+
+),
+{% endif %}
+
+days as (
+
+    select shop, date from {{ ref('int_shop__days') }} as days
+    where {{ on_or_after_cutoff('days.date', 'days.shop') }}
+
+),
+
+shops as (
+
+    select shop, currency from {{ ref('stg_shopify__shop') }}
+
+),
+
+order_days as (
+
+    select
+        order_sales.shop,
+        order_sales.processed_date as date,
+        count(*) as orders,
+        sum(order_sales.units) as units,
+        sum(order_sales.gross_sales) as gross_sales,
+        sum(order_sales.discounts) as discounts,
+        sum(order_sales.shipping_charged) as shipping_charged,
+        sum(order_sales.taxes) as taxes,
+        sum(order_sales.cogs) as cogs,
+        sum(fulfilment.shipping_costs) as shipping_costs,
+        sum(fulfilment.handling) as handling
+    from {{ ref('int_shopify__order_sales') }} as order_sales
+    inner join {{ ref('int_orders__fulfilment_costs') }} as fulfilment
+        on fulfilment.shop = order_sales.shop
+        and fulfilment.order_id = order_sales.order_id
+    where {{ on_or_after_cutoff('order_sales.processed_date', 'order_sales.shop') }}
+    group by order_sales.shop, order_sales.processed_date
+
+),
+
+new_customer_days as (
+
+    select shop, processed_date as date, count(*) as new_customers
+    from {{ ref('int_shopify__customer_orders') }} as customer_orders
+    where is_first_order and {{ on_or_after_cutoff('customer_orders.processed_date', 'customer_orders.shop') }}
+    group by shop, processed_date
+
+),
+
+refund_days as (
+
+    select
+        shop,
+        processed_date as date,
+        sum(units_returned) as units_returned,
+        sum(returns) as returns,
+        sum(shipping_refunded) as shipping_refunded,
+        sum(taxes_refunded) as taxes_refunded,
+        sum(cogs_reversed) as cogs_reversed
+    from {{ ref('int_shopify__refunds') }} as refunds
+    where {{ on_or_after_cutoff('refunds.processed_date', 'refunds.shop') }}
+    group by shop, processed_date
+
+),
+
+fee_days as (
+
+    select shop, processed_date as date, sum(transaction_fee) as transaction_fees
+    from {{ ref('int_shopify__transaction_fees') }} as fees
+    where {{ on_or_after_cutoff('fees.processed_date', 'fees.shop') }}
+    group by shop, processed_date
+
+),
+
+ad_days as (
+
+    select
+        shop,
+        spend_date as date,
+        {%- for platform in platforms %}
+        sum(case when platform = '{{ platform }}' then spend_shop_currency else 0 end) as ad_spend_{{ platform }},
+        {%- endfor %}
+        sum(spend_shop_currency) as ad_spend
+    from {{ ref('int_ads__spend_converted') }} as spend
+    where {{ on_or_after_cutoff('spend.spend_date', 'spend.shop') }}
+    group by shop, spend_date
+
+),
+
+expense_days as (
+
+    select shop, date, sum(amount) as operating_expenses
+    from {{ ref('int_finance__operating_expenses_daily') }} as expenses
+    where {{ on_or_after_cutoff('expenses.date', 'expenses.shop') }}
+    group by shop, date
+
+),
+
+payout_days as (
+
+    select shop, issued_date as date, sum(net) as payouts
+    from {{ ref('stg_shopify__payouts') }} as payouts
+    where {{ on_or_after_cutoff('payouts.issued_date', 'payouts.shop') }}
+    group by shop, issued_date
+
+),
+
+joined as (
+
+    select
+        days.shop,
+        days.date,
+        shops.currency,
+        coalesce(order_days.orders, 0) as orders,
+        coalesce(new_customer_days.new_customers, 0) as new_customers,
+        coalesce(order_days.units, 0) as units,
+        coalesce(refund_days.units_returned, 0) as units_returned,
+        coalesce(order_days.gross_sales, 0) as gross_sales,
+        coalesce(order_days.discounts, 0) as discounts,
+        coalesce(refund_days.returns, 0) as returns,
+        coalesce(order_days.shipping_charged, 0) - coalesce(refund_days.shipping_refunded, 0) as shipping_charged,
+        coalesce(order_days.taxes, 0) - coalesce(refund_days.taxes_refunded, 0) as taxes,
+        coalesce(order_days.cogs, 0) - coalesce(refund_days.cogs_reversed, 0) as cogs,
+        coalesce(order_days.shipping_costs, 0) as shipping_costs,
+        coalesce(order_days.handling, 0) as handling,
+        coalesce(fee_days.transaction_fees, 0) as transaction_fees,
+        {%- for platform in platforms %}
+        coalesce(ad_days.ad_spend_{{ platform }}, 0) as ad_spend_{{ platform }},
+        {%- endfor %}
+        coalesce(ad_days.ad_spend, 0) as ad_spend,
+        coalesce(expense_days.operating_expenses, 0) as operating_expenses,
+        coalesce(payout_days.payouts, 0) as payouts
+    from days
+    left join shops on shops.shop = days.shop
+    left join order_days on order_days.shop = days.shop and order_days.date = days.date
+    left join new_customer_days on new_customer_days.shop = days.shop and new_customer_days.date = days.date
+    left join refund_days on refund_days.shop = days.shop and refund_days.date = days.date
+    left join fee_days on fee_days.shop = days.shop and fee_days.date = days.date
+    left join ad_days on ad_days.shop = days.shop and ad_days.date = days.date
+    left join expense_days on expense_days.shop = days.shop and expense_days.date = days.date
+    left join payout_days on payout_days.shop = days.shop and payout_days.date = days.date
+
+),
+
+figures as (
+
+    select
+        *,
+        gross_sales - discounts - returns as net_sales
+    from joined
+
+),
+
+margins as (
+
+    select
+        *,
+        net_sales + shipping_charged + taxes as total_sales,
+        net_sales - cogs as cm1,
+        net_sales - cogs - shipping_costs - handling - transaction_fees as cm2,
+        net_sales - cogs - shipping_costs - handling - transaction_fees - ad_spend as cm3,
+        net_sales - cogs - shipping_costs - handling - transaction_fees - ad_spend - operating_expenses
+            as net_profit
+    from figures
+
+),
+
+final as (
+
+    select
+        shop,
+        date,
+        currency,
+        orders,
+        new_customers,
+        units,
+        units_returned,
+        {{ cents('gross_sales') }} as gross_sales,
+        {{ cents('discounts') }} as discounts,
+        {{ cents('returns') }} as returns,
+        {{ cents('net_sales') }} as net_sales,
+        {{ cents('shipping_charged') }} as shipping_charged,
+        {{ cents('taxes') }} as taxes,
+        {{ cents('total_sales') }} as total_sales,
+        {{ cents('cogs') }} as cogs,
+        {{ cents('shipping_costs') }} as shipping_costs,
+        {{ cents('handling') }} as handling,
+        {{ cents('transaction_fees') }} as transaction_fees,
+        {%- for platform in platforms %}
+        {{ cents('ad_spend_' ~ platform) }} as ad_spend_{{ platform }},
+        {%- endfor %}
+        {{ cents('ad_spend') }} as ad_spend,
+        {{ cents('operating_expenses') }} as operating_expenses,
+        {{ cents('cm1') }} as cm1,
+        {{ cents('cm2') }} as cm2,
+        {{ cents('cm3') }} as cm3,
+        {{ cents('net_profit') }} as net_profit,
+        round({{ safe_divide('cm1', 'net_sales') }}, 4) as cm1_margin,
+        round({{ safe_divide('cm2', 'net_sales') }}, 4) as cm2_margin,
+        round({{ safe_divide('cm3', 'net_sales') }}, 4) as cm3_margin,
+        round({{ safe_divide('net_profit', 'net_sales') }}, 4) as net_profit_margin,
+        {{ cents('payouts') }} as payouts
+    from margins
+
+)
+
+select * from final
