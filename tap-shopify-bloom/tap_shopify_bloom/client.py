@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from importlib import resources
 
+import backoff
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
@@ -27,6 +28,10 @@ if t.TYPE_CHECKING:
 
 QUERIES = resources.files("tap_shopify_bloom") / "queries"
 RETRIABLE_CODES = {"THROTTLED", "INTERNAL_SERVER_ERROR", "MAX_COST_EXCEEDED"}
+
+
+class ThrottledError(RetriableAPIError):
+    """Shopify answered THROTTLED: the cost bucket, not the backoff, decides the wait."""
 
 
 class ConnectionPaginator(BaseAPIPaginator[str | None]):
@@ -52,6 +57,9 @@ class ShopifyStream(GraphQLStream):
     connection_path: tuple[str, ...] = ()
     is_connection: bool = True
     page_size: int = 50
+    #: Backoff of transient faults (5xx, timeouts, resets, truncated bodies): base * 2^n seconds.
+    retry_base_seconds: float = 1.0
+    retry_max_seconds: float = 60.0
     extra_retry_statuses: t.ClassVar[list[int]] = [429]
 
     def __init__(self, tap: t.Any, **kwargs: t.Any) -> None:
@@ -129,6 +137,24 @@ class ShopifyStream(GraphQLStream):
         return 8
 
     @override
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        def delays() -> t.Generator[float, t.Any, None]:
+            attempt = 0
+            exception = yield 0.0  # primed by backoff
+            while True:
+                attempt += 1
+                if isinstance(exception, ThrottledError):
+                    exception = yield 0.0  # the bucket waits exactly as long as needed
+                else:
+                    exception = yield min(self.retry_max_seconds, self.retry_base_seconds * 2**attempt)
+
+        return delays()
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        return backoff.full_jitter(value) if value else 0.0
+
+    @override
     def validate_response(self, response: requests.Response) -> None:
         self._check_version(response)
         if response.status_code in self.extra_retry_statuses or response.status_code >= 500:
@@ -146,6 +172,7 @@ class ShopifyStream(GraphQLStream):
         codes = errors.error_codes(payload)
         if "THROTTLED" in codes:
             self.bucket.throttled += 1
+            raise ThrottledError("Shopify answered THROTTLED; waiting for the cost bucket", response)
         if "MAX_COST_EXCEEDED" in codes:
             self.sizer.shrink()
         if codes and set(codes) <= RETRIABLE_CODES:

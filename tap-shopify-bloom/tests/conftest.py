@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.stub import TOKEN, ShopifyStub
@@ -21,7 +23,9 @@ def stub(httpserver) -> ShopifyStub:
             "plan": {"publicDisplayName": "Basic"},
         }
     )
-    httpserver.expect_request("/admin/api/2026-10/graphql.json", method="POST").respond_with_handler(shopify.handle)
+    httpserver.expect_request(re.compile(r"^/admin/api/[^/]+/graphql\.json$"), method="POST").respond_with_handler(
+        shopify.handle
+    )
     return shopify
 
 

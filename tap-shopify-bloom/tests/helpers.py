@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from contextlib import redirect_stdout
@@ -40,7 +41,7 @@ def parse_messages(lines: list[str]) -> SyncResult:
 
 def run_sync(config: dict, state: dict | None = None, streams: list[str] | None = None) -> SyncResult:
     """Run a whole sync in this process; ``streams`` limits the selected streams."""
-    tap = TapShopifyBloom(config=config, state=state or {})
+    tap = TapShopifyBloom(config=config, state=copy.deepcopy(state or {}))
     if streams is not None:
         for name, stream in tap.streams.items():
             stream.selected = name in streams

@@ -1,0 +1,142 @@
+"""Transient faults are retried; merchant errors stop the sync with a message to act on."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from werkzeug import Response
+
+from tap_shopify_bloom.client import ShopifyStream
+from tap_shopify_bloom.errors import MerchantActionError
+from tests.factories import order
+from tests.helpers import run_sync
+from tests.stub import cost_block
+
+
+@pytest.fixture(autouse=True)
+def no_backoff_sleep(monkeypatch):
+    monkeypatch.setattr(ShopifyStream, "retry_base_seconds", 0.01)
+
+
+def json_response(payload, status=200, headers=None):
+    return Response(json.dumps(payload), status=status, content_type="application/json", headers=headers)
+
+
+THROTTLED = {
+    "errors": [
+        {
+            "message": "Throttled",
+            "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+        }
+    ],
+    "extensions": {"cost": {**cost_block(available=0), "actualQueryCost": None, "requestedQueryCost": 5}},
+}
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(lambda body: json_response(THROTTLED), id="throttled"),
+        pytest.param(lambda body: json_response({"errors": "An unexpected error occurred"}, status=500), id="500"),
+        pytest.param(lambda body: json_response({"errors": "Service unavailable"}, status=503), id="503"),
+        pytest.param(
+            lambda body: Response('{"data": {"orders": {"pageInf', content_type="application/json"), id="truncated"
+        ),
+        pytest.param(lambda body: json_response({"errors": "Too many requests"}, status=429), id="429"),
+    ],
+)
+def test_transient_faults_are_retried_without_loss(stub, stub_config, fault):
+    stub.data["orders"] = [order(1000, 1), order(1001, 2)]
+    stub.faults = [fault, fault]
+    result = run_sync(stub_config, streams=["orders"])
+    assert sorted(r["id"] for r in result.records["orders"]) == ["gid://shopify/Order/1000", "gid://shopify/Order/1001"]
+    assert len({r["id"] for r in result.records["orders"]}) == len(result.records["orders"])
+
+
+def test_throttled_answer_waits_for_the_bucket(stub, stub_config):
+    stub.data["orders"] = [order(1000, 1)]
+    stub.faults = [lambda body: json_response(THROTTLED)]
+    result = run_sync(stub_config, streams=["orders"])
+    bucket = result.tap.bucket
+    assert bucket.throttled == 1
+    assert bucket.waited_seconds > 0  # waited for the points it lacked, not blindly
+
+
+def test_max_cost_exceeded_shrinks_the_page(stub, stub_config):
+    stub.data["orders"] = [order(1000 + i, 1) for i in range(3)]
+    refused = {
+        "errors": [
+            {
+                "message": "Query cost is 1204, which exceeds the single query max cost limit (1000).",
+                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": 1204, "maxCost": 1000},
+            }
+        ]
+    }
+    stub.faults = [lambda body: json_response(refused)]
+    result = run_sync(stub_config, streams=["orders"])
+    assert len(result.records["orders"]) == 3
+    assert stub.requests[1]["variables"]["first"] < stub.requests[0]["variables"]["first"]
+
+
+def test_invalid_token_names_the_setting(stub, stub_config):
+    with pytest.raises(MerchantActionError) as caught:
+        run_sync({**stub_config, "access_token": "shpat_revoked"}, streams=["shop"])
+    assert "401" in str(caught.value) and "`access_token`" in str(caught.value)
+
+
+def test_access_denied_names_the_scope(stub, stub_config):
+    denied = {
+        "data": {"orders": None},
+        "errors": [
+            {
+                "message": "Access denied for orders field. Required access: `read_orders` access scope.",
+                "locations": [{"line": 2, "column": 3}],
+                "path": ["orders"],
+                "extensions": {
+                    "code": "ACCESS_DENIED",
+                    "documentation": "https://shopify.dev/api/usage/access-scopes",
+                    "requiredAccess": "`read_orders` access scope.",
+                },
+            }
+        ],
+        "extensions": {"cost": cost_block()},
+    }
+    stub.faults = [lambda body: json_response(denied)]
+    with pytest.raises(MerchantActionError) as caught:
+        run_sync(stub_config, streams=["orders"])
+    assert "`read_orders`" in str(caught.value)
+
+
+def test_unknown_store_is_reported(stub, stub_config):
+    stub.faults = [lambda body: json_response({"errors": "Not Found"}, status=404)]
+    with pytest.raises(MerchantActionError, match="Store not found"):
+        run_sync(stub_config, streams=["shop"])
+
+
+def test_retired_version_and_deprecations_are_logged(stub, stub_config, caplog):
+    def old_version(body):
+        answer = stub.answer(body)
+        answer.headers["X-Shopify-API-Version"] = "2026-01"
+        answer.headers["X-Shopify-API-Deprecated-Reason"] = (
+            "https://shopify.dev/api/usage/versioning#deprecation-practices"
+        )
+        return answer
+
+    stub.faults = [old_version]
+    with caplog.at_level(logging.WARNING):
+        result = run_sync({**stub_config, "api_version": "2025-01"}, streams=["shop"])
+    assert result.records["shop"]
+    assert "served API version 2026-01 instead of 2025-01" in caplog.text
+    assert "deprecated API use" in caplog.text
+
+
+def test_payouts_skipped_when_shopify_payments_is_off(stub, stub_config, caplog):
+    stub.payments_enabled = False
+    stub.data["orders"] = [order(1000, 1)]
+    with caplog.at_level(logging.WARNING):
+        result = run_sync(stub_config, streams=["orders", "payouts", "balance_transactions"])
+    assert len(result.records["orders"]) == 1
+    assert "payouts" not in result.records
+    assert "Shopify Payments is not enabled" in caplog.text

@@ -1,0 +1,87 @@
+"""Settings are checked at start, with one message naming the setting and the fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_shopify_bloom.settings import parse_settings
+
+VALID = {"store": "my-shop", "access_token": "shpat_x", "start_date": "2025-01-01"}
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def test_defaults_and_normalisation():
+    settings = parse_settings({**VALID, "store": "My-Shop.myshopify.com"}, now=NOW)
+    assert settings.store == "my-shop"
+    assert settings.api_url == "https://my-shop.myshopify.com"
+    assert settings.graphql_url == "https://my-shop.myshopify.com/admin/api/2026-10/graphql.json"
+    assert settings.start_date == datetime(2025, 1, 1, tzinfo=UTC)
+    assert (settings.initial_window_days, settings.pii, settings.max_concurrency) == (7, "hash", 3)
+
+
+@pytest.mark.parametrize(
+    ("override", "setting"),
+    [
+        ({"store": "my shop!"}, "store"),
+        ({"access_token": " "}, "access_token"),
+        ({"start_date": "2027-01-01"}, "start_date"),
+        ({"start_date": "last tuesday"}, "start_date"),
+        ({"api_url": "http://example.com"}, "api_url"),
+        ({"api_url": "ftp://127.0.0.1"}, "api_url"),
+        ({"api_version": "2026-13"}, "api_version"),
+        ({"max_concurrency": 9}, "max_concurrency"),
+        ({"initial_window_days": 0}, "initial_window_days"),
+        ({"bulk_threshold": -1}, "bulk_threshold"),
+        ({"pii": "mask"}, "pii"),
+    ],
+)
+def test_invalid_values_name_the_setting(override, setting):
+    with pytest.raises(ConfigValidationError) as caught:
+        parse_settings({**VALID, **override}, now=NOW)
+    assert caught.value.errors[0].startswith(f"Setting `{setting}`")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "https://x.example"])
+def test_http_only_for_loopback(url):
+    assert parse_settings({**VALID, "api_url": url}, now=NOW).api_url == url
+
+
+def test_cli_refuses_bad_setting_without_traceback(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({**VALID, "start_date": "2999-01-01"}))
+    run = subprocess.run(
+        [sys.executable, "-m", "tap_shopify_bloom.tap", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "Setting `start_date`: 2999-01-01 is in the future. Use a date in the past." in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_about_markdown_documents_every_setting():
+    run = subprocess.run(
+        [sys.executable, "-m", "tap_shopify_bloom.tap", "--about", "--format=markdown"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for setting in VALID.keys() | {
+        "api_version",
+        "api_url",
+        "max_concurrency",
+        "initial_window_days",
+        "backfill_window",
+        "bulk_threshold",
+        "pii",
+    }:
+        assert f"| {setting} |" in run.stdout

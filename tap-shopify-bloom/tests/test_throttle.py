@@ -1,0 +1,62 @@
+"""The cost bucket waits exactly as long as the bucket needs; pages fit the budget."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_shopify_bloom.throttle import CostBucket, PageSizer, connection_factor
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def status(available, maximum=2000, rate=100, actual=10):
+    return {
+        "requestedQueryCost": 50,
+        "actualQueryCost": actual,
+        "throttleStatus": {"maximumAvailable": maximum, "currentlyAvailable": available, "restoreRate": rate},
+    }
+
+
+def test_waits_exactly_for_the_missing_points():
+    clock = FakeClock()
+    bucket = CostBucket(clock=clock, sleep=clock.sleep)
+    bucket.observe(status(available=30))
+    assert bucket.wait_for(80) == pytest.approx(0.5)  # 50 points missing at 100/s
+    clock.now += 10
+    assert bucket.wait_for(80) == 0.0  # refilled meanwhile
+    assert clock.slept == [pytest.approx(0.5)]
+    assert bucket.points_spent == 10
+
+
+def test_refill_is_capped_at_the_maximum():
+    clock = FakeClock()
+    bucket = CostBucket(clock=clock, sleep=clock.sleep)
+    bucket.observe(status(available=0, maximum=100, rate=50))
+    clock.now += 3600
+    assert bucket.wait_for(150) == 0.0  # a cost above the maximum waits only for a full bucket
+
+
+def test_connection_factor_matches_observed_costs():
+    assert [2 + connection_factor(n) for n in (1, 10, 50, 100, 250)] == [3, 6, 9, 11, 13]
+
+
+def test_page_sizer_shrinks_expensive_pages_and_grows_cheap_ones():
+    sizer = PageSizer(size=100, budget=500)
+    sizer.adapt(requested_cost=900, bucket_maximum=2000)
+    assert sizer.size < 100
+    assert sizer.expected_cost <= 500
+    cheap = PageSizer(size=10, budget=500)
+    cheap.adapt(requested_cost=6, bucket_maximum=2000)
+    assert cheap.size == 250
+    assert cheap.shrink() == 125

@@ -1,0 +1,53 @@
+"""History windows: monthly, newest first, resumable, meeting the live window without a gap."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tap_shopify_bloom.windows import Window, WindowPlan, month_windows, parse_iso
+
+
+def test_month_windows_cover_the_range_newest_first():
+    start = datetime(2026, 1, 15, 6, tzinfo=UTC)
+    end = datetime(2026, 4, 10, tzinfo=UTC)
+    windows = month_windows(start, end)
+    assert [w.key for w in windows] == ["2026-04", "2026-03", "2026-02", "2026-01"]
+    assert windows[0].end == end and windows[-1].start == start
+    for newer, older in zip(windows, windows[1:], strict=False):
+        assert older.end == newer.start
+
+
+def test_search_is_half_open_and_quoted():
+    window = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+    assert window.search("updated_at") == "updated_at:>='2026-01-01T00:00:00Z' AND updated_at:<'2026-02-01T00:00:00Z'"
+    assert Window(datetime(2026, 1, 1, tzinfo=UTC)).search("issued_at") == "issued_at:>='2026-01-01T00:00:00Z'"
+
+
+def test_first_run_plans_live_window_then_history_and_resumes():
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    state: dict = {}
+    plan, live = WindowPlan.begin(
+        state, start_date=datetime(2026, 8, 20, tzinfo=UTC), now=now, initial_window=timedelta(days=7)
+    )
+    assert live.start == now - timedelta(days=7) and live.end is None
+    assert parse_iso(state["backfill"]["end"]) == live.start  # no gap between history and live data
+    plan.finish_live("2026-11-28T11:00:00Z", live)
+    assert [w.key for w in plan.pending_history()] == ["2026-11", "2026-10", "2026-09", "2026-08"]
+    plan.finish_month("2026-11")
+    plan.finish_month("2026-10")
+    # An interrupted run resumes at the first unfinished month.
+    resumed, live_again = WindowPlan.begin(
+        state, start_date=datetime(2026, 8, 20, tzinfo=UTC), now=now, initial_window=timedelta(days=7)
+    )
+    assert live_again.start == parse_iso("2026-11-28T11:00:00Z")
+    assert [w.key for w in resumed.pending_history()] == ["2026-09", "2026-08"]
+    resumed.finish_month("2026-09")
+    resumed.finish_month("2026-08")
+    assert "backfill" not in state
+
+
+def test_split_halves_a_window():
+    window = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC), "2026-01")
+    first, second = window.split()
+    assert first.start == window.start and second.end == window.end and first.end == second.start
+    assert Window(window.start, window.start + timedelta(hours=1)).split() is None
