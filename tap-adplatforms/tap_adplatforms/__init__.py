@@ -1,0 +1,1 @@
+"""Singer tap for ad spend from Meta, Google Ads and TikTok."""

@@ -1,0 +1,64 @@
+"""Google's OAuth 2.0 refresh-token flow for the Google Ads API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from singer_sdk.authenticators import OAuthAuthenticator
+from singer_sdk.exceptions import FatalAPIError
+from typing_extensions import override
+
+REFRESH_MARGIN_SECONDS = 300  # refresh this long before Google's expiry
+
+_FIXES = {
+    "invalid_grant": "the refresh token was revoked or expired: create a new one for this OAuth client and set "
+    "google_ads_refresh_token",
+    "invalid_client": "Google does not know this OAuth client: check google_ads_client_id and "
+    "google_ads_client_secret",
+    "unauthorized_client": "the OAuth client may not use this refresh token: create the refresh token with the "
+    "same client id",
+}
+
+
+class GoogleAdsAuthenticator(OAuthAuthenticator):
+    """Trades the refresh token for access tokens (valid an hour) and refreshes them early.
+
+    One instance serves every Google Ads account of a run, so a token is refreshed once,
+    not once per account. :meth:`invalidate` forces a refresh when Google rejects a token
+    before its announced expiry.
+    """
+
+    def __init__(self, *, token_url: str, client_id: str, client_secret: str, refresh_token: str) -> None:
+        super().__init__(auth_endpoint=token_url, client_id=client_id, client_secret=client_secret,
+                         oauth_scopes="https://www.googleapis.com/auth/adwords")
+        self._refresh_token = refresh_token
+        self.refreshes = 0
+
+    @property
+    @override
+    def oauth_request_body(self) -> dict[str, Any]:
+        return {"grant_type": "refresh_token", "client_id": self.client_id, "client_secret": self.client_secret,
+                "refresh_token": self._refresh_token}
+
+    @override
+    def update_access_token(self) -> None:
+        super().update_access_token()
+        self.refreshes += 1
+        if self.expires_in:
+            self.expires_in = max(self.expires_in - REFRESH_MARGIN_SECONDS, 1)
+
+    def invalidate(self) -> None:
+        """Forget the access token so that the next request gets a new one."""
+        self.last_refreshed = None
+
+    @override
+    def handle_error(self, *, content: str, status_code: int | None) -> None:
+        try:
+            code = str(json.loads(content).get("error", ""))
+        except (ValueError, AttributeError):
+            code = ""
+        fix = _FIXES.get(code, "check the google_ads_* OAuth settings and google_ads_token_url")
+        msg = (f"Google Ads: the OAuth token endpoint refused the refresh token (HTTP {status_code}"
+               f"{', ' + code if code else ''}). What to do: {fix}.")
+        raise FatalAPIError(msg)

@@ -1,0 +1,285 @@
+"""Meta Marketing API (Graph API): ad accounts, campaigns and campaign insights by day.
+
+Short windows (at most :data:`SYNC_MAX_DAYS` days) are read with a synchronous
+``GET act_<id>/insights``; longer ones through an async report run (``POST
+act_<id>/insights``, poll the run until ``Job Completed``, read its ``/insights``).
+Every answer's ``x-business-use-case-usage`` header is read: past the
+``meta_usage_pause_percent`` threshold the tap pauses before the next call, and a
+throttling error (80004, 17, 4, 613) waits out ``estimated_time_to_regain_access``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import requests
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
+
+from tap_adplatforms.client import AccountReader, PlatformSource, RateLimitedError, money, setting
+from tap_adplatforms.windows import Window
+
+SYNC_MAX_DAYS = 7
+PAGE_LIMIT = 500
+MAX_POLLS = 360
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80000, 80004})
+ACCOUNT_STATUS = {1: "ACTIVE", 2: "DISABLED", 3: "UNSETTLED", 7: "PENDING_RISK_REVIEW", 8: "PENDING_SETTLEMENT",
+                  9: "IN_GRACE_PERIOD", 100: "PENDING_CLOSURE", 101: "CLOSED", 201: "ANY_ACTIVE",
+                  202: "ANY_CLOSED"}
+INSIGHT_FIELDS = ("campaign_id", "campaign_name", "spend", "impressions", "clicks", "actions", "action_values",
+                  "account_currency", "attribution_setting")
+
+
+class MetaCursorPaginator(BaseAPIPaginator[str | None]):
+    """Graph API paging: follow ``paging.cursors.after`` while ``paging.next`` exists."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    @override
+    def get_next(self, response: requests.Response) -> str | None:
+        paging = response.json().get("paging") or {}
+        return (paging.get("cursors") or {}).get("after") if paging.get("next") else None
+
+
+class MetaReader(AccountReader):
+    """A Graph API endpoint of one ad account."""
+
+    platform = "meta"
+    url_setting = "meta_api_url"
+    records_jsonpath = "$.data[*]"
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return f"{super().url_base}/{setting(self.config, 'meta_api_version')}"
+
+    @property
+    @override
+    def authenticator(self) -> BearerTokenAuthenticator:
+        return BearerTokenAuthenticator(token=self.config["meta_access_token"])
+
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return MetaCursorPaginator()
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        usage = self._usage(response)
+        if response.status_code < 400:
+            self._pace(usage)
+            return
+        try:
+            error = response.json().get("error") or {}
+        except ValueError:
+            error = {}
+        code, message = error.get("code"), error.get("message", response.reason)
+        if code in THROTTLE_CODES:
+            minutes = usage[1] if usage else 0
+            raise RateLimitedError(
+                self.problem(f"throttled by Meta (error {code}: {message})",
+                             "the tap waits and retries; lower the number of runs or accounts per hour if "
+                             "it keeps happening"),
+                response, max(minutes, 1) * 60.0)
+        if response.status_code >= 500 or error.get("is_transient"):
+            raise RetriableAPIError(self.problem(f"temporary Meta error {code}: {message}", "the tap retries"),
+                                    response)
+        raise self.fatal(f"Meta refused the request (error {code}: {message})", _fix(code, error))
+
+    def _usage(self, response: requests.Response) -> tuple[int, int] | None:
+        """The highest usage percentage and regain-access minutes for this account."""
+        header = response.headers.get("x-business-use-case-usage")
+        if not header:
+            return None
+        try:
+            entries = json.loads(header).get(self.account_id) or []
+        except (ValueError, AttributeError):
+            return None
+        percent = max((max(e.get("call_count", 0), e.get("total_cputime", 0), e.get("total_time", 0))
+                       for e in entries), default=0)
+        minutes = max((e.get("estimated_time_to_regain_access", 0) for e in entries), default=0)
+        return int(percent), int(minutes)
+
+    def _pace(self, usage: tuple[int, int] | None) -> None:
+        threshold = int(setting(self.config, "meta_usage_pause_percent"))
+        if usage is None or usage[0] < threshold:
+            return
+        share = (usage[0] - threshold + 1) / max(100 - threshold + 1, 1)
+        self.pause(max(share * 60.0, usage[1] * 60.0),
+                   self.problem(f"API usage at {usage[0]}% of Meta's business-use-case limit",
+                                "slowing down before Meta blocks the account"))
+
+
+def _fix(code: int | None, error: dict[str, Any]) -> str:
+    if code == 190:
+        return "create a new system-user access token with the ads_read permission and set meta_access_token"
+    if code == 100 and error.get("error_subcode") == 33:
+        return ("check meta_account_ids, and assign the ad account to the token's system user in Meta "
+                "Business Settings")
+    if code == 2635:
+        return "set meta_api_version to a supported Graph API version (v21.0 or newer)"
+    if code in {10, 200, 294}:
+        return "grant the token's user the ads_read permission on this ad account"
+    return "check the settings for this account; report the message if it persists"
+
+
+class MetaAccountReader(MetaReader):
+    """``GET act_<id>``."""
+
+    path = "/act_{account_id}"
+    records_jsonpath = "$"
+
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return None
+
+    @override
+    def get_url_params(self, context: Any, next_page_token: Any) -> dict[str, Any]:
+        return {"fields": "id,account_id,name,currency,timezone_name,account_status"}
+
+
+class MetaCampaignsReader(MetaReader):
+    """``GET act_<id>/campaigns``."""
+
+    path = "/act_{account_id}/campaigns"
+
+    @override
+    def get_url_params(self, context: Any, next_page_token: Any) -> dict[str, Any]:
+        return {"fields": "id,name,status,objective", "limit": PAGE_LIMIT, "after": next_page_token}
+
+
+def _insight_params(context: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "level": "campaign",
+        "time_increment": 1,
+        "time_range": json.dumps({"since": context["since"], "until": context["until"]}, separators=(",", ":")),
+        "fields": ",".join(INSIGHT_FIELDS),
+        "limit": PAGE_LIMIT,
+    }
+
+
+class MetaInsightsReader(MetaReader):
+    """``GET act_<id>/insights`` (synchronous, short windows)."""
+
+    path = "/act_{account_id}/insights"
+
+    @override
+    def get_url_params(self, context: Any, next_page_token: Any) -> dict[str, Any]:
+        return {**_insight_params(context), "after": next_page_token}
+
+
+class MetaReportRunStarter(MetaReader):
+    """``POST act_<id>/insights``: starts an async report run."""
+
+    path = "/act_{account_id}/insights"
+    http_method = "POST"
+    payload_as_json = False
+    records_jsonpath = "$"
+
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator | None:
+        return None
+
+    @override
+    def prepare_request_payload(self, context: Any, next_page_token: Any) -> dict[str, Any]:
+        return _insight_params(context)
+
+
+class MetaReportRunReader(MetaAccountReader):
+    """``GET <report_run_id>``: the run's status."""
+
+    path = "/{report_run_id}"
+
+    @override
+    def get_url_params(self, context: Any, next_page_token: Any) -> dict[str, Any]:
+        return {}
+
+
+class MetaReportResultsReader(MetaReader):
+    """``GET <report_run_id>/insights``: a finished run's rows."""
+
+    path = "/{report_run_id}/insights"
+
+    @override
+    def get_url_params(self, context: Any, next_page_token: Any) -> dict[str, Any]:
+        return {"limit": PAGE_LIMIT, "after": next_page_token}
+
+
+class MetaSource(PlatformSource):
+    """Meta ad accounts, campaigns and daily campaign insights."""
+
+    platform = "meta"
+    history_months = 37
+
+    def read_account(self, account_id: str) -> dict[str, Any]:
+        """Read ``act_<id>``."""
+        row = next(iter(self.reader(MetaAccountReader, account_id, "account").rows({"account_id": account_id})))
+        status = row.get("account_status")
+        return {"platform": "meta", "account_id": account_id, "name": row.get("name"),
+                "currency": row.get("currency"), "timezone": row.get("timezone_name"),
+                "status": ACCOUNT_STATUS.get(status, str(status) if status is not None else None)}
+
+    def campaigns(self, account_id: str) -> Iterable[dict[str, Any]]:
+        """Read ``act_<id>/campaigns``."""
+        for row in self.reader(MetaCampaignsReader, account_id, "campaigns").rows({"account_id": account_id}):
+            yield {"platform": "meta", "account_id": account_id, "campaign_id": row["id"],
+                   "name": row.get("name"), "status": row.get("status"), "objective": row.get("objective")}
+
+    def read_spend(self, account_id: str, window: Window) -> Iterable[dict[str, Any]]:
+        """Insights by campaign and day, synchronously or through a report run."""
+        context = {"account_id": account_id, "since": window.since.isoformat(), "until": window.until.isoformat()}
+        if window.days <= SYNC_MAX_DAYS:
+            rows = self.reader(MetaInsightsReader, account_id, "insights").rows(context)
+        else:
+            rows = self._report_rows(account_id, context)
+        action = str(setting(self.config, "meta_conversion_action"))
+        for row in rows:
+            yield {
+                "campaign_id": row["campaign_id"],
+                "campaign_name": row.get("campaign_name"),
+                "date": row["date_start"],
+                "spend": money(row.get("spend")),
+                "impressions": int(row.get("impressions") or 0),
+                "clicks": int(row.get("clicks") or 0),
+                "conversions": Decimal(str(_action(row.get("actions"), action) or 0)),
+                "conversion_value": money(_action(row.get("action_values"), action)),
+                "attribution_setting": row.get("attribution_setting"),
+            }
+
+    def _report_rows(self, account_id: str, context: dict[str, Any]) -> Iterable[dict[str, Any]]:
+        starter = self.reader(MetaReportRunStarter, account_id, "report_runs")
+        for attempt in (1, 2):
+            run_id = str(next(iter(starter.rows(context)))["report_run_id"])
+            status = self._wait(account_id, run_id)
+            if status == "Job Completed":
+                reader = self.reader(MetaReportResultsReader, account_id, "report_results")
+                yield from reader.rows({**context, "report_run_id": run_id})
+                return
+            starter.logger.warning("%s", starter.problem(
+                f"report run {run_id} for {context['since']}..{context['until']} ended as '{status}'",
+                "starting it again" if attempt == 1 else "giving up"))
+        raise starter.fatal(f"Meta could not finish the insights report for {context['since']}..{context['until']}",
+                            "retry later; if it keeps failing, lower meta_lookback_days")
+
+    def _wait(self, account_id: str, run_id: str) -> str:
+        reader = self.reader(MetaReportRunReader, account_id, "report_run_status")
+        interval = float(setting(self.config, "meta_report_poll_seconds"))
+        for _ in range(MAX_POLLS):
+            run = next(iter(reader.rows({"account_id": account_id, "report_run_id": run_id})))
+            status = str(run.get("async_status"))
+            if status in {"Job Completed", "Job Failed", "Job Skipped"}:
+                return status
+            time.sleep(interval)
+        raise reader.fatal(f"report run {run_id} did not finish after {MAX_POLLS} polls",
+                           "retry later, or raise meta_report_poll_seconds")
+
+
+def _action(actions: list[dict[str, Any]] | None, action_type: str) -> Any:
+    """The value of one action type in an ``actions`` list, if present."""
+    return next((a.get("value") for a in actions or [] if a.get("action_type") == action_type), None)

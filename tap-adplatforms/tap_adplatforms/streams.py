@@ -1,0 +1,120 @@
+"""The tap's three streams, one row shape across platforms, partitioned by ad account.
+
+Each partition is ``{"platform", "account_id"}``, so state is kept per account. A
+platform's partitions exist only when its settings are given (see
+:func:`tap_adplatforms.settings.configured_platforms`); its reads go through its source
+in :data:`SOURCES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import SchemaDirectory, Stream, StreamSchema
+from typing_extensions import override
+
+from tap_adplatforms import schemas, settings, windows
+from tap_adplatforms.client import PlatformSource, setting
+from tap_adplatforms.googleads_streams import GoogleAdsSource
+from tap_adplatforms.meta_streams import MetaSource
+from tap_adplatforms.tiktok_streams import TikTokSource
+
+if TYPE_CHECKING:
+    from singer_sdk import Tap
+
+SOURCES: dict[str, type[PlatformSource]] = {"meta": MetaSource, "google_ads": GoogleAdsSource,
+                                             "tiktok": TikTokSource}
+
+
+class AdPlatformsStream(Stream):
+    """Base of the public streams: partitions over the configured accounts."""
+
+    schema = StreamSchema(SchemaDirectory(schemas))
+
+    def __init__(self, tap: Tap, sources: dict[str, PlatformSource]) -> None:
+        super().__init__(tap)
+        self.sources = sources
+
+    @property
+    @override
+    def partitions(self) -> list[dict[str, Any]]:
+        return [
+            {"platform": platform, "account_id": account_id}
+            for platform in self.sources
+            for account_id in settings.account_ids(self.config, platform)
+        ]
+
+    def source(self, context: dict[str, Any] | None) -> tuple[PlatformSource, str]:
+        """The partition's source and account id."""
+        if not context:
+            msg = f"{self.name} is read per account: it needs a platform/account_id context"
+            raise ValueError(msg)
+        return self.sources[context["platform"]], context["account_id"]
+
+
+class AdAccountsStream(AdPlatformsStream):
+    """One row per configured ad account: name, currency, time zone, status."""
+
+    name = "ad_accounts"
+    primary_keys = ("platform", "account_id")
+
+    @override
+    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+        source, account_id = self.source(context)
+        yield source.account(account_id)
+
+
+class CampaignsStream(AdPlatformsStream):
+    """One row per campaign of each configured account."""
+
+    name = "campaigns"
+    primary_keys = ("platform", "account_id", "campaign_id")
+
+    @override
+    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+        source, account_id = self.source(context)
+        yield from source.campaigns(account_id)
+
+
+class AdSpendDailyStream(AdPlatformsStream):
+    """Spend and results per campaign per day of the account, re-reading a trailing window."""
+
+    name = "ad_spend_daily"
+    primary_keys = ("platform", "account_id", "campaign_id", "date")
+    replication_key = "date"
+    is_sorted = False  # recent days come first, then history by month
+    STATE_MSG_FREQUENCY = 200  # so that history progress reaches the state often
+
+    @override
+    def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+        source, account_id = self.source(context)
+        account = source.account(account_id)
+        today = source.today(account)
+        start = date.fromisoformat(str(self.config["start_date"])[:10])
+        if source.history_months and start < (floor := today - timedelta(days=31 * source.history_months - 31)):
+            self.logger.warning(
+                "%s account %s keeps daily figures for %d months only: reading from %s instead of start_date",
+                settings.LABELS[source.platform], account_id, source.history_months, floor)
+            start = floor
+        state = self.get_context_state(context)
+        bookmark = state.get("replication_key_value")
+        plan = windows.plan(
+            start=start,
+            today=today,
+            bookmark=date.fromisoformat(bookmark) if bookmark else None,
+            history=state.get("history"),
+            lookback_days=source.lookback_days,
+            initial_days=int(setting(self.config, "initial_window_days")),
+        )
+        state["history"] = plan.history
+        for window in plan.windows:
+            self.logger.info("%s account %s: reading %s..%s%s", settings.LABELS[source.platform], account_id,
+                             window.since, window.until, " (history)" if window.history else "")
+            yield from source.spend(account_id, window)
+            if window.history:
+                windows.advance_history(state["history"], window)
+
+
+STREAM_TYPES: tuple[type[AdPlatformsStream], ...] = (AdAccountsStream, CampaignsStream, AdSpendDailyStream)
