@@ -16,6 +16,7 @@ from singer_sdk.streams import GraphQLStream
 from typing_extensions import override
 
 from tap_shopify_bloom import errors, schemas
+from tap_shopify_bloom.bulk import BulkClient, bulk_query_text, joined_nodes
 from tap_shopify_bloom.records import Node, dig
 from tap_shopify_bloom.settings import Settings, parse_settings
 from tap_shopify_bloom.throttle import CostBucket, PageSizer
@@ -128,7 +129,7 @@ class ShopifyStream(GraphQLStream):
         if not self.is_connection or not prepared_request.body:
             return
         payload = json.loads(prepared_request.body)
-        if payload.get("variables", {}).get("first", 0) > self.sizer.size:
+        if (payload.get("variables") or {}).get("first", 0) > self.sizer.size:
             payload["variables"]["first"] = self.sizer.size
             prepared_request.prepare_body(data=None, files=None, json=payload)
 
@@ -181,10 +182,30 @@ class ShopifyStream(GraphQLStream):
             raise errors.access_denied(payload["errors"])
         if payload.get("errors"):
             raise FatalAPIError(f"Shopify refused the query of '{self.name}': {errors.error_text(payload)}")
-        if cost:
-            requested = cost.get("requestedQueryCost")
+
+    @override
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        requested = dig(response.json(), "extensions", "cost", "requestedQueryCost")
+        if requested and self.is_connection:
             self.sizer.adapt(requested, self.bucket.maximum)
             self.expected_cost = self.sizer.expected_cost
+        return super().parse_response(response)
+
+    def graphql(self, query_name: str, variables: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Send one other query or mutation of ``queries/`` (cost-aware, with retries); return ``data``."""
+        prepared = self.build_prepared_request(
+            method="POST",
+            url=self.get_url(None),
+            headers=self.http_headers,
+            json={"query": (QUERIES / f"{query_name}.graphql").read_text(), "variables": variables},
+        )
+
+        def send(request: requests.PreparedRequest, _context: Context | None) -> requests.Response:
+            response = self.requests_session.send(request, timeout=self.timeout)
+            self.validate_response(response)
+            return response
+
+        return self.request_decorator(send)(prepared, None).json().get("data") or {}
 
     def _check_version(self, response: requests.Response) -> None:
         served = response.headers.get("X-Shopify-API-Version")
@@ -230,6 +251,7 @@ class WindowedStream(ShopifyStream):
     #: Re-read this much before the cursor (for records that change after their time).
     lookback: timedelta = timedelta(0)
     is_sorted = False
+    records_so_far = 0
 
     def expand(self, node: Node) -> t.Iterable[Node]:
         """The records in one node (the node itself, or e.g. an order's transactions)."""
@@ -254,32 +276,51 @@ class WindowedStream(ShopifyStream):
         latest = yield from self.fetch_window(live)
         plan.finish_live(latest, live)
         self._checkpoint()
-        for window in plan.pending_history():
+        pending = plan.pending_history()
+        for index, window in enumerate(pending):
+            self.prepare_history(pending[index:])
             yield from self.fetch_history(window)
             plan.finish_month(t.cast("str", window.key))
             self._checkpoint()
+
+    def prepare_history(self, windows: list[Window]) -> None:
+        """Get ready for the pending history windows (the bulk stream starts operations)."""
 
     def fetch_history(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
         """Fetch one closed history window (paginated; the bulk stream overrides this)."""
         return (yield from self.fetch_window(window))
 
-    def fetch_window(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
+    def fetch_window(
+        self, window: Window, skip: t.Container[str] = ()
+    ) -> t.Generator[dict[str, t.Any], None, str | None]:
         """Fetch one window page by page; return the latest cursor value seen."""
+        nodes = self.request_records({"search": window.search(self.filter_field)})
+        return (yield from self.emit_nodes(nodes, window, "pages", skip))
+
+    def emit_nodes(
+        self, nodes: t.Iterable[Node], window: Window, how: str, skip: t.Container[str] = ()
+    ) -> t.Generator[dict[str, t.Any], None, str | None]:
+        """Yield the records of ``nodes`` (except ids in ``skip``); log progress; return the latest cursor."""
         latest: str | None = None
         count = 0
         spent_before = self.bucket.points_spent
-        for node in self.request_records({"search": window.search(self.filter_field)}):
+        for node in nodes:
+            if node.get("id") in skip:
+                continue
             value = node.get(self.cursor_field)
             if value and (latest is None or parse_iso(value) > parse_iso(latest)):
                 latest = value
             for record in self.expand(node):
                 count += 1
                 yield dict(record)
+        self.records_so_far += count
         self.logger.info(
-            "%s: window %s done, %d records, %.0f points spent (%.0f in total, %d throttled)",
+            "%s: window %s done by %s: %d records (%d so far), %.0f points spent (%.0f in total, %d throttled)",
             self.name,
             window,
+            how,
             count,
+            self.records_so_far,
             self.bucket.points_spent - spent_before,
             self.bucket.points_spent,
             self.bucket.throttled,
@@ -297,3 +338,106 @@ class WindowedStream(ShopifyStream):
                 state["replication_key"] = self.replication_key
                 state["replication_key_value"] = value
         self.finalize_state_progress_markers()
+
+
+class BulkWindowedStream(WindowedStream):
+    """A windowed stream whose large history windows go through bulk operations.
+
+    Up to ``max_concurrency`` operations run at once for the next pending months; each
+    operation's id is kept in state (``windows.bulk``) so a restarted run picks it up. A
+    failed operation's window is split in halves and retried; where a root line is a
+    whole record (no children), the failure's partial data is used and not fetched again.
+    """
+
+    #: Child GID type -> parent field, for joining the JSONL lines.
+    bulk_children: t.ClassVar[dict[str, str]] = {}
+    count_query = "orders_count"
+    max_split_depth = 3
+
+    @cached_property
+    def bulk(self) -> BulkClient:
+        """The bulk operations client."""
+        return BulkClient(self)
+
+    def window_count(self, window: Window) -> int:
+        """Shopify's count of the root objects in ``window`` (memoised per run)."""
+        if window not in self._counts:
+            data = self.graphql(self.count_query, {"query": window.search(self.filter_field)})
+            self._counts[window] = int(dig(data, "ordersCount", "count") or 0)
+        return self._counts[window]
+
+    @cached_property
+    def _counts(self) -> dict[Window, int]:
+        return {}
+
+    @override
+    def prepare_history(self, windows: list[Window]) -> None:
+        threshold = self.settings.bulk_threshold
+        if not threshold:
+            return
+        in_flight: dict[str, str] = self.stream_state["windows"].setdefault("bulk", {})
+        for window in windows[: self.settings.max_concurrency]:
+            if len(in_flight) >= self.settings.max_concurrency:
+                break
+            if window.key in in_flight or self.window_count(window) < threshold:
+                continue
+            in_flight[t.cast("str", window.key)] = self.bulk.submit(
+                bulk_query_text(self.name, window.search(self.filter_field))
+            )
+            self.logger.info("%s: bulk operation started for %s (%d running)", self.name, window, len(in_flight))
+        self._checkpoint()
+
+    @override
+    def fetch_history(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
+        in_flight: dict[str, str] = self.stream_state["windows"].get("bulk", {})
+        operation_id = in_flight.get(t.cast("str", window.key))
+        if operation_id is None:
+            return (yield from self.fetch_window(window))
+        try:
+            return (yield from self.fetch_bulk(window, operation_id, depth=0, skip=set()))
+        finally:
+            in_flight.pop(t.cast("str", window.key), None)
+
+    def fetch_bulk(
+        self, window: Window, operation_id: str | None, depth: int, skip: set[str]
+    ) -> t.Generator[dict[str, t.Any], None, str | None]:
+        """Run (or pick up) a bulk operation for ``window``; split and retry on failure."""
+        if operation_id is None:
+            operation_id = self.bulk.submit(bulk_query_text(self.name, window.search(self.filter_field)))
+        operation = self.bulk.wait(operation_id)
+        if operation.get("status") == "COMPLETED":
+            if not operation.get("url"):  # no objects matched
+                return None
+            nodes = self.completed(joined_nodes(self.bulk.lines(operation["url"]), self.bulk_children))
+            return (yield from self.emit_nodes(nodes, window, "bulk", skip))
+        if operation.get("errorCode") == "ACCESS_DENIED":
+            raise errors.access_denied([{"message": f"bulk operation of '{self.name}' was denied access"}])
+        self.logger.warning(
+            "%s: bulk operation for %s ended %s (%s); splitting the window and retrying",
+            self.name,
+            window,
+            operation.get("status"),
+            operation.get("errorCode"),
+        )
+        latest = None
+        if operation.get("partialDataUrl") and not self.bulk_children:
+
+            def remembered(nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+                for node in nodes:
+                    yield node
+                    skip.add(str(node["id"]))  # after it was emitted
+
+            partial = joined_nodes(self.bulk.lines(operation["partialDataUrl"]), {})
+            latest = yield from self.emit_nodes(remembered(partial), window, "partial bulk data", skip)
+        halves = window.split()
+        if halves is None or depth >= self.max_split_depth:
+            later = yield from self.fetch_window(window, skip)
+            return max((v for v in (latest, later) if v), key=parse_iso, default=None)
+        for half in halves:
+            later = yield from self.fetch_bulk(half, None, depth + 1, skip)
+            latest = max((v for v in (latest, later) if v), key=parse_iso, default=None)
+        return latest
+
+    def completed(self, nodes: t.Iterable[Node]) -> t.Iterable[Node]:
+        """Nodes from bulk JSONL, completed with what a bulk query cannot fetch."""
+        return nodes

@@ -46,7 +46,6 @@ def order(number: int, updated_days_ago: float) -> dict:
         "totalPriceSet": money("26.50"),
         "totalRefundedSet": money("0.00"),
         "sourceName": "web",
-        "app": {"name": "Online Store"},
         "tags": ["vip"],
         "shippingAddress": {"countryCodeV2": "US"},
         "lineItems": {

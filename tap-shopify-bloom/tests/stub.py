@@ -73,6 +73,9 @@ class ShopifyStub:
         variables = body.get("variables") or {}
         if operation == "Shop":
             data: dict[str, Any] = {"shop": self.shop}
+        elif operation == "OrdersCount":
+            matching = self.page(self.data.get("orders", []), {"query": variables.get("query"), "first": 10**9})
+            data = {"ordersCount": {"count": len(matching["nodes"]), "precision": "EXACT"}}
         else:
             path = CONNECTIONS[operation]
             collection = "transactions_orders" if operation == "Transactions" else path[-1]

@@ -6,10 +6,10 @@ import json
 import logging
 
 import pytest
-from werkzeug import Response
-
 from tap_shopify_bloom.client import ShopifyStream
 from tap_shopify_bloom.errors import MerchantActionError
+from werkzeug import Response
+
 from tests.factories import order
 from tests.helpers import run_sync
 from tests.stub import cost_block
@@ -83,7 +83,8 @@ def test_max_cost_exceeded_shrinks_the_page(stub, stub_config):
 def test_invalid_token_names_the_setting(stub, stub_config):
     with pytest.raises(MerchantActionError) as caught:
         run_sync({**stub_config, "access_token": "shpat_revoked"}, streams=["shop"])
-    assert "401" in str(caught.value) and "`access_token`" in str(caught.value)
+    assert "401" in str(caught.value)
+    assert "`access_token`" in str(caught.value)
 
 
 def test_access_denied_names_the_scope(stub, stub_config):

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from graphql import build_client_schema, parse, validate
-
 from tap_shopify_bloom.streams import STREAM_TYPES
 
 REFERENCE = Path("/work/shared/reference/shopify/admin_2026-10.introspection.json.gz")
@@ -20,7 +19,8 @@ pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="Shopify's refere
 
 @pytest.fixture(scope="module")
 def shopify_schema():
-    introspection = json.load(gzip.open(REFERENCE))
+    with gzip.open(REFERENCE) as handle:
+        introspection = json.load(handle)
     return build_client_schema(introspection.get("data", introspection))
 
 

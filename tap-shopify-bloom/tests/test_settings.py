@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
-
 from tap_shopify_bloom.settings import parse_settings
 
 VALID = {"store": "my-shop", "access_token": "shpat_x", "start_date": "2025-01-01"}

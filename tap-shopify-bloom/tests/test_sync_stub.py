@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from importlib import resources
 
@@ -22,7 +23,7 @@ def test_first_sync_fetches_the_last_days_then_months_newest_first(stub, stub_co
     assert len(windows[0]) == 1  # the live window is open-ended
     starts = [w[0][2] for w in windows]
     assert starts == sorted(starts, reverse=True)  # newest first
-    for newer, older in zip(windows, windows[1:], strict=False):
+    for newer, older in itertools.pairwise(windows):
         assert older[1][2] == newer[0][2]  # each window ends where the newer one starts: no gap
     assert starts[-1] == stub_config["start_date"]
     assert result.records["orders"][0]["updated_at"] == stub.data["orders"][0]["updatedAt"]
@@ -72,10 +73,12 @@ def test_rows_have_exactly_the_raw_table_columns(stub, stub_config):
             assert set(row) == columns
             assert row["shop"] == "stub-shop"
     row = result.records["orders"][0]
-    assert row["email_hash"] and "@" not in row["email_hash"]
+    assert row["email_hash"]
+    assert "@" not in row["email_hash"]
     assert row["line_items"][0]["tax"] == "1.25"
     assert row["shipping_lines"][0]["tax"] == "0.25"
-    assert row["total_price"] == "26.50" and row["total_price_presentment"] == "26.50"
+    assert row["total_price"] == "26.50"
+    assert row["total_price_presentment"] == "26.50"
     txn = result.records["transactions"][0]
     assert (txn["order_id"], txn["fee"], txn["fee_currency"]) == ("gid://shopify/Order/1000", "0.77", "USD")
     assert result.records["shop"][0]["iana_timezone"] == "America/New_York"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tap_shopify_bloom.throttle import CostBucket, PageSizer, connection_factor
 
 

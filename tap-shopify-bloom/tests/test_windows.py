@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from tap_shopify_bloom.windows import Window, WindowPlan, month_windows, parse_iso
@@ -12,8 +13,9 @@ def test_month_windows_cover_the_range_newest_first():
     end = datetime(2026, 4, 10, tzinfo=UTC)
     windows = month_windows(start, end)
     assert [w.key for w in windows] == ["2026-04", "2026-03", "2026-02", "2026-01"]
-    assert windows[0].end == end and windows[-1].start == start
-    for newer, older in zip(windows, windows[1:], strict=False):
+    assert windows[0].end == end
+    assert windows[-1].start == start
+    for newer, older in itertools.pairwise(windows):
         assert older.end == newer.start
 
 
@@ -29,7 +31,8 @@ def test_first_run_plans_live_window_then_history_and_resumes():
     plan, live = WindowPlan.begin(
         state, start_date=datetime(2026, 8, 20, tzinfo=UTC), now=now, initial_window=timedelta(days=7)
     )
-    assert live.start == now - timedelta(days=7) and live.end is None
+    assert live.start == now - timedelta(days=7)
+    assert live.end is None
     assert parse_iso(state["backfill"]["end"]) == live.start  # no gap between history and live data
     plan.finish_live("2026-11-28T11:00:00Z", live)
     assert [w.key for w in plan.pending_history()] == ["2026-11", "2026-10", "2026-09", "2026-08"]
@@ -49,5 +52,7 @@ def test_first_run_plans_live_window_then_history_and_resumes():
 def test_split_halves_a_window():
     window = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC), "2026-01")
     first, second = window.split()
-    assert first.start == window.start and second.end == window.end and first.end == second.start
+    assert first.start == window.start
+    assert second.end == window.end
+    assert first.end == second.start
     assert Window(window.start, window.start + timedelta(hours=1)).split() is None

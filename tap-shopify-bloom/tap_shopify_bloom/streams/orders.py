@@ -6,8 +6,22 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_shopify_bloom.client import WindowedStream
+from tap_shopify_bloom.client import BulkWindowedStream
 from tap_shopify_bloom.records import Node, bag_sum, decimal_sum, dig, money_pair, nodes, sha256
+
+# Shopify's sales channel names for the order sources it sets itself.
+CHANNELS = {
+    "web": "Online Store",
+    "pos": "Point of Sale",
+    "shopify_draft_order": "Draft Orders",
+    "iphone": "Shopify Mobile",
+    "android": "Shopify Mobile",
+}
+
+
+def channel(source_name: str | None) -> str | None:
+    """The sales channel of an order source (an app's own source name stays as it is)."""
+    return CHANNELS.get(source_name or "", source_name)
 
 
 def _line_item(item: Node) -> dict[str, t.Any]:
@@ -88,7 +102,7 @@ def order_row(node: Node) -> dict[str, t.Any]:
         **money_pair("total_price", node.get("totalPriceSet")),
         **money_pair("total_refunded", node.get("totalRefundedSet")),
         "source_name": node.get("sourceName"),
-        "channel": dig(node, "app", "name"),
+        "channel": channel(node.get("sourceName")),
         "tags": list(node.get("tags") or []),
         "shipping_country": dig(node, "shippingAddress", "countryCodeV2"),
         "line_items": [_line_item(i) for i in nodes(node.get("lineItems"))],
@@ -117,7 +131,7 @@ def transaction_row(node: Node) -> dict[str, t.Any]:
     }
 
 
-class OrdersStream(WindowedStream):
+class OrdersStream(BulkWindowedStream):
     """Orders updated in each window; line items, shipping lines and refunds nested."""
 
     name = "orders"
@@ -125,13 +139,38 @@ class OrdersStream(WindowedStream):
     replication_key = "updated_at"
     connection_path = ("orders",)
     page_size = 50
+    bulk_children: t.ClassVar[dict[str, str]] = {"LineItem": "lineItems", "ShippingLine": "shippingLines"}
+    #: Refunds per follow-up query (each asks for up to 50 refund line items).
+    refund_batch = 20
 
     @override
     def to_row(self, node: Node) -> dict[str, t.Any]:
         return order_row(node)
 
+    @override
+    def completed(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        # A bulk query cannot reach connections inside the refunds list: fetch refund line
+        # items and refunded shipping for the orders that have refunds, a batch at a time.
+        batch: list[Node] = []
+        for node in nodes:
+            batch.append(node)
+            if sum(len(n.get("refunds") or []) for n in batch) >= self.refund_batch:
+                yield from self._with_refund_details(batch)
+                batch = []
+        yield from self._with_refund_details(batch)
 
-class TransactionsStream(WindowedStream):
+    def _with_refund_details(self, batch: list[Node]) -> list[Node]:
+        refunds = [refund for node in batch for refund in node.get("refunds") or []]
+        for start in range(0, len(refunds), self.refund_batch):
+            chunk = refunds[start : start + self.refund_batch]
+            data = self.graphql("refund_details", {"ids": [r["id"] for r in chunk]})
+            details = {d["id"]: d for d in data.get("nodes") or [] if d}
+            for refund in chunk:
+                refund.update(details.get(refund["id"], {}))
+        return batch
+
+
+class TransactionsStream(BulkWindowedStream):
     """Transactions of the orders updated in each window (a transaction updates its order)."""
 
     name = "transactions"
