@@ -23,9 +23,10 @@ def stub(httpserver) -> ShopifyStub:
             "plan": {"publicDisplayName": "Basic"},
         }
     )
-    httpserver.expect_request(re.compile(r"^/admin/api/[^/]+/graphql\.json$"), method="POST").respond_with_handler(
-        shopify.handle
-    )
+    graphql_path = re.compile(r"^/admin/api/[^/]+/graphql\.json$")
+    httpserver.expect_request(graphql_path, method="POST").respond_with_handler(shopify.handle)
+    httpserver.expect_request(re.compile(r"^/bulk/")).respond_with_handler(shopify.download)
+    shopify.base_url = httpserver.url_for("/").rstrip("/")
     return shopify
 
 

@@ -78,7 +78,7 @@ def order(number: int, updated_days_ago: float) -> dict:
                 }
             ]
         },
-        "refunds": [],
+        "refunds": [refund(number, updated)] if number % 2 else [],
         "transactions": [
             {
                 "id": f"gid://shopify/OrderTransaction/{number}",
@@ -92,4 +92,28 @@ def order(number: int, updated_days_ago: float) -> dict:
                 "test": False,
             }
         ],
+    }
+
+
+def refund(number: int, when: str) -> dict:
+    """A ``Refund`` of the order's line item, one unit, with refunded shipping."""
+    return {
+        "id": f"gid://shopify/Refund/{number}",
+        "createdAt": when,
+        "processedAt": when,
+        "note": None,
+        "totalRefundedSet": money("10.25"),
+        "refundShippingLines": {"nodes": [{"subtotalAmountSet": money("0.00"), "taxAmountSet": money("0.00")}]},
+        "refundLineItems": {
+            "nodes": [
+                {
+                    "id": f"gid://shopify/RefundLineItem/{number}",
+                    "lineItem": {"id": f"gid://shopify/LineItem/{number}1"},
+                    "quantity": 1,
+                    "restockType": "RETURN",
+                    "subtotalSet": money("9.00"),
+                    "totalTaxSet": money("0.63"),
+                }
+            ]
+        },
     }

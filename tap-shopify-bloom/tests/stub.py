@@ -18,7 +18,8 @@ from werkzeug import Request, Response
 
 TOKEN = "shpat_test_token"
 FILTER = re.compile(r"(\w+):(>=|<)'([^']+)'")
-OPERATION = re.compile(r"^\s*query\s+(\w+)")
+OPERATION = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
+BULK_ROOT = re.compile(r'(\w+)\(query: ("(?:[^"\\]|\\.)*")\)')
 TIME_FIELDS = {"updated_at": "updatedAt", "issued_at": "issuedAt", "processed_at": "transactionDate"}
 CONNECTIONS = {
     "Orders": ("orders",),
@@ -52,6 +53,14 @@ class ShopifyStub:
     faults: list[Callable[[dict], Response | None]] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     payments_enabled: bool = True
+    base_url: str = ""
+    operations: dict[str, dict] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)
+    #: Outcomes for the next bulk operations: "FAILED" or "FAILED_PARTIAL" (else COMPLETED).
+    bulk_outcomes: list[str] = field(default_factory=list)
+    bulk_submissions: list[str] = field(default_factory=list)
+    max_running: int = 0
+    downloaded: set[str] = field(default_factory=set)
 
     def handle(self, request: Request) -> Response:
         if request.headers.get("X-Shopify-Access-Token") != TOKEN:
@@ -73,6 +82,13 @@ class ShopifyStub:
         variables = body.get("variables") or {}
         if operation == "Shop":
             data: dict[str, Any] = {"shop": self.shop}
+        elif operation == "BulkRun":
+            data = {"bulkOperationRunQuery": self.run_bulk(variables["query"])}
+        elif operation == "BulkPoll":
+            data = {"node": self.operations.get(variables["id"])}
+        elif operation == "RefundDetails":
+            refunds = {r["id"]: r for o in self.data.get("orders", []) for r in o.get("refunds", [])}
+            data = {"nodes": [refunds.get(i) for i in variables["ids"]]}
         elif operation == "OrdersCount":
             matching = self.page(self.data.get("orders", []), {"query": variables.get("query"), "first": 10**9})
             data = {"ordersCount": {"count": len(matching["nodes"]), "precision": "EXACT"}}
@@ -103,3 +119,55 @@ class ShopifyStub:
             "pageInfo": {"hasNextPage": more, "endCursor": str(start + first) if more else None},
             "nodes": chunk,
         }
+
+    def run_bulk(self, query: str) -> dict:
+        """Start (and at once finish) a bulk operation; its JSONL lists children before parents."""
+        match = BULK_ROOT.search(query)
+        search = json.loads(match.group(2))
+        transactions = "transactions {" in query
+        nodes = self.page(self.data.get("orders", []), {"query": search, "first": 10**9})["nodes"]
+        lines: list[str] = []
+        for node in nodes:
+            if transactions:
+                root = {"id": node["id"], "updatedAt": node["updatedAt"], "transactions": node["transactions"]}
+            else:
+                root = {k: v for k, v in node.items() if k not in ("lineItems", "shippingLines", "transactions")}
+                root["refunds"] = [
+                    {k: v for k, v in r.items() if k not in ("refundLineItems", "refundShippingLines")}
+                    for r in node.get("refunds", [])
+                ]
+                for child in node["lineItems"]["nodes"] + node["shippingLines"]["nodes"]:
+                    lines.append(json.dumps({**child, "__parentId": node["id"]}))
+            lines.append(json.dumps(root))
+        number = len(self.operations) + 1
+        operation_id = f"gid://shopify/BulkOperation/{number}"
+        outcome = self.bulk_outcomes.pop(0) if self.bulk_outcomes else "COMPLETED"
+        operation = {
+            "id": operation_id,
+            "status": "RUNNING",
+            "errorCode": None,
+            "url": None,
+            "partialDataUrl": None,
+            "objectCount": str(len(lines)),
+            "rootObjectCount": str(len(nodes)),
+            "fileSize": None,
+        }
+        if outcome == "COMPLETED":
+            self.files[f"{number}.jsonl"] = lines
+            operation.update(status="COMPLETED", url=f"{self.base_url}/bulk/{number}.jsonl" if lines else None)
+        else:
+            operation.update(status="FAILED", errorCode="INTERNAL_SERVER_ERROR")
+            if outcome == "FAILED_PARTIAL":
+                self.files[f"{number}.jsonl"] = lines[: len(lines) // 2]
+                operation["partialDataUrl"] = f"{self.base_url}/bulk/{number}.jsonl"
+        self.operations[operation_id] = operation
+        self.bulk_submissions.append(search)
+        running = sum(1 for name in self.files if name not in self.downloaded)
+        self.max_running = max(self.max_running, running)
+        return {"bulkOperation": {"id": operation_id, "status": "CREATED"}, "userErrors": []}
+
+    def download(self, request: Request) -> Response:
+        """Serve a bulk result file (no access token: it is a signed URL)."""
+        name = request.path.rsplit("/", 1)[-1]
+        self.downloaded.add(name)
+        return Response("\n".join(self.files[name]) + "\n", content_type="application/jsonl")

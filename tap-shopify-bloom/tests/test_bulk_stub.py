@@ -1,0 +1,93 @@
+"""Bulk operations for large history windows, against the stub."""
+
+from __future__ import annotations
+
+import pytest
+from tap_shopify_bloom.bulk import BulkClient, joined_nodes
+
+from tests.factories import order
+from tests.helpers import run_sync
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch):
+    monkeypatch.setattr(BulkClient, "poll_seconds", 0.01)
+
+
+@pytest.fixture
+def history(stub):
+    stub.data["orders"] = [order(2000 + i, days) for i, days in enumerate([1, 20, 21, 45, 46, 47, 80, 81, 120, 150])]
+    stub.data["transactions_orders"] = stub.data["orders"]
+    return stub.data["orders"]
+
+
+def test_joins_children_whatever_the_line_order():
+    lines = [
+        {"id": "gid://shopify/LineItem/2", "__parentId": "gid://shopify/Order/1"},
+        {"id": "gid://shopify/ShippingLine/3", "__parentId": "gid://shopify/Order/1"},
+        {"id": "gid://shopify/Order/9"},
+        {"id": "gid://shopify/Order/1"},
+        {"id": "gid://shopify/LineItem/4", "__parentId": "gid://shopify/Order/1"},
+    ]
+    joined = list(joined_nodes(iter(lines), {"LineItem": "lineItems", "ShippingLine": "shippingLines"}))
+    assert [n["id"] for n in joined] == ["gid://shopify/Order/9", "gid://shopify/Order/1"]
+    assert [li["id"] for li in joined[1]["lineItems"]["nodes"]] == [
+        "gid://shopify/LineItem/2",
+        "gid://shopify/LineItem/4",
+    ]
+    assert joined[1]["shippingLines"]["nodes"] == [{"id": "gid://shopify/ShippingLine/3"}]
+    assert joined[0]["lineItems"]["nodes"] == []
+
+
+def test_large_windows_go_through_bulk_operations(stub, stub_config, history):
+    result = run_sync({**stub_config, "bulk_threshold": 2}, streams=["orders", "transactions"])
+    assert len(stub.bulk_submissions) >= 4  # months with at least 2 orders, for both streams
+    assert stub.max_running >= 2  # several operations at once
+    by_id = {r["id"]: r for r in result.records["orders"]}
+    assert set(by_id) == {o["id"] for o in history}
+    assert len(result.records["orders"]) == len(history)
+    for source in history:
+        row = by_id[source["id"]]
+        assert [li["id"] for li in row["line_items"]] == [li["id"] for li in source["lineItems"]["nodes"]]
+        assert len(row["shipping_lines"]) == 1
+        assert [r["id"] for r in row["refunds"]] == [r["id"] for r in source["refunds"]]
+        for refund in row["refunds"]:
+            assert refund["refund_line_items"][0]["subtotal"] == "9.00"  # completed after the bulk query
+    assert {r["id"] for r in result.records["transactions"]} == {o["transactions"][0]["id"] for o in history}
+    assert (
+        "bulk" not in result.state["bookmarks"]["orders"]["windows"]
+        or not result.state["bookmarks"]["orders"]["windows"]["bulk"]
+    )
+
+
+def test_failed_operation_splits_the_window_and_retries(stub, stub_config, history):
+    stub.bulk_outcomes = ["FAILED"]
+    result = run_sync({**stub_config, "bulk_threshold": 2, "max_concurrency": 1}, streams=["orders"])
+    assert sorted(r["id"] for r in result.records["orders"]) == sorted(o["id"] for o in history)
+    failed_search = stub.bulk_submissions[0]
+    assert any(s != failed_search and s.startswith(failed_search.split(" AND ")[0]) for s in stub.bulk_submissions[1:])
+
+
+def test_partial_data_is_used_and_not_fetched_twice(stub, stub_config, history):
+    stub.bulk_outcomes = ["FAILED_PARTIAL"]
+    result = run_sync({**stub_config, "bulk_threshold": 2, "max_concurrency": 1}, streams=["transactions"])
+    ids = [r["id"] for r in result.records["transactions"]]
+    assert sorted(ids) == sorted(o["transactions"][0]["id"] for o in history)
+    assert len(ids) == len(set(ids))
+
+
+def test_operation_in_flight_is_picked_up_after_a_restart(stub, stub_config, history):
+    first = run_sync({**stub_config, "bulk_threshold": 2, "max_concurrency": 3}, streams=["orders"])
+    started = next(s for s in first.states if s["bookmarks"]["orders"]["windows"].get("bulk"))
+    in_flight = started["bookmarks"]["orders"]["windows"]["bulk"]
+    in_flight_searches = {stub.bulk_submissions[int(op.rsplit("/", 1)[-1]) - 1] for op in in_flight.values()}
+    submitted = len(stub.bulk_submissions)
+    stub.requests.clear()
+    resumed = run_sync({**stub_config, "bulk_threshold": 2, "max_concurrency": 1}, state=started, streams=["orders"])
+    polled = {r["variables"]["id"] for r in stub.requests if "BulkPoll" in r["query"]}
+    assert set(in_flight.values()) <= polled  # the recorded operations were picked up ...
+    assert not in_flight_searches & set(stub.bulk_submissions[submitted:])  # ... not submitted again
+    resumed_ids = {r["id"] for r in resumed.records["orders"]}
+    first_ids_after_state = {o["id"] for o in history} - resumed_ids
+    assert resumed_ids  # the rest of the history came in the resumed run
+    assert first_ids_after_state <= {r["id"] for r in first.records["orders"]}
