@@ -75,7 +75,7 @@ class AccountReader(RESTStream[Any]):
 
     def problem(self, what: str, fix: str) -> str:
         """A message naming the platform, the account, what went wrong and what to do."""
-        return f"{settings.LABELS[self.platform]} account {self.account_label}: {what}. What to do: {fix}."
+        return f"{settings.LABELS[self.platform]} account {self.account_label}: {what.rstrip('.')}. What to do: {fix}."
 
     @property
     def max_wait(self) -> float:

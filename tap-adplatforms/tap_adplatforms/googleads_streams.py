@@ -35,9 +35,11 @@ def query(name: str) -> str:
 def _failure(response: requests.Response) -> tuple[str, str, dict[str, Any]]:
     """(status, message, first GoogleAdsFailure error) of an error answer."""
     try:
-        error = response.json().get("error") or {}
+        error = response.json().get("error")
     except (ValueError, AttributeError):
-        return "", response.reason, {}
+        error = None
+    if not isinstance(error, dict):
+        return "", str(response.reason), {}
     details = [d for d in error.get("details") or [] if str(d.get("@type", "")).endswith("GoogleAdsFailure")]
     first = (details[0].get("errors") or [{}])[0] if details else {}
     return str(error.get("status", "")), str(first.get("message") or error.get("message", "")), first

@@ -76,8 +76,10 @@ class MetaReader(AccountReader):
             self._pace(usage)
             return
         try:
-            error = response.json().get("error") or {}
-        except ValueError:
+            error = response.json().get("error")
+        except (ValueError, AttributeError):
+            error = None
+        if not isinstance(error, dict):
             error = {}
         code, message = error.get("code"), error.get("message", response.reason)
         if code in THROTTLE_CODES:

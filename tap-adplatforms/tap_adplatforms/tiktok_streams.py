@@ -79,6 +79,9 @@ class TikTokReader(AccountReader):
         except ValueError as exc:
             raise self.fatal(f"TikTok answered HTTP {response.status_code} without JSON",
                              "check tiktok_api_url") from exc
+        if not isinstance(body, dict):
+            raise self.fatal(f"TikTok answered HTTP {response.status_code} with an unexpected body",
+                             "check tiktok_api_url")
         code, message = int(body.get("code", 0) or 0), body.get("message", "")
         if code == 0:
             return

@@ -1,0 +1,83 @@
+"""Errors that need a person: each message names the platform, the account and the fix, never a secret."""
+
+from __future__ import annotations
+
+import pytest
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+from tap_adplatforms.tap import TapAdPlatforms
+
+
+def _fails(run_tap, config) -> str:
+    with pytest.raises(FatalAPIError) as caught:
+        run_tap(config)
+    message = str(caught.value)
+    for name, value in config.items():
+        if "token" in name or "secret" in name:
+            assert str(value) not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("platform", "overrides", "expected"),
+    [
+        ("meta", {"meta_access_token": "wrong-meta-token"},
+         ["Meta account act_1001", "error 190", "set meta_access_token"]),
+        ("meta", {"meta_account_ids": ["act_4242"]},
+         ["Meta account act_4242", "does not exist", "check meta_account_ids"]),
+        ("meta", {"meta_api_version": "v19.0"}, ["Meta account act_1001", "set meta_api_version"]),
+        ("google_ads", {"google_ads_refresh_token": "wrong-refresh-token"},
+         ["Google Ads", "invalid_grant", "set google_ads_refresh_token"]),
+        ("google_ads", {"google_ads_client_secret": "wrong-client-secret"},
+         ["Google Ads", "invalid_client", "google_ads_client_secret"]),
+        ("google_ads", {"google_ads_developer_token": "wrong-dev-token"},
+         ["Google Ads account 1234567890", "DEVELOPER_TOKEN_INVALID", "set google_ads_developer_token"]),
+        ("google_ads", {"google_ads_login_customer_id": "111-111-1111"},
+         ["Google Ads account 1234567890", "USER_PERMISSION_DENIED", "google_ads_login_customer_id"]),
+        ("tiktok", {"tiktok_access_token": "wrong-tiktok-token"},
+         ["TikTok account 7000000000001", "code 40105", "set tiktok_access_token"]),
+        ("tiktok", {"tiktok_advertiser_ids": ["7000000000999"]},
+         ["TikTok account 7000000000999", "code 40001", "check tiktok_advertiser_ids"]),
+    ],
+)
+def test_refused_requests_say_what_to_do(sandbox, run_tap, platform, overrides, expected):
+    message = _fails(run_tap, sandbox.config(platform, **overrides))
+    for part in expected:
+        assert part in message
+
+
+def test_retries_give_up_with_a_clear_message(sandbox, run_tap):
+    sandbox.faults({"type": "tiktok_rate_limit", "always": True})
+    with pytest.raises(Exception, match="TikTok account 7000000000001: rate limited by TikTok"):
+        run_tap(sandbox.config("tiktok", request_max_tries=2))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"meta_api_url": "http://graph.example.com"}, "meta_api_url must be an https:// URL"),
+        ({"tiktok_api_url": "ftp://127.0.0.1/x"}, "tiktok_api_url must be an https:// URL"),
+        ({"tiktok_access_token": None}, "TikTok is partly configured: set tiktok_access_token"),
+        ({"google_ads_customer_ids": ["abc"]}, "google_ads_customer_ids holds 'abc'"),
+        ({"end_date": "2020-01-01"}, "end_date is before start_date"),
+    ],
+)
+def test_settings_are_checked_at_start(sandbox, overrides, expected):
+    config = {k: v for k, v in (sandbox.config() | overrides).items() if v is not None}
+    with pytest.raises(ConfigValidationError) as caught:
+        TapAdPlatforms(config=config)
+    assert any(expected in error for error in caught.value.errors), caught.value.errors
+
+
+def test_loopback_http_is_allowed_and_https_default(sandbox):
+    TapAdPlatforms(config=sandbox.config(meta_api_url=sandbox.url.replace("127.0.0.1", "localhost") + "/meta"))
+    config = sandbox.config("tiktok")
+    config.pop("tiktok_api_url")
+    TapAdPlatforms(config=config)  # https://business-api.tiktok.com by default
+
+
+def test_no_platform_is_an_error_at_sync_but_discovery_works():
+    tap = TapAdPlatforms(config={"start_date": "2026-01-01"})
+    assert set(tap.streams) == {"ad_accounts", "campaigns", "ad_spend_daily"}
+    with pytest.raises(ConfigValidationError) as caught:
+        tap.sync_all()
+    assert "No ad platform is configured" in caught.value.errors[0]
