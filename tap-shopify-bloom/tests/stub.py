@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,6 +62,7 @@ class ShopifyStub:
     bulk_submissions: list[str] = field(default_factory=list)
     max_running: int = 0
     downloaded: set[str] = field(default_factory=set)
+    delay: float = 0.0  # seconds before each answer
 
     def handle(self, request: Request) -> Response:
         if request.headers.get("X-Shopify-Access-Token") != TOKEN:
@@ -71,6 +73,7 @@ class ShopifyStub:
             )
         body = json.loads(request.get_data())
         self.requests.append(body)
+        time.sleep(self.delay)
         while self.faults:
             answer = self.faults.pop(0)(body)
             if answer is not None:
