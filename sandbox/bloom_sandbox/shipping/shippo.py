@@ -1,0 +1,151 @@
+"""Shippo ``GET /transactions`` (labels) and ``GET /refunds`` under ``/shippo``.
+
+Auth header ``Authorization: ShippoToken <token>``. Lists are newest first, paged with
+``page``/``results`` (at most 100) and absolute ``next``/``previous`` URLs; a page past
+the end is 404 ``Invalid page.``. There is no date filter on these lists. Limits per
+minute and token as Shippo documents them: GET multiple 50 live / 10 test, GET single
+4000 live / 400 test; past them 429 with ``Retry-After`` and ``X-RateLimit-Reset``.
+A voided label has status ``REFUNDED`` and a ``SUCCESS`` refund created when it was voided.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from bloom_sandbox.api import Request, Response
+from bloom_sandbox.shipping.base import ShippingAPIBase
+from bloom_sandbox.shipping.labels import Label, LabelBook, hex_id, service_token, slug
+from bloom_sandbox.shipping.timefmt import shippo_time
+
+API_TOKEN = "shippo_test_sandbox"  # noqa: S105 - a demo credential of the local sandbox
+LIMITS = {("list", True): 10, ("list", False): 50, ("single", True): 400, ("single", False): 4000}
+DEFAULT_RESULTS = 25
+MAX_RESULTS = 100
+
+
+class ShippoAPI(ShippingAPIBase):
+    """The Shippo emulator (one account)."""
+
+    name = "shippo"
+    prefix = "/shippo"
+
+    def __init__(self, book: LabelBook, rate_window_seconds: float = 60.0) -> None:
+        super().__init__(book, rate_window_seconds)
+        self.tokens = {API_TOKEN}
+
+    def handle(self, request: Request) -> Response:
+        """Authenticate, count against the rate limit, then route."""
+        self.counters["requests"] += 1
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if not scheme:
+            self.counters["unauthorized"] += 1
+            return self._unauthorized("Authentication credentials were not provided.")
+        if scheme != "ShippoToken" or token not in self.tokens:
+            self.counters["unauthorized"] += 1
+            return self._unauthorized("Invalid token.")
+        parts = [p for p in request.path.removeprefix(self.prefix).split("/") if p]
+        if request.method != "GET" or not parts or parts[0] not in {"transactions", "refunds"} or len(parts) > 2:
+            return Response.json({"detail": "Not found."}, status=404)
+        kind = "single" if len(parts) == 2 else "list"
+        verdict = self.limiter.hit(f"{token}:{parts[0]}:{kind}", LIMITS[kind, token.startswith("shippo_test_")])
+        if self.rate_limited_by_fault():
+            verdict.allowed = False
+        if not verdict.allowed:
+            self.counters["throttled"] += 1
+            wait = max(1, verdict.reset_seconds)
+            return Response.json({"detail": f"Request was throttled. Expected available in {wait} seconds."},
+                                 status=429, headers={"Retry-After": str(wait),
+                                                      "X-RateLimit-Reset": str(int(time.time()) + wait)})
+        test = token.startswith("shippo_test_")
+        now = self.book.store.now
+        if kind == "single":
+            return self._single(parts[0], parts[1], now, test)
+        if parts[0] == "transactions":
+            items = [self._transaction(lb, now, test) for lb in reversed(self.book.visible(self.name))]
+            items = [t for t in items if self._matches(t, request)]
+        else:
+            items = [self._refund(lb, test) for lb in self._voided_newest_first(now)]
+        return self._page(request, items)
+
+    @staticmethod
+    def error_body(status: int) -> Response:
+        """Shippo's answer to a server error."""
+        return Response.json({"detail": "A server error occurred."}, status=status)
+
+    @staticmethod
+    def _unauthorized(detail: str) -> Response:
+        return Response.json({"detail": detail}, status=401, headers={"WWW-Authenticate": "ShippoToken"})
+
+    def _voided_newest_first(self, now: datetime) -> list[Label]:
+        voided = [lb for lb in self.book.visible(self.name) if lb.voided_by(now)]
+        return sorted(voided, key=lambda lb: (lb.voided_at, lb.label_id), reverse=True)
+
+    def _single(self, collection: str, object_id: str, now: datetime, test: bool) -> Response:
+        if collection == "transactions":
+            found = [lb for lb in self.book.visible(self.name) if lb.label_id == object_id]
+            if found:
+                return Response.json(self._transaction(found[0], now, test))
+        else:
+            found = [lb for lb in self._voided_newest_first(now) if hex_id("refund", lb.label_id) == object_id]
+            if found:
+                return Response.json(self._refund(found[0], test))
+        return Response.json({"detail": "Not found."}, status=404)
+
+    @staticmethod
+    def _matches(transaction: dict[str, Any], request: Request) -> bool:
+        wanted = {"object_status": transaction["status"], "tracking_status": transaction["tracking_status"],
+                  "rate": transaction["rate"]["object_id"]}
+        return all(request.param(name) in (None, value) for name, value in wanted.items())
+
+    def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
+        try:
+            page = int(request.param("page", "1") or 1)
+            size = min(int(request.param("results", str(DEFAULT_RESULTS)) or DEFAULT_RESULTS), MAX_RESULTS)
+        except ValueError:
+            return Response.json({"detail": "Invalid page."}, status=404)
+        if page < 1 or size < 1 or (page > 1 and (page - 1) * size >= len(items)):
+            return Response.json({"detail": "Invalid page."}, status=404)
+        base = f"http://{request.headers.get('host', 'localhost')}{request.path}"
+        extra = [(k, v) for k, vs in request.query.items() if k not in {"page", "results"} for v in vs]
+
+        def link(number: int) -> str:
+            return f"{base}?{urlencode([*extra, ('page', number), ('results', size)])}"
+
+        return Response.json({
+            "next": link(page + 1) if page * size < len(items) else None,
+            "previous": link(page - 1) if page > 1 else None,
+            "results": items[(page - 1) * size : page * size],
+        })
+
+    def _transaction(self, label: Label, now: datetime, test: bool) -> dict[str, Any]:
+        voided = label.voided_by(now)
+        token = service_token(slug(label.carrier), label.service)
+        updated = label.voided_at if voided and label.voided_at else label.created_at
+        return {
+            "object_state": "VALID", "status": "REFUNDED" if voided else "SUCCESS",
+            "object_created": shippo_time(label.created_at), "object_updated": shippo_time(updated),
+            "object_id": label.label_id, "object_owner": "shipping@sandbox.example", "test": test,
+            "rate": {"object_id": hex_id("rate", label.label_id), "amount": str(label.cost),
+                     "currency": label.currency, "amount_local": str(label.cost),
+                     "currency_local": label.currency, "provider": label.carrier,
+                     "carrier_account": hex_id("carrier", label.carrier),
+                     "servicelevel_name": label.service, "servicelevel_token": token},
+            "tracking_number": label.tracking_number,
+            "tracking_status": "UNKNOWN" if voided else "DELIVERED",
+            "eta": None,
+            "tracking_url_provider": f"https://tracking.sandbox.example/{label.tracking_number}",
+            "label_url": f"https://deliver.sandbox.example/{label.label_id}.pdf",
+            "commercial_invoice_url": None, "messages": [], "metadata": label.order_ref,
+            "parcel": hex_id("parcel", label.label_id), "qr_code_url": None, "created_by": None,
+            "label_file_type": "PDF_4x6",
+        }
+
+    @staticmethod
+    def _refund(label: Label, test: bool) -> dict[str, Any]:
+        voided_at = label.voided_at or label.created_at
+        return {"object_created": shippo_time(voided_at), "object_id": hex_id("refund", label.label_id),
+                "object_owner": "shipping@sandbox.example", "object_updated": shippo_time(voided_at),
+                "status": "SUCCESS", "test": test, "transaction": label.label_id}

@@ -1,0 +1,1 @@
+"""Singer tap for shipping label costs from ShipStation and Shippo."""

@@ -1,0 +1,150 @@
+"""The base stream: one provider account over HTTP, with its rate gate, retries and errors."""
+
+from __future__ import annotations
+
+import abc
+import itertools
+import random
+from collections.abc import Generator
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from typing_extensions import override
+
+from tap_shipping import schemas
+from tap_shipping.rate_limit import RateGate, header_seconds
+from tap_shipping.timezones import parse_iso
+
+if TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import RequestFunc
+
+    from tap_shipping.settings import Account
+    from tap_shipping.tap import TapShipping
+
+SCHEMAS = SchemaDirectory(schemas)
+DEFAULT_LOOKBACK_DAYS = 30
+
+
+class ProviderAPIError(FatalAPIError):
+    """A request failed for good; the message names provider, account and fix."""
+
+
+def window_start(stream: Any, context: Context | None) -> datetime | None:
+    """Where a run starts reading: the bookmark minus the trailing window, not before ``start_date``.
+
+    ``context["since"]`` (ISO-8601) overrides the bookmark, for streams reading on behalf of
+    ``shipping_labels``. ``None`` means from the beginning.
+    """
+    if context and context.get("since"):
+        return parse_iso(context["since"])
+    start_date = stream.config.get("start_date")
+    floor = parse_iso(start_date) if start_date else None
+    bookmark = stream.get_starting_timestamp(context)
+    if bookmark is None or (floor is not None and bookmark <= floor):
+        return floor
+    if bookmark.tzinfo is None:
+        bookmark = bookmark.replace(tzinfo=UTC)
+    since = bookmark - timedelta(days=stream.config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
+    return max(since, floor) if floor else since
+
+
+class ShippingStream(RESTStream[Any], abc.ABC):
+    """One stream of one provider account; subclasses set the provider's auth and paging."""
+
+    schema = StreamSchema(SCHEMAS)
+    provider: ClassVar[str]
+    #: What to tell the user when credentials are refused.
+    credentials_fix: ClassVar[str]
+    #: First retry waits this long; each further one twice as long.
+    retry_base_seconds: ClassVar[float] = 0.5
+
+    def __init__(self, tap: TapShipping, account: Account, gate: RateGate) -> None:
+        """Bind the stream to one account and the rate gate all its streams share."""
+        self.account = account
+        self.gate = gate
+        super().__init__(tap=tap)
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return self.account.api_url
+
+    @property
+    @override
+    def partitions(self) -> list[dict[str, Any]]:
+        return [{"account_id": self.account.account_id}]
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """Wait at the rate gate before every attempt; name the account when retries run out."""
+
+        @wraps(func)
+        def gated(*args: Any, **kwargs: Any) -> requests.Response:
+            self.gate.before_request()
+            return func(*args, **kwargs)
+
+        retried = super().request_decorator(gated)
+
+        @wraps(func)
+        def explained(*args: Any, **kwargs: Any) -> requests.Response:
+            try:
+                return retried(*args, **kwargs)
+            except RetriableAPIError as exc:
+                status = exc.response.status_code if exc.response is not None else "no answer"
+                msg = (f"{self.account.describe()}: {self.path} still failing after {self.backoff_max_tries()} "
+                       f"tries ({status}); the service may be down or the rate limit shared with another "
+                       "client: try again later")
+                raise ProviderAPIError(msg) from exc
+            except requests.exceptions.RequestException as exc:
+                msg = (f"{self.account.describe()}: cannot reach {self.url_base} ({type(exc).__name__}); "
+                       f"check {self.provider}_api_url and the network")
+                raise ProviderAPIError(msg) from exc
+
+        return explained
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        self.gate.observe(response)
+        status = response.status_code
+        who = self.account.describe()
+        if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
+            msg = f"{who}: credentials refused ({status}); {self.credentials_fix}"
+            raise ProviderAPIError(msg)
+        if status == HTTPStatus.NOT_FOUND:
+            msg = (f"{who}: {self.path} not found at {self.url_base} (404); check {self.provider}_api_url "
+                   f"(the API's base URL, e.g. without a version path)")
+            raise ProviderAPIError(msg)
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(f"{who}: {status} from {self.path}", response)
+        if status >= HTTPStatus.BAD_REQUEST:
+            msg = f"{who}: {self.path} refused the request ({status}): {response.text[:300]}"
+            raise ProviderAPIError(msg)
+
+    @override
+    def backoff_wait_generator(self) -> Generator[float, None, None]:
+        attempts = itertools.count()
+
+        def wait(exc: Exception) -> float:
+            response = getattr(exc, "response", None)
+            if response is not None and response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+                asked = header_seconds(response)
+                if asked is not None:
+                    return asked + 0.05
+            return self.retry_base_seconds * 2 ** next(attempts)
+
+        return self.backoff_runtime(value=wait)
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        return value * (1 + 0.1 * random.random())  # noqa: S311 - jitter, not cryptography
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        return {"account_id": self.account.account_id, **row}

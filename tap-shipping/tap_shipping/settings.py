@@ -1,0 +1,110 @@
+"""Settings checks that JSON schema cannot express, run before any request.
+
+Every message names the provider, the account and what to change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_shipping.timezones import parse_iso
+
+DEFAULT_URLS = {"shipstation": "https://ssapi.shipstation.com", "shippo": "https://api.goshippo.com"}
+SHIPPO_LIMITS = {"test": 10, "live": 50}  # GET list requests per minute per token (Shippo docs)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One configured provider account."""
+
+    provider: str  # "shipstation" or "shippo"
+    account_id: str
+    api_url: str  # without a trailing slash
+
+    def describe(self) -> str:
+        """``ShipStation account 'x'``, for messages."""
+        label = {"shipstation": "ShipStation", "shippo": "Shippo"}[self.provider]
+        return f"{label} account '{self.account_id}'"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(provider: str, account_id: str, url: str, errors: list[str]) -> str:
+    parts = urlsplit(url)
+    setting = f"{provider}_api_url"
+    who = f"{provider} account '{account_id}'"
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        errors.append(f"{who}: {setting} '{url}' is not an http(s) URL; use e.g. {DEFAULT_URLS[provider]}")
+    elif parts.scheme == "http" and not _is_loopback(parts.hostname):
+        errors.append(f"{who}: {setting} must use https (plain http is allowed only for loopback hosts "
+                      f"such as 127.0.0.1); change it to https://{parts.netloc}{parts.path}")
+    elif parts.query or parts.fragment or parts.username:
+        errors.append(f"{who}: {setting} must not carry a query, fragment or credentials; "
+                      "put credentials in their own settings")
+    return url.rstrip("/")
+
+
+def _default_account_id(provider: str, secret: str) -> str:
+    return f"{provider}-{hashlib.sha256(secret.encode()).hexdigest()[:10]}"
+
+
+def configured_accounts(config: Mapping[str, Any]) -> list[Account]:
+    """The provider accounts whose settings are given, after checking them.
+
+    Raises:
+        ConfigValidationError: naming each problem, its provider, account and fix.
+    """
+    errors: list[str] = []
+    accounts: list[Account] = []
+    key, secret = config.get("shipstation_api_key"), config.get("shipstation_api_secret")
+    if key or secret:
+        account_id = config.get("shipstation_account_id") or _default_account_id("shipstation", key or secret)
+        if not (key and secret):
+            missing = "shipstation_api_secret" if key else "shipstation_api_key"
+            errors.append(f"shipstation account '{account_id}': {missing} is missing; ShipStation needs both the "
+                          "API key and the API secret (Settings > Account > API Settings)")
+        url = _check_url("shipstation", account_id, config.get("shipstation_api_url") or DEFAULT_URLS["shipstation"],
+                         errors)
+        accounts.append(Account("shipstation", account_id, url))
+    token = config.get("shippo_api_token")
+    if token:
+        account_id = config.get("shippo_account_id") or _default_account_id("shippo", token)
+        if not token.startswith(("shippo_live_", "shippo_test_")):
+            errors.append(f"shippo account '{account_id}': shippo_api_token does not look like a Shippo API token "
+                          "(they start with shippo_live_ or shippo_test_); copy it from Settings > API in Shippo")
+        url = _check_url("shippo", account_id, config.get("shippo_api_url") or DEFAULT_URLS["shippo"], errors)
+        accounts.append(Account("shippo", account_id, url))
+    if not accounts:
+        errors.append("no provider configured: set shipstation_api_key and shipstation_api_secret, "
+                      "and/or shippo_api_token")
+    if start := config.get("start_date"):
+        try:
+            parse_iso(start)
+        except ValueError:
+            errors.append(f"start_date '{start}' is not an ISO-8601 date or time; use e.g. 2024-01-01T00:00:00Z")
+    if errors:
+        msg = "tap-shipping settings are invalid"
+        raise ConfigValidationError(msg, errors=errors)
+    return accounts
+
+
+def shippo_requests_per_minute(config: Mapping[str, Any]) -> float:
+    """The pace for Shippo list requests: the setting, else Shippo's limit for the token's mode."""
+    if configured := config.get("shippo_requests_per_minute"):
+        return float(configured)
+    mode = "test" if str(config.get("shippo_api_token", "")).startswith("shippo_test_") else "live"
+    return float(SHIPPO_LIMITS[mode])

@@ -1,0 +1,58 @@
+"""tap-shipping: shipping label costs from ShipStation (API v1) and Shippo."""
+
+from __future__ import annotations
+
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from typing_extensions import override
+
+from tap_shipping.client import DEFAULT_LOOKBACK_DAYS
+from tap_shipping.settings import DEFAULT_URLS
+from tap_shipping.streams import build_streams
+
+
+class TapShipping(Tap):
+    """Singer tap for ShipStation shipments, Shippo transactions and refunds, and normalized labels."""
+
+    name = "tap-shipping"
+    message_writer_class = MsgSpecWriter
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("shipstation_api_key", th.StringType, secret=True, title="ShipStation API key",
+                    description="API key of the ShipStation account (Settings > Account > API Settings). "
+                                "ShipStation streams exist only when key and secret are set."),
+        th.Property("shipstation_api_secret", th.StringType, secret=True, title="ShipStation API secret",
+                    description="API secret belonging to the ShipStation API key."),
+        th.Property("shipstation_account_id", th.StringType, title="ShipStation account id",
+                    description="Name of the ShipStation account, stored in every record and keying its "
+                                "bookmarks. Default: derived from the API key (not the key itself)."),
+        th.Property("shipstation_api_url", th.StringType, default=DEFAULT_URLS["shipstation"],
+                    title="ShipStation API base URL",
+                    description="https only, except loopback hosts (the sandbox: http://127.0.0.1:<port>/shipstation)."),
+        th.Property("shipstation_currency", th.StringType, default="USD", title="ShipStation account currency",
+                    description="ISO 4217 currency of the ShipStation account's label costs (not in the API)."),
+        th.Property("shippo_api_token", th.StringType, secret=True, title="Shippo API token",
+                    description="shippo_live_... or shippo_test_... token. Shippo streams exist only when it is set."),
+        th.Property("shippo_account_id", th.StringType, title="Shippo account id",
+                    description="Name of the Shippo account, stored in every record and keying its bookmarks. "
+                                "Default: derived from the token (not the token itself)."),
+        th.Property("shippo_api_url", th.StringType, default=DEFAULT_URLS["shippo"], title="Shippo API base URL",
+                    description="https only, except loopback hosts (the sandbox: http://127.0.0.1:<port>/shippo)."),
+        th.Property("shippo_requests_per_minute", th.NumberType, title="Shippo requests per minute",
+                    description="Pace of Shippo requests. Default: Shippo's documented limit for listing "
+                                "(10 per minute with a test token, 50 with a live token)."),
+        th.Property("start_date", th.DateTimeType, title="Start date",
+                    description="Read labels created from this time on (ISO-8601). Default: all history."),
+        th.Property("lookback_days", th.IntegerType, default=DEFAULT_LOOKBACK_DAYS, title="Trailing window (days)",
+                    description="Each run re-reads labels created this many days before the bookmark, "
+                                "to pick up voids and refunds that happen after purchase."),
+    ).to_dict()
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return build_streams(self)
+
+
+if __name__ == "__main__":
+    TapShipping.cli()
