@@ -206,8 +206,9 @@ class SpendModel:
         raw_conversions = conversions_final * conversion_factor
         if account.platform == "google_ads":  # data-driven attribution gives fractions
             conversions = Decimal(str(round(raw_conversions, 2)))
-        else:
-            conversions = Decimal(round(raw_conversions))
+        else:  # whole conversions, rounded at random so that small accounts are not rounded away
+            whole = int(raw_conversions)
+            conversions = Decimal(whole + (1 if rng.random() < raw_conversions - whole else 0))
         average_order = (sales / orders) if sales is not None and orders else Decimal("0")
         value = (conversions * average_order * account.value_rate * value_noise).quantize(CENT)
         return DayFigures(spend, impressions, clicks, conversions, value)
