@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
-
-from bloom_sandbox.world import World
 
 
 @dataclass
@@ -36,11 +35,12 @@ class Request:
 
 @dataclass
 class Response:
-    """One HTTP response; ``body`` is sent as is."""
+    """One HTTP response; ``body`` is sent as is, or the file at ``file`` is streamed instead."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    file: Path | None = None  # large bodies (bulk results): streamed from disk by the server
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -76,4 +76,12 @@ class SandboxAPI(Protocol):
 
     def set_faults(self, faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Take the faults this API understands; return the ones it does not."""
+        ...
+
+
+class ErrorBodies(Protocol):
+    """Optional: an API that knows its documented error bodies for the server's generic faults."""
+
+    def error_body(self, status: int) -> Response:
+        """The API's own answer with HTTP ``status`` (500, 502, 503, ...)."""
         ...

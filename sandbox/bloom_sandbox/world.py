@@ -14,4 +14,6 @@ class World:
     seed: int
     store: Store
     # Access tokens the emulators accept (demo defaults; tests may add more).
-    shopify_token: str = "shpat_sandbox_token"
+    shopify_token: str = "shpat_sandbox_token"  # noqa: S105 (public demo token of a local emulator)
+    # Bulk operations last ``bulk_scale`` seconds per 1,000 result objects (1.0 is about real speed).
+    bulk_scale: float = 0.05

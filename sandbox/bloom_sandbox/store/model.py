@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class Shop:
     name: str  # display name
     handle: str  # the "<handle>" of <handle>.myshopify.com
@@ -23,7 +23,7 @@ class Shop:
     plan: str  # standard / advanced / plus / enterprise
 
 
-@dataclass
+@dataclass(slots=True)
 class Variant:
     id: int
     product_id: int
@@ -38,7 +38,7 @@ class Variant:
     updated_at: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class Product:
     id: int
     title: str
@@ -51,7 +51,7 @@ class Product:
     variants: list[Variant] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Customer:
     id: int
     email: str
@@ -64,7 +64,7 @@ class Customer:
     updated_at: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class LineItem:
     id: int
     variant_id: int
@@ -79,7 +79,7 @@ class LineItem:
     requires_shipping: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class ShippingLine:
     id: int
     title: str
@@ -89,7 +89,7 @@ class ShippingLine:
     tax: Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class RefundLineItem:
     id: int
     line_item_id: int
@@ -99,7 +99,7 @@ class RefundLineItem:
     restock_type: str  # RETURN / CANCEL / NO_RESTOCK
 
 
-@dataclass
+@dataclass(slots=True)
 class Refund:
     id: int
     order_id: int
@@ -117,7 +117,7 @@ class Refund:
         return goods + self.shipping_subtotal + self.shipping_tax
 
 
-@dataclass
+@dataclass(slots=True)
 class Transaction:
     id: int
     order_id: int
@@ -132,7 +132,7 @@ class Transaction:
     parent_id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Fulfillment:
     id: int
     order_id: int
@@ -143,7 +143,7 @@ class Fulfillment:
     line_item_ids: list[int] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Order:
     id: int
     number: int  # 1001, 1002, ...
@@ -199,7 +199,7 @@ class Order:
         return sum((r.total for r in self.refunds), Decimal("0"))
 
 
-@dataclass
+@dataclass(slots=True)
 class Payout:
     id: int
     issued_at: datetime
@@ -209,7 +209,7 @@ class Payout:
     net: Decimal  # gross - fee; equals the sum of its balance transactions' net
 
 
-@dataclass
+@dataclass(slots=True)
 class BalanceTransaction:
     id: int
     transaction_date: datetime
@@ -223,7 +223,7 @@ class BalanceTransaction:
     test: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Store:
     shop: Shop
     history_start: datetime  # first day of generated history (UTC midnight)
@@ -233,3 +233,13 @@ class Store:
     orders: list[Order] = field(default_factory=list)
     payouts: list[Payout] = field(default_factory=list)
     balance_transactions: list[BalanceTransaction] = field(default_factory=list)
+    # Last id handed out per object type ("order", "line_item", ...): advance continues from here.
+    last_ids: dict[str, int] = field(default_factory=dict)
+    # Next payout date the payout schedule will consider (every third day at 12:00 UTC).
+    next_payout_at: datetime | None = None
+
+    def next_id(self, kind: str) -> int:
+        """A new id for an object of ``kind`` (ids count up per type, from 1)."""
+        value = self.last_ids.get(kind, 0) + 1
+        self.last_ids[kind] = value
+        return value

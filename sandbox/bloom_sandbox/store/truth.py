@@ -1,0 +1,156 @@
+"""Ground truth of a store: the report figures of transform/DEFINITIONS.md and object counts.
+
+Computed from the store model only (never from what an API served), so tests can compare the
+taps' and dbt's results with it. Money is summed exactly and written as decimal strings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bloom_sandbox.store.model import Store
+
+CENT = Decimal("0.01")
+MONEY_FIGURES = (
+    "gross_sales",
+    "discounts",
+    "returns",
+    "net_sales",
+    "shipping_charged",
+    "taxes",
+    "total_sales",
+    "cogs",
+    "transaction_fees",
+    "payouts",
+)
+FEE_KINDS = ("SALE", "CAPTURE")
+RESTOCKED = ("RETURN", "CANCEL")
+
+
+def compute_truth(store: Store) -> dict[str, Any]:
+    """The store's report figures per shop-local day, their totals and object counts.
+
+    Returns:
+        ``{"shop", "now", "history_start", "counts", "totals", "days"}``; ``days`` maps
+        ``YYYY-MM-DD`` (shop-local) to ``orders`` (int) and the money figures (strings).
+    """
+    local_day = _day_function(store.shop.iana_timezone)
+    unit_cost = {v.id: v.unit_cost for p in store.products for v in p.variants}
+    days: dict[str, dict[str, Any]] = defaultdict(_empty_day)
+
+    for order in store.orders:
+        if order.test:
+            continue
+        day = days[local_day(order.processed_at)]
+        day["orders"] += 1
+        lines = {li.id: li for li in order.line_items}
+        for li in order.line_items:
+            if li.is_gift_card:
+                continue
+            day["gross_sales"] += li.unit_price * li.quantity
+            day["discounts"] += li.discount
+            day["taxes"] += li.tax
+            cost = unit_cost.get(li.variant_id)
+            if cost is not None:
+                day["cogs"] += cost * li.quantity
+        for sl in order.shipping_lines:
+            day["shipping_charged"] += sl.price - sl.discount
+            day["taxes"] += sl.tax
+        for refund in order.refunds:
+            rday = days[local_day(refund.processed_at)]
+            rday["shipping_charged"] -= refund.shipping_subtotal
+            rday["taxes"] -= refund.shipping_tax
+            for rli in refund.line_items:
+                li = lines[rli.line_item_id]
+                if li.is_gift_card:
+                    continue
+                rday["returns"] += rli.subtotal
+                rday["taxes"] -= rli.tax
+                cost = unit_cost.get(li.variant_id)
+                if rli.restock_type in RESTOCKED and cost is not None:
+                    rday["cogs"] -= cost * rli.quantity
+        for txn in order.transactions:
+            if txn.status == "SUCCESS" and txn.kind in FEE_KINDS:
+                days[local_day(txn.processed_at)]["transaction_fees"] += txn.fee
+
+    for payout in store.payouts:
+        days[local_day(payout.issued_at)]["payouts"] += payout.net
+
+    totals = _empty_day()
+    rendered: dict[str, dict[str, Any]] = {}
+    for key in sorted(days):
+        day = days[key]
+        day["net_sales"] = day["gross_sales"] - day["discounts"] - day["returns"]
+        day["total_sales"] = day["net_sales"] + day["shipping_charged"] + day["taxes"]
+        for name, value in day.items():
+            totals[name] += value
+        rendered[key] = _render(day)
+    return {
+        "shop": {
+            "name": store.shop.name,
+            "myshopify_domain": f"{store.shop.handle}.myshopify.com",
+            "currency": store.shop.currency,
+            "iana_timezone": store.shop.iana_timezone,
+            "plan": store.shop.plan,
+        },
+        "now": _iso(store.now),
+        "history_start": _iso(store.history_start),
+        "counts": count_objects(store),
+        "totals": _render(totals),
+        "days": rendered,
+    }
+
+
+def count_objects(store: Store) -> dict[str, int]:
+    """Number of objects of each type in the store (test orders included in ``orders``)."""
+    orders = store.orders
+    return {
+        "orders": len(orders),
+        "test_orders": sum(1 for o in orders if o.test),
+        "cancelled_orders": sum(1 for o in orders if o.cancelled_at is not None),
+        "line_items": sum(len(o.line_items) for o in orders),
+        "shipping_lines": sum(len(o.shipping_lines) for o in orders),
+        "refunds": sum(len(o.refunds) for o in orders),
+        "refund_line_items": sum(len(r.line_items) for o in orders for r in o.refunds),
+        "transactions": sum(len(o.transactions) for o in orders),
+        "fulfillments": sum(len(o.fulfillments) for o in orders),
+        "products": len(store.products),
+        "variants": sum(len(p.variants) for p in store.products),
+        "customers": len(store.customers),
+        "payouts": len(store.payouts),
+        "balance_transactions": len(store.balance_transactions),
+    }
+
+
+def _empty_day() -> dict[str, Any]:
+    day: dict[str, Any] = {"orders": 0}
+    day.update((name, Decimal(0)) for name in MONEY_FIGURES)
+    return day
+
+
+def _render(day: dict[str, Any]) -> dict[str, Any]:
+    return {name: value if name == "orders" else str(value.quantize(CENT)) for name, value in day.items()}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day_function(iana_timezone: str) -> Callable[[datetime], str]:
+    """A fast UTC-moment to shop-local date string function (offsets cached per UTC hour)."""
+    zone = ZoneInfo(iana_timezone)
+    offsets: dict[datetime, timedelta] = {}
+
+    def local_day(moment: datetime) -> str:
+        hour = moment.replace(minute=0, second=0, microsecond=0)
+        offset = offsets.get(hour)
+        if offset is None:
+            offset = offsets[hour] = hour.astimezone(zone).utcoffset() or timedelta(0)
+        return (moment + offset).strftime("%Y-%m-%d")
+
+    return local_day
