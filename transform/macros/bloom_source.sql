@@ -3,8 +3,9 @@
     A merchant without ad or shipping accounts never gets `raw_ads` / `raw_shipping`
     tables (target-postgres creates a table on its first record), yet every report must
     still build. The stand-in has every column documented for the source table in
-    `_<source>__sources.yml`, typed `text` and never a row; staging casts each column to
-    its type, so the models downstream see the same columns either way.
+    `_<source>__sources.yml`, typed `text` and never a row (a subquery with an alias, so
+    use it as `select * from {{ bloom_source(...) }}`); staging casts each column to its
+    type, so the models downstream see the same columns either way.
     `source()` is always called, so the lineage graph is the same either way. -#}
 {% macro bloom_source(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
@@ -31,7 +32,7 @@
             {%- for column in columns %}
                 null::text as {{ adapter.quote(column) }}{{ "," if not loop.last }}
             {%- endfor %}
-            where false)
+            where false) as {{ adapter.quote('empty_' ~ table_name) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

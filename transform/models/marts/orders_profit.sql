@@ -43,6 +43,12 @@ customer_orders as (
 
 ),
 
+labels as (
+
+    select * from {{ ref('int_shipping__labels') }}
+
+),
+
 {% if is_incremental() %}
 cutoff as (
 
@@ -63,7 +69,7 @@ changed_orders as (
     select shop, order_id from fees
     where processed_at >= (select since from cutoff)
     union
-    select shop, order_id from {{ ref('int_shipping__labels') }}
+    select shop, order_id from labels
     where order_id is not null
         and coalesce(voided_at, created_at) >= (select since from cutoff)
 

@@ -8,8 +8,8 @@
 }}
 
 {#- One row per shop and shop-local day of its report range: sales, costs, margins.
-    Incremental: a run recomputes each shop's last `lookback_days` days (and every day of a
-    shop not built yet); older days only change with `--full-refresh`. -#}
+    Incremental: a run recomputes the last `lookback_days` days before the earliest of the
+    shops' last built days (every day when a shop is not built yet); older days only change with `--full-refresh`. -#}
 
 {%- set platforms = var('ad_platforms') -%}
 
@@ -18,17 +18,26 @@
 with
 
 {% if is_incremental() %}
-cutoffs as (
+cutoff as (
 
-    select shop, (max(date) - {{ var('lookback_days') }})::date as since
-    from {{ this }}
-    group by shop
+    -- The earliest of the shops' (last built day - lookback); every day when a synced shop
+    -- has no row yet. One scalar, so that the filters below are cheap.
+    select case
+        when exists (
+            select 1 from {{ ref('stg_shopify__shop') }} as shops
+            where not exists (select 1 from {{ this }} as built where built.shop = shops.shop)
+        ) then '-infinity'::date
+        else (
+            select min(last_day) - {{ var('lookback_days') }}
+            from (select shop, max(date) as last_day from {{ this }} group by shop) as built
+        )
+    end as since
 
 ),
 {% else %}
-cutoffs as (
+cutoff as (
 
-    select null::text as shop, null::date as since where false
+    select '-infinity'::date as since
 
 ),
 {% endif %}
@@ -36,7 +45,7 @@ cutoffs as (
 days as (
 
     select shop, date from {{ ref('int_shop__days') }} as days
-    where {{ on_or_after_cutoff('days.date', 'days.shop') }}
+    where days.date >= (select since from cutoff)
 
 ),
 
@@ -64,7 +73,7 @@ order_days as (
     inner join {{ ref('int_orders__fulfilment_costs') }} as fulfilment
         on fulfilment.shop = order_sales.shop
         and fulfilment.order_id = order_sales.order_id
-    where {{ on_or_after_cutoff('order_sales.processed_date', 'order_sales.shop') }}
+    where order_sales.processed_date >= (select since from cutoff)
     group by order_sales.shop, order_sales.processed_date
 
 ),
@@ -73,7 +82,7 @@ new_customer_days as (
 
     select shop, processed_date as date, count(*) as new_customers
     from {{ ref('int_shopify__customer_orders') }} as customer_orders
-    where is_first_order and {{ on_or_after_cutoff('customer_orders.processed_date', 'customer_orders.shop') }}
+    where is_first_order and customer_orders.processed_date >= (select since from cutoff)
     group by shop, processed_date
 
 ),
@@ -89,7 +98,7 @@ refund_days as (
         sum(taxes_refunded) as taxes_refunded,
         sum(cogs_reversed) as cogs_reversed
     from {{ ref('int_shopify__refunds') }} as refunds
-    where {{ on_or_after_cutoff('refunds.processed_date', 'refunds.shop') }}
+    where refunds.processed_date >= (select since from cutoff)
     group by shop, processed_date
 
 ),
@@ -98,7 +107,7 @@ fee_days as (
 
     select shop, processed_date as date, sum(transaction_fee) as transaction_fees
     from {{ ref('int_shopify__transaction_fees') }} as fees
-    where {{ on_or_after_cutoff('fees.processed_date', 'fees.shop') }}
+    where fees.processed_date >= (select since from cutoff)
     group by shop, processed_date
 
 ),
@@ -113,7 +122,7 @@ ad_days as (
         {%- endfor %}
         sum(spend_shop_currency) as ad_spend
     from {{ ref('int_ads__spend_converted') }} as spend
-    where {{ on_or_after_cutoff('spend.spend_date', 'spend.shop') }}
+    where spend.spend_date >= (select since from cutoff)
     group by shop, spend_date
 
 ),
@@ -122,7 +131,7 @@ expense_days as (
 
     select shop, date, sum(amount) as operating_expenses
     from {{ ref('int_finance__operating_expenses_daily') }} as expenses
-    where {{ on_or_after_cutoff('expenses.date', 'expenses.shop') }}
+    where expenses.date >= (select since from cutoff)
     group by shop, date
 
 ),
@@ -131,7 +140,7 @@ payout_days as (
 
     select shop, issued_date as date, sum(net) as payouts
     from {{ ref('stg_shopify__payouts') }} as payouts
-    where {{ on_or_after_cutoff('payouts.issued_date', 'payouts.shop') }}
+    where payouts.issued_date >= (select since from cutoff)
     group by shop, issued_date
 
 ),

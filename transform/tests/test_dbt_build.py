@@ -1,0 +1,309 @@
+"""Builds the dbt project on hand-made raw data and checks the reports against hand-worked figures.
+
+Each test database is created fresh on the local Postgres (``BLOOM_TEST_PG_*`` settings,
+default ``postgres@127.0.0.1:5432``), loaded with ``fixtures/raw.sql`` (whose header works
+the figures out), then ``dbt seed`` + ``dbt build`` run with the executable named by
+``DBT_EXECUTABLE`` (default ``dbt`` on PATH). The demo seeds in ``seeds/`` apply.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "raw.sql"
+PG = {
+    "host": os.environ.get("BLOOM_TEST_PG_HOST", "127.0.0.1"),
+    "port": os.environ.get("BLOOM_TEST_PG_PORT", "5432"),
+    "user": os.environ.get("BLOOM_TEST_PG_USER", "postgres"),
+    "password": os.environ.get("BLOOM_TEST_PG_PASSWORD", ""),
+}
+
+D = Decimal
+
+# profit_daily, worked out by hand in fixtures/raw.sql:
+# date: (orders, new_customers, gross_sales, discounts, returns, net_sales, shipping_charged, taxes,
+#        total_sales, cogs, shipping_costs, handling, transaction_fees, ad_spend_meta,
+#        ad_spend_google_ads, ad_spend_tiktok, ad_spend, operating_expenses, cm1, cm2, cm3,
+#        net_profit, payouts)
+DAILY_COLUMNS = ["orders", "new_customers", "gross_sales", "discounts", "returns", "net_sales", "shipping_charged", "taxes", "total_sales", "cogs", "shipping_costs", "handling", "transaction_fees", "ad_spend_meta", "ad_spend_google_ads", "ad_spend_tiktok", "ad_spend", "operating_expenses", "cm1", "cm2", "cm3", "net_profit", "payouts"]
+EXPECTED_DAILY = {
+    "2026-01-10": (2, 2, "85.00", "4.00", "0", "81.00", "14.00", "6.96", "101.96", "31.00", "19.50", "4.25",
+                   "5.54", "10.00", "0", "22.00", "32.00", "14.52", "50.00", "20.71", "-11.29", "-25.80", "0"),
+    "2026-01-11": (0, 0, "0", "0", "0", "0", "0", "0", "0", "0", "0", "0",
+                   "0", "0", "7.20", "0", "7.20", "14.52", "0", "0", "-7.20", "-21.72", "0"),
+    "2026-01-12": (1, 0, "50.00", "3.00", "18.00", "29.00", "0", "2.32", "31.32", "10.00", "9.90", "2.25",
+                   "1.89", "5.50", "0", "0", "5.50", "14.52", "19.00", "4.96", "-0.54", "-15.06", "0"),
+    "2026-01-13": (0, 0, "0", "0", "45.00", "-45.00", "-8.00", "-3.60", "-56.60", "-15.00", "0", "0",
+                   "0", "0", "0", "0", "0", "14.52", "-30.00", "-30.00", "-30.00", "-44.52", "92.29"),
+    "2026-01-14": (1, 0, "0", "0", "0", "0", "0", "0", "0", "0", "0", "1.50",
+                   "0", "0", "0", "0", "0", "14.52", "0", "-1.50", "-1.50", "-16.02", "39.43"),
+}
+
+# orders_profit: name: (customer_type, net_sales, total_sales, cogs, shipping_costs, shipping_cost_source,
+#                       handling, transaction_fees, cm1, cm2)
+ORDER_COLUMNS = ["customer_type", "net_sales", "total_sales", "cogs", "shipping_costs", "shipping_cost_source", "handling", "transaction_fees", "cm1", "cm2"]
+EXPECTED_ORDERS = {
+    "#1001": ("new", "18.00", "25.92", "8.00", "8.50", "labels", "2.00", "3.07", "10.00", "-3.57"),
+    "#1002": ("new", "0", "0", "0", "11.00", "shipping_cost_rules", "2.25", "2.47", "0", "-15.72"),
+    "#1003": ("returning", "47.00", "50.76", "18.00", "9.90", "labels", "2.25", "1.89", "29.00", "14.96"),
+    "#1005": ("guest", "0", "0", "0", "0", "none", "1.50", "0", "0", "-1.50"),
+}
+
+
+def _dbt_executable() -> str:
+    name = os.environ.get("DBT_EXECUTABLE", "dbt")
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"dbt executable {name!r} not found: install dbt-postgres~=1.11.0 or set DBT_EXECUTABLE.")
+    return path
+
+
+class Warehouse:
+    """A scratch database and the dbt project pointed at it."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.dbname = f"bloom_dbt_test_{uuid.uuid4().hex[:10]}"
+        self.tmp_path = tmp_path
+        self.dbt = _dbt_executable()
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(dbname="postgres", autocommit=True, **PG)
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(dbname=self.dbname, autocommit=True, **PG)
+
+    def create(self) -> None:
+        with self.admin() as conn:
+            conn.execute(f'create database "{self.dbname}"')
+        with self.connect() as conn:
+            conn.execute(FIXTURE.read_text())
+
+    def drop(self) -> None:
+        with self.admin() as conn:
+            conn.execute(f'drop database if exists "{self.dbname}" with (force)')
+
+    def run_dbt(self, *args: str) -> str:
+        env = {
+            **os.environ,
+            "DBT_POSTGRES_HOST": PG["host"],
+            "DBT_POSTGRES_PORT": PG["port"],
+            "DBT_POSTGRES_USER": PG["user"],
+            "DBT_POSTGRES_PASSWORD": PG["password"],
+            "DBT_POSTGRES_DBNAME": self.dbname,
+            "DBT_POSTGRES_SCHEMA": "analytics",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+        command = [
+            self.dbt, *args,
+            "--project-dir", str(PROJECT_DIR),
+            "--profiles-dir", str(PROJECT_DIR / "profiles"),
+            "--target-path", str(self.tmp_path / "target"),
+            "--log-path", str(self.tmp_path / "logs"),
+        ]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+        assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+        return result.stdout
+
+    def build(self, *extra: str) -> str:
+        self.run_dbt("seed")
+        return self.run_dbt("build", *extra)
+
+    def rows(self, sql: str) -> list[tuple]:
+        with self.connect() as conn:
+            return conn.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    wh = Warehouse(tmp_path_factory.mktemp("dbt"))
+    wh.create()
+    try:
+        wh.build()
+        yield wh
+    finally:
+        wh.drop()
+
+
+def _daily(wh: Warehouse) -> dict[str, tuple]:
+    rows = wh.rows(f"select date::text, {', '.join(DAILY_COLUMNS)} from reports.profit_daily order by date")
+    return {row[0]: row[1:] for row in rows}
+
+
+def test_profit_daily_matches_hand_worked_figures(warehouse: Warehouse) -> None:
+    daily = _daily(warehouse)
+    assert sorted(daily) == sorted(EXPECTED_DAILY)
+    for day, expected in EXPECTED_DAILY.items():
+        want = dict(zip(DAILY_COLUMNS, (e if isinstance(e, int) else D(e) for e in expected), strict=True))
+        got = dict(zip(DAILY_COLUMNS, daily[day], strict=True))
+        assert got == want, day
+
+
+def test_orders_profit_matches_hand_worked_figures(warehouse: Warehouse) -> None:
+    rows = warehouse.rows(f"select order_name, {', '.join(ORDER_COLUMNS)} from reports.orders_profit")
+    got = {row[0]: dict(zip(ORDER_COLUMNS, row[1:], strict=True)) for row in rows}
+    assert sorted(got) == sorted(EXPECTED_ORDERS), "test order #1004 must be excluded"
+    for name, expected in EXPECTED_ORDERS.items():
+        want = {
+            column: value if column in ("customer_type", "shipping_cost_source") else D(value)
+            for column, value in zip(ORDER_COLUMNS, expected, strict=True)
+        }
+        assert got[name] == want, name
+
+
+def test_daily_sums_equal_order_sums(warehouse: Warehouse) -> None:
+    figures = ["gross_sales", "discounts", "returns", "net_sales", "shipping_charged", "taxes", "total_sales",
+               "cogs", "shipping_costs", "handling", "transaction_fees", "cm1"]
+    sums = ", ".join(f"sum({f})" for f in figures)
+    (daily,) = warehouse.rows(
+        f"select count(*) filter (where orders > 0), sum(orders), {sums} from reports.profit_daily"
+    )
+    (orders,) = warehouse.rows(
+        f"select count(distinct processed_date), count(*), {sums} from reports.orders_profit"
+    )
+    assert daily == orders
+    # cm2 carries a fee of fractional cents (2.46534): rounded per day and per order, the
+    # two sums may differ by at most half a cent per row.
+    (diff,) = warehouse.rows(
+        "select (select sum(cm2) from reports.profit_daily) - (select sum(cm2) from reports.orders_profit)"
+    )[0]
+    assert abs(diff) <= D("0.05")
+
+
+def test_marketing_daily_blends_spend_with_sales(warehouse: Warehouse) -> None:
+    (row,) = warehouse.rows(
+        "select meta_spend, meta_roas, tiktok_spend, tiktok_conversion_value, tiktok_roas, ad_spend,"
+        " blended_roas, mer, new_customers, cac, new_customer_net_sales, new_customer_roas"
+        " from reports.marketing_daily where date = '2026-01-10'"
+    )
+    assert row == (D("10.00"), D("4.0000"), D("22.00"), D("33.00"), D("1.5000"), D("32.00"),
+                   D("3.1863"), D("3.1863"), 2, D("16.00"), D("18.00"), D("0.5625"))
+    (google,) = warehouse.rows("select google_ads_spend, cac from reports.marketing_daily where date = '2026-01-11'")
+    assert google == (D("7.20"), None)
+
+
+def test_product_performance_per_variant_and_month(warehouse: Warehouse) -> None:
+    rows = warehouse.rows(
+        "select sku, units_sold, units_returned, gross_sales, discounts, returns, net_sales, cogs, gross_profit,"
+        " return_rate from reports.product_performance where month = '2026-01-01' order by sku"
+    )
+    assert rows == [
+        ("MUG", 5, 3, D("75.00"), D("3.00"), D("45.00"), D("27.00"), D("10.00"), D("17.00"), D("0.6000")),
+        ("TEE-M", 3, 1, D("60.00"), D("4.00"), D("18.00"), D("38.00"), D("16.00"), D("22.00"), D("0.3333")),
+    ]
+
+
+def test_customer_ltv_and_cohorts(warehouse: Warehouse) -> None:
+    ltv = warehouse.rows(
+        "select customer_id, orders, is_repeat_customer, net_sales, cm2, cohort_month::text"
+        " from reports.customer_ltv order by customer_id"
+    )
+    assert ltv == [
+        ("gid://shopify/Customer/1", 2, True, D("65.00"), D("11.39"), "2026-01-01"),
+        ("gid://shopify/Customer/2", 1, False, D("0.00"), D("-15.72"), "2026-01-01"),
+    ]
+    cohorts = warehouse.rows(
+        "select cohort_month::text, months_since_first_order, cohort_customers, active_customers, retention_rate,"
+        " repeat_customers, repeat_rate, net_sales, cumulative_net_sales_per_customer from reports.customer_cohorts"
+    )
+    assert cohorts == [("2026-01-01", 0, 2, 2, D("1.0000"), 1, D("0.5000"), D("65.00"), D("32.50"))]
+
+
+def test_shipping_costs_against_shipping_charged(warehouse: Warehouse) -> None:
+    rows = warehouse.rows(
+        "select order_name, shipping_charged, labels, label_total_cost, estimated_shipping_cost, shipping_costs,"
+        " shipping_margin from reports.shipping_costs order by order_name"
+    )
+    assert rows == [
+        ("#1001", D("6.00"), 1, D("8.50"), D("6.00"), D("8.50"), D("-2.50")),
+        ("#1002", D("0.00"), 0, None, D("11.00"), D("11.00"), D("-11.00")),
+        ("#1003", D("0.00"), 1, D("9.90"), D("6.50"), D("9.90"), D("-9.90")),
+        ("#1005", D("0.00"), 0, None, None, D("0.00"), D("0.00")),
+    ]
+
+
+def test_payouts_reconciliation_lists_the_mismatch(warehouse: Warehouse) -> None:
+    rows = warehouse.rows(
+        "select payout_id, net, balance_net, difference, is_reconciled from reports.payouts_reconciliation"
+        " order by payout_id"
+    )
+    assert rows == [
+        ("gid://shopify/ShopifyPaymentsPayout/1", D("92.29"), D("92.29"), D("0.00"), True),
+        ("gid://shopify/ShopifyPaymentsPayout/2", D("29.43"), D("29.43"), D("0.00"), True),
+        ("gid://shopify/ShopifyPaymentsPayout/3", D("10.00"), D("0"), D("10.00"), False),
+    ]
+
+
+def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> None:
+    """A later sync brings a new order and a refund of an older order; an incremental run books both.
+
+    #1006 (01-15, guest, 1 Mug, US): gross 15.00, cogs 5.00, rule 5.00 + 0.50, handling 1.75.
+    #1003 gets a refund on 01-15 of one Mug (subtotal 13.50, tax 1.08, NO_RESTOCK: no cogs back).
+    """
+    with warehouse.connect() as conn:
+        conn.execute("""
+            update raw_shopify.orders set updated_at = '2026-01-15 18:00:00', refunds = '[{
+                "id": "gid://shopify/Refund/3", "created_at": "2026-01-15T18:00:00Z",
+                "processed_at": "2026-01-15T18:00:00Z", "note": null, "total_refunded": "14.58",
+                "total_refunded_presentment": "14.58", "shipping_subtotal": "0.00", "shipping_tax": "0.00",
+                "refund_line_items": [{"id": "gid://shopify/RefundLineItem/3",
+                  "line_item_id": "gid://shopify/LineItem/5", "quantity": 1, "restock_type": "NO_RESTOCK",
+                  "subtotal": "13.50", "subtotal_presentment": "13.50",
+                  "total_tax": "1.08", "total_tax_presentment": "1.08"}]}]'
+            where id = 'gid://shopify/Order/1003'
+        """)
+        conn.execute("""
+            insert into raw_shopify.orders (shop, id, name, number, processed_at, created_at, updated_at, test,
+                currency, source_name, shipping_country, line_items, shipping_lines, refunds)
+            values ('bloom-test', 'gid://shopify/Order/1006', '#1006', 1006, '2026-01-15 17:00:00',
+                '2026-01-15 17:00:00', '2026-01-15 17:00:00', false, 'USD', 'web', 'US',
+                '[{"id": "gid://shopify/LineItem/8", "variant_id": "gid://shopify/ProductVariant/21",
+                   "quantity": 1, "original_unit_price": "15.00", "total_discount": "0.00", "tax": "0.00",
+                   "is_gift_card": false, "requires_shipping": true}]', '[]', '[]')
+        """)
+    # A one-day lookback: profit_daily recomputes 01-13 onwards only.
+    warehouse.run_dbt("build", "--select", "marts", "--vars", "{lookback_days: 1}")
+    day = _daily(warehouse)["2026-01-15"]
+    got = dict(zip(DAILY_COLUMNS, day, strict=True))
+    assert (got["orders"], got["gross_sales"], got["returns"], got["net_sales"], got["cogs"]) == (
+        1, D("15.00"), D("13.50"), D("1.50"), D("5.00")
+    )
+    assert (got["shipping_costs"], got["handling"], got["taxes"]) == (D("5.50"), D("1.75"), D("-1.08"))
+    (order,) = warehouse.rows(
+        "select returns, net_sales, refunds from reports.orders_profit where order_name = '#1003'"
+    )
+    assert order == (D("13.50"), D("33.50"), 1)
+    # Days before the refund keep their figures.
+    assert _daily(warehouse)["2026-01-12"] == tuple(
+        e if isinstance(e, int) else D(e) for e in EXPECTED_DAILY["2026-01-12"]
+    )
+
+
+def test_reports_build_without_ad_and_shipping_tables(tmp_path: Path) -> None:
+    """A merchant without ad or shipping accounts has no raw_ads / raw_shipping tables."""
+    wh = Warehouse(tmp_path)
+    wh.create()
+    try:
+        with wh.connect() as conn:
+            conn.execute("drop schema raw_ads cascade; drop schema raw_shipping cascade")
+        wh.build()
+        (totals,) = wh.rows(
+            "select count(*), sum(ad_spend), sum(shipping_costs), sum(net_sales) from reports.profit_daily"
+        )
+        # 01-11 stays in the range (between order days); without labels #1001 and #1003 (US)
+        # get the US rule: 5.00 + 0.50 x 2 and 5.00 + 0.50 x 3; #1002 (CA) keeps 11.00.
+        assert totals == (5, D("0.00"), D("23.50"), D("65.00"))
+        sources = wh.rows("select order_name, shipping_cost_source from reports.orders_profit order by 1")
+        assert [s for _, s in sources] == ["shipping_cost_rules", "shipping_cost_rules", "shipping_cost_rules", "none"]
+        assert wh.rows("select count(*) from reports.marketing_daily where ad_spend <> 0") == [(0,)]
+    finally:
+        wh.drop()
