@@ -30,34 +30,74 @@ PG = {
 
 D = Decimal
 
-# profit_daily, worked out by hand in fixtures/raw.sql:
-# date: (orders, new_customers, gross_sales, discounts, returns, net_sales, shipping_charged, taxes,
-#        total_sales, cogs, shipping_costs, handling, transaction_fees, ad_spend_meta,
-#        ad_spend_google_ads, ad_spend_tiktok, ad_spend, operating_expenses, cm1, cm2, cm3,
-#        net_profit, payouts)
-DAILY_COLUMNS = ["orders", "new_customers", "gross_sales", "discounts", "returns", "net_sales", "shipping_charged", "taxes", "total_sales", "cogs", "shipping_costs", "handling", "transaction_fees", "ad_spend_meta", "ad_spend_google_ads", "ad_spend_tiktok", "ad_spend", "operating_expenses", "cm1", "cm2", "cm3", "net_profit", "payouts"]
-EXPECTED_DAILY = {
-    "2026-01-10": (2, 2, "85.00", "4.00", "0", "81.00", "14.00", "6.96", "101.96", "31.00", "19.50", "4.25",
-                   "5.54", "10.00", "0", "22.00", "32.00", "14.52", "50.00", "20.71", "-11.29", "-25.80", "0"),
-    "2026-01-11": (0, 0, "0", "0", "0", "0", "0", "0", "0", "0", "0", "0",
-                   "0", "0", "7.20", "0", "7.20", "14.52", "0", "0", "-7.20", "-21.72", "0"),
-    "2026-01-12": (1, 0, "50.00", "3.00", "18.00", "29.00", "0", "2.32", "31.32", "10.00", "9.90", "2.25",
-                   "1.89", "5.50", "0", "0", "5.50", "14.52", "19.00", "4.96", "-0.54", "-15.06", "0"),
-    "2026-01-13": (0, 0, "0", "0", "45.00", "-45.00", "-8.00", "-3.60", "-56.60", "-15.00", "0", "0",
-                   "0", "0", "0", "0", "0", "14.52", "-30.00", "-30.00", "-30.00", "-44.52", "92.29"),
-    "2026-01-14": (1, 0, "0", "0", "0", "0", "0", "0", "0", "0", "0", "1.50",
-                   "0", "0", "0", "0", "0", "14.52", "0", "-1.50", "-1.50", "-16.02", "39.43"),
-}
+# profit_daily and orders_profit as worked out by hand in fixtures/raw.sql; integers are
+# counts, other numbers amounts, words kept as text.
+EXPECTED_DAILY_TABLE = """
+date       orders new_customers gross_sales discounts returns net_sales shipping_charged taxes total_sales cogs
+2026-01-10 2      2             85.00       4.00      0       81.00     14.00            6.96  101.96      31.00
+2026-01-11 0      0             0           0         0       0         0                0     0           0
+2026-01-12 1      0             50.00       3.00      18.00   29.00     0                2.32  31.32       10.00
+2026-01-13 0      0             0           0         45.00   -45.00    -8.00            -3.60 -56.60      -15.00
+2026-01-14 1      0             0           0         0       0         0                0     0           0
 
-# orders_profit: name: (customer_type, net_sales, total_sales, cogs, shipping_costs, shipping_cost_source,
-#                       handling, transaction_fees, cm1, cm2)
-ORDER_COLUMNS = ["customer_type", "net_sales", "total_sales", "cogs", "shipping_costs", "shipping_cost_source", "handling", "transaction_fees", "cm1", "cm2"]
-EXPECTED_ORDERS = {
-    "#1001": ("new", "18.00", "25.92", "8.00", "8.50", "labels", "2.00", "3.07", "10.00", "-3.57"),
-    "#1002": ("new", "0", "0", "0", "11.00", "shipping_cost_rules", "2.25", "2.47", "0", "-15.72"),
-    "#1003": ("returning", "47.00", "50.76", "18.00", "9.90", "labels", "2.25", "1.89", "29.00", "14.96"),
-    "#1005": ("guest", "0", "0", "0", "0", "none", "1.50", "0", "0", "-1.50"),
-}
+date       shipping_costs handling transaction_fees ad_spend_meta ad_spend_google_ads ad_spend_tiktok ad_spend
+2026-01-10 19.50          4.25     5.54             10.00         0                   22.00           32.00
+2026-01-11 0              0        0                0             7.20                0               7.20
+2026-01-12 9.90           2.25     1.89             5.50          0                   0               5.50
+2026-01-13 0              0        0                0             0                   0               0
+2026-01-14 0              1.50     0                0             0                   0               0
+
+date       operating_expenses cm1    cm2    cm3    net_profit payouts
+2026-01-10 14.52              50.00  20.71  -11.29 -25.80     0
+2026-01-11 14.52              0      0      -7.20  -21.72     0
+2026-01-12 14.52              19.00  4.96   -0.54  -15.06     0
+2026-01-13 14.52              -30.00 -30.00 -30.00 -44.52     92.29
+2026-01-14 14.52              0      -1.50  -1.50  -16.02     39.43
+"""
+
+EXPECTED_ORDERS_TABLE = """
+order_name customer_type net_sales total_sales cogs  shipping_costs shipping_cost_source
+#1001      new           18.00     25.92       8.00  8.50           labels
+#1002      new           0         0           0     11.00          shipping_cost_rules
+#1003      returning     47.00     50.76       18.00 9.90           labels
+#1005      guest         0         0           0     0              none
+
+order_name handling transaction_fees cm1   cm2
+#1001      2.00     3.07             10.00 -3.57
+#1002      2.25     2.47             0     -15.72
+#1003      2.25     1.89             29.00 14.96
+#1005      1.50     0                0     -1.50
+"""
+
+
+def _value(text: str) -> object:
+    try:
+        return D(text)
+    except ArithmeticError:  # decimal.InvalidOperation: a word
+        return text
+
+
+def _parse(table: str) -> dict[str, dict[str, object]]:
+    """Rows keyed by their first cell; blocks separated by blank lines add columns."""
+    rows: dict[str, dict[str, object]] = {}
+    for block in table.strip().split("\n\n"):
+        header, *lines = (line.split() for line in block.strip().splitlines())
+        for cells in lines:
+            rows.setdefault(cells[0], {}).update(
+                {column: _value(cell) for column, cell in zip(header[1:], cells[1:], strict=True)}
+            )
+    return rows
+
+
+EXPECTED_DAILY = _parse(EXPECTED_DAILY_TABLE)
+EXPECTED_ORDERS = _parse(EXPECTED_ORDERS_TABLE)
+DAILY_COLUMNS = list(next(iter(EXPECTED_DAILY.values())))
+ORDER_COLUMNS = list(next(iter(EXPECTED_ORDERS.values())))
+COUNTS = {"orders", "new_customers"}
+
+
+def _expected_day(day: str) -> dict[str, object]:
+    return {c: int(v) if c in COUNTS else v for c, v in EXPECTED_DAILY[day].items()}
 
 
 def _dbt_executable() -> str:
@@ -104,11 +144,16 @@ class Warehouse:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
         command = [
-            self.dbt, *args,
-            "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(PROJECT_DIR / "profiles"),
-            "--target-path", str(self.tmp_path / "target"),
-            "--log-path", str(self.tmp_path / "logs"),
+            self.dbt,
+            *args,
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR / "profiles"),
+            "--target-path",
+            str(self.tmp_path / "target"),
+            "--log-path",
+            str(self.tmp_path / "logs"),
         ]
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
         assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
@@ -142,10 +187,8 @@ def _daily(wh: Warehouse) -> dict[str, tuple]:
 def test_profit_daily_matches_hand_worked_figures(warehouse: Warehouse) -> None:
     daily = _daily(warehouse)
     assert sorted(daily) == sorted(EXPECTED_DAILY)
-    for day, expected in EXPECTED_DAILY.items():
-        want = dict(zip(DAILY_COLUMNS, (e if isinstance(e, int) else D(e) for e in expected), strict=True))
-        got = dict(zip(DAILY_COLUMNS, daily[day], strict=True))
-        assert got == want, day
+    for day in EXPECTED_DAILY:
+        assert dict(zip(DAILY_COLUMNS, daily[day], strict=True)) == _expected_day(day), day
 
 
 def test_orders_profit_matches_hand_worked_figures(warehouse: Warehouse) -> None:
@@ -153,23 +196,29 @@ def test_orders_profit_matches_hand_worked_figures(warehouse: Warehouse) -> None
     got = {row[0]: dict(zip(ORDER_COLUMNS, row[1:], strict=True)) for row in rows}
     assert sorted(got) == sorted(EXPECTED_ORDERS), "test order #1004 must be excluded"
     for name, expected in EXPECTED_ORDERS.items():
-        want = {
-            column: value if column in ("customer_type", "shipping_cost_source") else D(value)
-            for column, value in zip(ORDER_COLUMNS, expected, strict=True)
-        }
-        assert got[name] == want, name
+        assert got[name] == expected, name
 
 
 def test_daily_sums_equal_order_sums(warehouse: Warehouse) -> None:
-    figures = ["gross_sales", "discounts", "returns", "net_sales", "shipping_charged", "taxes", "total_sales",
-               "cogs", "shipping_costs", "handling", "transaction_fees", "cm1"]
+    figures = [
+        "gross_sales",
+        "discounts",
+        "returns",
+        "net_sales",
+        "shipping_charged",
+        "taxes",
+        "total_sales",
+        "cogs",
+        "shipping_costs",
+        "handling",
+        "transaction_fees",
+        "cm1",
+    ]
     sums = ", ".join(f"sum({f})" for f in figures)
     (daily,) = warehouse.rows(
         f"select count(*) filter (where orders > 0), sum(orders), {sums} from reports.profit_daily"
     )
-    (orders,) = warehouse.rows(
-        f"select count(distinct processed_date), count(*), {sums} from reports.orders_profit"
-    )
+    (orders,) = warehouse.rows(f"select count(distinct processed_date), count(*), {sums} from reports.orders_profit")
     assert daily == orders
     # cm2 carries a fee of fractional cents (2.46534): rounded per day and per order, the
     # two sums may differ by at most half a cent per row.
@@ -185,8 +234,20 @@ def test_marketing_daily_blends_spend_with_sales(warehouse: Warehouse) -> None:
         " blended_roas, mer, new_customers, cac, new_customer_net_sales, new_customer_roas"
         " from reports.marketing_daily where date = '2026-01-10'"
     )
-    assert row == (D("10.00"), D("4.0000"), D("22.00"), D("33.00"), D("1.5000"), D("32.00"),
-                   D("3.1863"), D("3.1863"), 2, D("16.00"), D("18.00"), D("0.5625"))
+    assert row == (
+        D("10.00"),
+        D("4.0000"),
+        D("22.00"),
+        D("33.00"),
+        D("1.5000"),
+        D("32.00"),
+        D("3.1863"),
+        D("3.1863"),
+        2,
+        D("16.00"),
+        D("18.00"),
+        D("0.5625"),
+    )
     (google,) = warehouse.rows("select google_ads_spend, cac from reports.marketing_daily where date = '2026-01-11'")
     assert google == (D("7.20"), None)
 
@@ -275,7 +336,11 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
     day = _daily(warehouse)["2026-01-15"]
     got = dict(zip(DAILY_COLUMNS, day, strict=True))
     assert (got["orders"], got["gross_sales"], got["returns"], got["net_sales"], got["cogs"]) == (
-        1, D("15.00"), D("13.50"), D("1.50"), D("5.00")
+        1,
+        D("15.00"),
+        D("13.50"),
+        D("1.50"),
+        D("5.00"),
     )
     assert (got["shipping_costs"], got["handling"], got["taxes"]) == (D("5.50"), D("1.75"), D("-1.08"))
     (order,) = warehouse.rows(
@@ -283,9 +348,7 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
     )
     assert order == (D("13.50"), D("33.50"), 1)
     # Days before the refund keep their figures.
-    assert _daily(warehouse)["2026-01-12"] == tuple(
-        e if isinstance(e, int) else D(e) for e in EXPECTED_DAILY["2026-01-12"]
-    )
+    assert dict(zip(DAILY_COLUMNS, _daily(warehouse)["2026-01-12"], strict=True)) == _expected_day("2026-01-12")
 
 
 def test_reports_build_without_ad_and_shipping_tables(tmp_path: Path) -> None:
