@@ -97,7 +97,8 @@ def configured_accounts(config: Mapping[str, Any]) -> list[Account]:
         except ValueError:
             errors.append(f"start_date '{start}' is not an ISO-8601 date or time; use e.g. 2024-01-01T00:00:00Z")
     if errors:
-        msg = "tap-shipping settings are invalid"
+        # The message carries every error: --discover reports it as a traceback, not a list.
+        msg = "tap-shipping settings are invalid: " + "; ".join(errors)
         raise ConfigValidationError(msg, errors=errors)
     return accounts
 

@@ -19,13 +19,13 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @contextmanager
-def shipping_sandbox(**world_args: Any) -> Iterator[RunningSandbox]:
+def shipping_sandbox(port: int = 0, **world_args: Any) -> Iterator[RunningSandbox]:
     """The sandbox server with only the shipping APIs mounted, their minute shortened to ``WINDOW``."""
     world = build_world(**world_args)
     apis = make_apis(world)
     for emulator in apis:
         emulator.rate_window_seconds = WINDOW  # type: ignore[attr-defined]
-    server = SandboxServer(("127.0.0.1", 0), Sandbox(world, apis=apis))
+    server = SandboxServer(("127.0.0.1", port), Sandbox(world, apis=apis))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

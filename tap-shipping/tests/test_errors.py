@@ -1,0 +1,120 @@
+"""Each error names the provider, the account and the fix, and never shows a secret."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+from singer_sdk.exceptions import ConfigValidationError
+from tap_shipping.settings import configured_accounts
+from tap_shipping.tap import TapShipping
+
+from tests.helpers import SHIPPO_TOKEN, SS_SECRET, run_tap, sandbox_config
+
+SECRETS = (SS_SECRET, SHIPPO_TOKEN, "wrong-secret", "shippo_test_wrong")
+
+
+def assert_no_secret(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+
+
+def discover(tmp_path, config: dict) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run([sys.executable, "-m", "tap_shipping", "--config", str(path), "--discover"],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"shipstation_api_url": "http://ssapi.example.com"}, "shipstation account 'sandbox-ss': shipstation_api_url "
+                                                               "must use https"),
+        ({"shippo_api_url": "ftp://127.0.0.1/shippo"}, "shippo account 'sandbox-shippo': shippo_api_url"),
+        ({"shipstation_api_secret": None}, "shipstation account 'sandbox-ss': shipstation_api_secret is missing"),
+        ({"shippo_api_token": "not-a-token"}, "shippo account 'sandbox-shippo': shippo_api_token does not look like"),
+        ({"start_date": "last tuesday"}, "start_date 'last tuesday' is not an ISO-8601"),
+        ({"shipstation_api_key": None, "shipstation_api_secret": None, "shippo_api_token": None},
+         "no provider configured"),
+    ],
+)
+def test_settings_are_checked_before_any_request(change, expected):
+    config = {k: v for k, v in {**sandbox_config("http://127.0.0.1:9"), **change}.items() if v is not None}
+    with pytest.raises(ConfigValidationError) as caught:
+        configured_accounts(config)
+    assert any(expected in error for error in caught.value.errors)
+    assert_no_secret(str(caught.value))
+
+
+def test_settings_errors_reach_the_command_line(tmp_path):
+    config = {**sandbox_config("http://127.0.0.1:9"), "shippo_api_url": "http://api.goshippo.com"}
+    result = discover(tmp_path, config)
+    assert result.returncode != 0
+    assert "shippo account 'sandbox-shippo': shippo_api_url must use https" in result.stderr
+    assert_no_secret(result.stderr)
+
+
+@pytest.mark.parametrize("url", ["https://ssapi.shipstation.com", "http://localhost:8080", "http://[::1]:8080",
+                                 "http://127.0.0.2/shipstation"])
+def test_https_and_loopback_urls_are_accepted(url):
+    accounts = configured_accounts({**sandbox_config("http://127.0.0.1:9"), "shipstation_api_url": url})
+    assert accounts[0].api_url == url
+
+
+def test_a_providers_streams_exist_only_with_its_settings():
+    config = {k: v for k, v in sandbox_config("http://127.0.0.1:9").items() if not k.startswith("shipstation")}
+    assert set(TapShipping(config=config).streams) == {"shippo_transactions", "shippo_refunds", "shipping_labels"}
+    config = {k: v for k, v in sandbox_config("http://127.0.0.1:9").items() if not k.startswith("shippo")}
+    assert set(TapShipping(config=config).streams) == {"shipstation_shipments", "shipping_labels"}
+    properties = TapShipping.config_jsonschema["properties"]
+    secret_settings = {"shipstation_api_key", "shipstation_api_secret", "shippo_api_token"}
+    assert {name for name, spec in properties.items() if spec.get("secret")} == secret_settings
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"shipstation_api_secret": "wrong-secret"},
+         "ShipStation account 'sandbox-ss': credentials refused (401); check shipstation_api_key and "
+         "shipstation_api_secret"),
+        ({"shippo_api_token": "shippo_test_wrong"},
+         "Shippo account 'sandbox-shippo': credentials refused (401); check shippo_api_token"),
+    ],
+)
+def test_refused_credentials(sandbox, tmp_path, change, expected):
+    run = run_tap(tmp_path, {**sandbox_config(sandbox.url), **change}, streams={"shipping_labels"})
+    assert run.returncode != 0
+    assert expected in run.stderr
+    assert_no_secret(run.stderr)
+
+
+def test_wrong_base_url(sandbox, tmp_path):
+    run = run_tap(tmp_path, sandbox_config(sandbox.url, shippo_api_url=f"{sandbox.url}/shippo/v1"),
+                  streams={"shippo_refunds"})
+    assert run.returncode != 0
+    assert "Shippo account 'sandbox-shippo': /refunds not found at" in run.stderr
+    assert "check shippo_api_url" in run.stderr
+
+
+def test_unreachable_host(tmp_path):
+    config = {k: v for k, v in sandbox_config("http://127.0.0.1:9").items() if not k.startswith("shippo")}
+    run = run_tap(tmp_path, config, streams={"shipstation_shipments"})
+    assert run.returncode != 0
+    assert "ShipStation account 'sandbox-ss': cannot reach http://127.0.0.1:9/shipstation" in run.stderr
+    assert "check shipstation_api_url" in run.stderr
+    assert run.stderr.count("Backing off") >= 4  # retried before giving up
+    assert_no_secret(run.stderr)
+
+
+def test_persistent_server_errors_give_up_with_a_clear_message(fresh_sandbox, tmp_path):
+    url = fresh_sandbox.url
+    fault = {"type": "http_error", "status": 502, "path": "/shippo", "always": True}
+    requests.post(f"{url}/_sandbox/faults", json={"faults": [fault]}, timeout=10).raise_for_status()
+    run = run_tap(tmp_path, sandbox_config(url), streams={"shippo_refunds"})
+    assert run.returncode != 0
+    assert "Shippo account 'sandbox-shippo': /refunds still failing after 5 tries (502)" in run.stderr
+    assert_no_secret(run.stderr)
