@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import truth_by_day
+from adplatforms_testkit import truth_by_day
 
 
 def _check_truth(sandbox, output, platform):

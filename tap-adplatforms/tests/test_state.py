@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.conftest import truth_by_day
+from adplatforms_testkit import truth_by_day
 
 
 def test_lookback_picks_up_revised_days(sandbox, run_tap):

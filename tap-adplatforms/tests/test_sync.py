@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import truth_by_day
+from adplatforms_testkit import truth_by_day
 
 
 def test_spend_equals_truth_for_full_history(sandbox, run_tap):
