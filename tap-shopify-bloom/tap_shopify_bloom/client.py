@@ -250,6 +250,9 @@ class WindowedStream(ShopifyStream):
     cursor_field: str = "updatedAt"
     #: Re-read this much before the cursor (for records that change after their time).
     lookback: timedelta = timedelta(0)
+    #: Reach back before ``start_date`` in the oldest history window (for dimensions such as
+    #: products, whose old rows later orders still need).
+    history_before_start_date = False
     is_sorted = False
     records_so_far = 0
 
@@ -271,6 +274,7 @@ class WindowedStream(ShopifyStream):
             now=self.now(),
             initial_window=timedelta(days=settings.initial_window_days),
             lookback=self.lookback,
+            open_start=self.history_before_start_date,
         )
         self._checkpoint()
         latest = yield from self.fetch_window(live)

@@ -41,39 +41,48 @@ def next_month(moment: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Window:
-    """A half-open time window ``[start, end)``; ``end`` None means open-ended."""
+    """A half-open time window ``[start, end)``; a None bound is open."""
 
-    start: datetime
+    start: datetime | None
     end: datetime | None = None
     key: str | None = None  # month key ("2026-09") of a history window
 
     def search(self, field: str) -> str:
         """Shopify search syntax selecting this window on ``field``."""
-        text = f"{field}:>='{iso(self.start)}'"
+        terms = []
+        if self.start is not None:
+            terms.append(f"{field}:>='{iso(self.start)}'")
         if self.end is not None:
-            text += f" AND {field}:<'{iso(self.end)}'"
-        return text
+            terms.append(f"{field}:<'{iso(self.end)}'")
+        return " AND ".join(terms)
 
     def split(self) -> tuple[Window, Window] | None:
         """Two halves of a closed window (None when it cannot be split further)."""
-        if self.end is None or self.end - self.start < timedelta(hours=2):
+        if self.start is None or self.end is None or self.end - self.start < timedelta(hours=2):
             return None
         middle = self.start + (self.end - self.start) / 2
         middle = middle.replace(microsecond=0)
         return Window(self.start, middle, self.key), Window(middle, self.end, self.key)
 
     def __str__(self) -> str:
-        return f"[{iso(self.start)}, {iso(self.end) if self.end else 'now'})"
+        start = iso(self.start) if self.start else "beginning"
+        return f"[{start}, {iso(self.end) if self.end else 'now'})"
 
 
-def month_windows(start: datetime, end: datetime) -> list[Window]:
-    """Monthly windows covering ``[start, end)``, newest first."""
+def month_windows(start: datetime, end: datetime, *, open_start: bool = False) -> list[Window]:
+    """Monthly windows covering ``[start, end)``, newest first.
+
+    With ``open_start`` the oldest window also covers everything before ``start``.
+    """
     windows: list[Window] = []
     cursor = month_start(start)
     while cursor < end:
         following = next_month(cursor)
         windows.append(Window(max(start, cursor), min(end, following), cursor.strftime("%Y-%m")))
         cursor = following
+    if open_start:
+        key = month_start(start).strftime("%Y-%m")
+        windows[:1] = [Window(None, windows[0].end if windows else end, key)]
     return list(reversed(windows))
 
 
@@ -82,6 +91,7 @@ class WindowPlan:
     """What one run of a stream fetches, derived from and recorded in its state."""
 
     state: dict[str, t.Any]  # the stream's ``windows`` block, mutated in place
+    open_start: bool = False  # the oldest history window reaches back before start_date
 
     @classmethod
     def begin(
@@ -92,12 +102,13 @@ class WindowPlan:
         now: datetime,
         initial_window: timedelta,
         lookback: timedelta = timedelta(0),
+        open_start: bool = False,
     ) -> tuple[WindowPlan, Window]:
         """The plan for this run and its live window; sets up the backfill on a first run."""
-        plan = cls(state)
+        plan = cls(state, open_start)
         if "cursor" not in state and "backfill" not in state:
             live_start = max(start_date, now - initial_window).replace(microsecond=0)
-            if live_start > start_date:
+            if live_start > start_date or open_start:
                 state["backfill"] = {"start": iso(start_date), "end": iso(live_start), "done": []}
             state["live_start"] = iso(live_start)
         live_start = parse_iso(state["cursor"]) - lookback if "cursor" in state else parse_iso(state["live_start"])
@@ -116,7 +127,7 @@ class WindowPlan:
         if not backfill:
             return []
         done = set(backfill["done"])
-        windows = month_windows(parse_iso(backfill["start"]), parse_iso(backfill["end"]))
+        windows = month_windows(parse_iso(backfill["start"]), parse_iso(backfill["end"]), open_start=self.open_start)
         return [w for w in windows if w.key not in done]
 
     def finish_month(self, key: str) -> None:

@@ -56,3 +56,12 @@ def test_split_halves_a_window():
     assert second.end == window.end
     assert first.end == second.start
     assert Window(window.start, window.start + timedelta(hours=1)).split() is None
+
+
+def test_open_start_reaches_before_the_start_date():
+    start = datetime(2026, 3, 10, tzinfo=UTC)
+    windows = month_windows(start, datetime(2026, 5, 2, tzinfo=UTC), open_start=True)
+    assert [w.key for w in windows] == ["2026-05", "2026-04", "2026-03"]
+    assert windows[-1].start is None
+    assert windows[-1].search("updated_at") == "updated_at:<'2026-04-01T00:00:00Z'"
+    assert month_windows(start, start, open_start=True) == [Window(None, start, "2026-03")]

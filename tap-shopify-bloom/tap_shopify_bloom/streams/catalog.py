@@ -48,6 +48,7 @@ class ProductsStream(WindowedStream):
     primary_keys = ("shop", "id")
     replication_key = "updated_at"
     connection_path = ("products",)
+    history_before_start_date = True  # every product/customer, not just recently updated ones
     page_size = 50
 
     @override

@@ -17,6 +17,7 @@ class CustomersStream(WindowedStream):
     primary_keys = ("shop", "id")
     replication_key = "updated_at"
     connection_path = ("customers",)
+    history_before_start_date = True  # every product/customer, not just recently updated ones
     page_size = 250
 
     @override

@@ -138,7 +138,7 @@ class OrdersStream(BulkWindowedStream):
     primary_keys = ("shop", "id")
     replication_key = "updated_at"
     connection_path = ("orders",)
-    page_size = 50
+    page_size = 10  # grows once Shopify has said what a page costs
     bulk_children: t.ClassVar[dict[str, str]] = {"LineItem": "lineItems", "ShippingLine": "shippingLines"}
     #: Refunds per follow-up query (each asks for up to 50 refund line items).
     refund_batch = 20
