@@ -1,4 +1,4 @@
-"""Shippo: ``GET /transactions`` (labels) and ``GET /refunds`` (voids), newest first.
+"""Shippo: ``GET /transactions/`` (labels) and ``GET /refunds/`` (voids), newest first.
 
 Neither list can be filtered by time, so a run pages from the newest object back and
 stops at the first page that reaches past the start of its window (bookmark minus the
@@ -101,13 +101,13 @@ class TransactionsStream(ShippoStream):
     """Label purchases (transactions) as Shippo gives them, with ``rate`` expanded."""
 
     name = "shippo_transactions"
-    path = "/transactions"
+    path = "/transactions/"  # Shippo's documented form, with the slash
 
     @override
     def get_url(self, context: Context | None) -> str:
         """The list, or one transaction when the context names ``object_id``."""
         url = super().get_url(context)
-        return f"{url}/{context['object_id']}" if context and context.get("object_id") else url
+        return f"{url}{context['object_id']}" if context and context.get("object_id") else url
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
@@ -122,4 +122,4 @@ class RefundsStream(ShippoStream):
     """Label refunds (voids) as Shippo gives them; ``transaction`` is the label's ``object_id``."""
 
     name = "shippo_refunds"
-    path = "/refunds"
+    path = "/refunds/"

@@ -96,7 +96,7 @@ def test_wrong_base_url(sandbox, tmp_path):
     run = run_tap(tmp_path, sandbox_config(sandbox.url, shippo_api_url=f"{sandbox.url}/shippo/v1"),
                   streams={"shippo_refunds"})
     assert run.returncode != 0
-    assert "Shippo account 'sandbox-shippo': /refunds not found at" in run.stderr
+    assert "Shippo account 'sandbox-shippo': /refunds/ not found at" in run.stderr
     assert "check shippo_api_url" in run.stderr
 
 
@@ -116,5 +116,5 @@ def test_persistent_server_errors_give_up_with_a_clear_message(fresh_sandbox, tm
     requests.post(f"{url}/_sandbox/faults", json={"faults": [fault]}, timeout=10).raise_for_status()
     run = run_tap(tmp_path, sandbox_config(url), streams={"shippo_refunds"})
     assert run.returncode != 0
-    assert "Shippo account 'sandbox-shippo': /refunds still failing after 5 tries (502)" in run.stderr
+    assert "Shippo account 'sandbox-shippo': /refunds/ still failing after 5 tries (502)" in run.stderr
     assert_no_secret(run.stderr)
