@@ -1,6 +1,6 @@
 {#- One row per successful SALE or CAPTURE of a non-test order, with the fee it cost:
     the synced fee; for Shopify Payments without one, the fees of its balance
-    transactions; for other gateways without one, the `gateway_fees` seed. -#}
+    transactions; for other gateways without one, the `gateway_fees` seed, rounded to the cent. -#}
 with
 
 transactions as (
@@ -81,7 +81,8 @@ final as (
         case
             when gateway = 'shopify_payments' then coalesce(synced_fee, balance_transaction_fee, 0)
             when coalesce(synced_fee, 0) <> 0 then synced_fee
-            else coalesce(amount * percent_fee / 100, 0) + coalesce(fixed_fee, 0)
+            -- a gateway charges whole cents: the configured fee is rounded per transaction
+            else round(coalesce(amount * percent_fee / 100, 0) + coalesce(fixed_fee, 0), 2)
         end as transaction_fee
     from joined
 
