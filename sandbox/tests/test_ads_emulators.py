@@ -172,9 +172,9 @@ def test_google_auth_quota_and_gaql_errors(apis):
     response, payload = search(google, "not-a-token", "SELECT customer.id FROM customer")
     assert (response.status, payload["error"]["status"]) == (401, "UNAUTHENTICATED")
     token = google_token(google)
-    google.set_faults([{"type": "google_ads_expire_tokens"}])
+    google.set_faults([{"type": "google_ads_expire_tokens", "after": 1}])
     response, payload = search(google, token, "SELECT customer.id FROM customer")
-    assert response.status == 200  # the fault expires tokens after this request
+    assert response.status == 200  # the fault lets one request pass, then expires every token
     response, payload = search(google, token, "SELECT customer.id FROM customer")
     error = payload["error"]["details"][0]["errors"][0]
     assert error["errorCode"] == {"authenticationError": "OAUTH_TOKEN_EXPIRED"}

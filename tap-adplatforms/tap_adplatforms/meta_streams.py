@@ -271,13 +271,13 @@ class MetaSource(PlatformSource):
 
     def _wait(self, account_id: str, run_id: str) -> str:
         reader = self.reader(MetaReportRunReader, account_id, "report_run_status")
-        interval = float(setting(self.config, "meta_report_poll_seconds"))
-        for _ in range(MAX_POLLS):
+        longest = float(setting(self.config, "meta_report_poll_seconds"))
+        for poll in range(MAX_POLLS):
             run = next(iter(reader.rows({"account_id": account_id, "report_run_id": run_id})))
             status = str(run.get("async_status"))
             if status in {"Job Completed", "Job Failed", "Job Skipped"}:
                 return status
-            time.sleep(interval)
+            time.sleep(min(longest, 0.5 * 2**poll))  # most runs finish within seconds
         raise reader.fatal(f"report run {run_id} did not finish after {MAX_POLLS} polls",
                            "retry later, or raise meta_report_poll_seconds")
 

@@ -84,9 +84,10 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description="Slow down once x-business-use-case-usage reaches this share of the limit."),
     th.Property("meta_conversion_action", th.StringType, default="purchase", title="Meta conversion action",
                 description="The action_type counted as conversions (and its value as conversion_value)."),
-    th.Property("meta_report_poll_seconds", th.NumberType(minimum=0), default=5,
+    th.Property("meta_report_poll_seconds", th.NumberType(minimum=0), default=10,
                 title="Meta report poll interval (seconds)",
-                description="Wait between polls of an async insights report run."),
+                description="Longest wait between polls of an async insights report run (waits start at "
+                "0.5 s and double)."),
     # Google Ads
     th.Property("google_ads_developer_token", th.StringType, secret=True, title="Google Ads developer token"),
     th.Property("google_ads_client_id", th.StringType, title="Google OAuth client id"),

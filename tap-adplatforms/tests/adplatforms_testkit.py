@@ -84,6 +84,7 @@ class Output:
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     log: str = ""
+    error: Exception | None = None
 
     def spend_by_day(self, platform: str) -> dict[str, dict[str, Decimal]]:
         """Σ spend per account per day, from the ad_spend_daily records."""

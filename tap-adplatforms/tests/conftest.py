@@ -25,12 +25,19 @@ def sandbox() -> Iterator[AdsSandbox]:
 def run_tap(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture):
     """Run the tap in-process; return its records, last state and log."""
 
-    def run(config: dict[str, Any], state: dict[str, Any] | None = None) -> Output:
+    def run(config: dict[str, Any], state: dict[str, Any] | None = None, *, fails: bool = False) -> Output:
         capfd.readouterr()
         caplog.clear()
-        TapAdPlatforms(config=config, state=state or {}).sync_all()
+        error: Exception | None = None
+        try:
+            TapAdPlatforms(config=config, state=state or {}).sync_all()
+        except Exception as exc:
+            if not fails:
+                raise
+            error = exc
+        assert (error is not None) == fails, "the run was expected to fail" if fails else ""
         out, _err = capfd.readouterr()
-        output = Output(log=caplog.text)
+        output = Output(log=caplog.text, error=error)
         for line in out.splitlines():
             message = json.loads(line)
             if message["type"] == "RECORD":

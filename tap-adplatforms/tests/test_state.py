@@ -61,3 +61,20 @@ def test_interrupted_backfill_resumes_at_first_unfinished_month(sandbox, run_tap
     days = {r["date"] for r in output.records["ad_spend_daily"]}
     assert min(days) == month  # finished months are not fetched again
     assert output.partition("tiktok", "7000000000001")["history"]["next"] is None
+
+
+def test_killed_backfill_resumes_from_its_last_state(sandbox, run_tap):
+    """A run that dies mid-history leaves state that lets the next run skip the months it finished."""
+    config = sandbox.config("tiktok", start_date=sandbox.days_ago(400), request_max_tries=1)
+    sandbox.faults({"type": "tiktok_system_error", "after": 10, "always": True})
+    broken = run_tap(config, fails=True)
+    assert "TikTok account 7000000000001: temporary TikTok error 50000" in str(broken.error)
+    resume_from = broken.partition("tiktok", "7000000000001")["history"]["next"]
+    assert sandbox.days_ago(400) < resume_from < sandbox.days_ago(7)
+    sandbox.faults()
+    resumed = run_tap(config, state=broken.state)
+    history_days = {r["date"] for r in resumed.records["ad_spend_daily"] if r["date"] < sandbox.days_ago(7)}
+    assert min(history_days) == resume_from
+    merged = broken.spend_by_day("tiktok")["7000000000001"] | resumed.spend_by_day("tiktok")["7000000000001"]
+    assert merged == truth_by_day(sandbox.truth("tiktok"), config["start_date"], sandbox.today)["7000000000001"]
+    assert resumed.partition("tiktok", "7000000000001")["history"]["next"] is None

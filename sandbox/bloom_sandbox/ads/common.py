@@ -13,7 +13,8 @@ takes the ones whose ``type`` it knows (prefixed with its name, so types stay un
     {"type": "tiktok_system_error"}
 
 ``count`` (default 1) is how many requests the fault answers, ``"always": true`` keeps it
-until the faults are cleared, and ``account`` restricts it to one account id. Plain HTTP
+until the faults are cleared, ``after`` lets that many matching requests pass first, and
+``account`` restricts it to one account id. Plain HTTP
 errors on any path are the server's generic ``http_error`` faults.
 """
 
@@ -78,17 +79,15 @@ class FaultBook:
         with self._lock:
             for fault in self.faults:
                 if fault.kind == kind and fault.account in (None, account):
+                    if fault.spec.get("after", 0) > 0:
+                        fault.spec["after"] -= 1
+                        return None
                     if fault.times is not None:
                         fault.times -= 1
                         if fault.times <= 0:
                             self.faults.remove(fault)
                     return fault
         return None
-
-    def peek(self, kind: str) -> Fault | None:
-        """A fault of ``kind`` without using it up."""
-        with self._lock:
-            return next((f for f in self.faults if f.kind == kind), None)
 
 
 class AdEmulator:

@@ -110,6 +110,8 @@ class GoogleAdsAPI(AdEmulator):
     # -- searchStream --------------------------------------------------------------
 
     def _search(self, request: Request, customer_id: str, version: int) -> Response:
+        if self.faults.take("expire_tokens"):
+            self.expire_tokens()
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         with self._token_lock:
             expires = self._tokens.get(token) if scheme.lower() == "bearer" else None
@@ -148,22 +150,9 @@ class GoogleAdsAPI(AdEmulator):
         except (ValueError, AttributeError):
             return _failure(400, "INVALID_ARGUMENT", "Invalid JSON payload received.",
                             {"requestError": "BAD_RESOURCE_ID"}, version)
-        self._expire_after_fault()
         self.count("search_streams")
         rows = self._rows(account, query)
         return Response.json(self._batches(rows, query))
-
-    def _expire_after_fault(self) -> None:
-        """``expire_tokens`` faults expire every token once ``after`` more searches were served."""
-        fault = self.faults.peek("expire_tokens")
-        if fault is None:
-            return
-        after = int(fault.spec.get("after", 0))
-        if after > 0:
-            fault.spec["after"] = after - 1
-            return
-        self.faults.take("expire_tokens")
-        self.expire_tokens()
 
     def _rows(self, account: Account, query: gaql.Query) -> list[dict[str, str | Decimal | int]]:
         base = {"customer.id": account.account_id, "customer.resource_name": f"customers/{account.account_id}",
