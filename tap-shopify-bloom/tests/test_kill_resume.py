@@ -50,7 +50,7 @@ def done_months(state: dict) -> list[str]:
 
 def test_kill_mid_backfill_then_resume(tmp_path, stub, stub_config):
     stub.data["orders"] = [order(3000 + i, days) for i, days in enumerate([1, 2, 15, 40, 70, 100, 130, 160])]
-    stub.delay = 0.05
+    stub.delay = 0.02
     config = {**stub_config, "start_date": "2026-05-01T00:00:00Z", "bulk_threshold": 0}
     lines, killed = run_tap(tmp_path, config, None, kill_when=lambda s: len(done_months(s)) == 2)
     assert killed
@@ -72,3 +72,32 @@ def test_kill_mid_backfill_then_resume(tmp_path, stub, stub_config):
     # Together the runs emitted every order: nothing lost at the seam.
     emitted = {r["id"] for r in first.records.get("orders", [])} | {r["id"] for r in second.records.get("orders", [])}
     assert emitted == {o["id"] for o in stub.data["orders"]}
+
+
+def test_kill_mid_backfill_against_the_sandbox(tmp_path):
+    from bloom_sandbox.testing import running_sandbox
+
+    from tests.sandbox_client import control, tap_config, truth_counts
+
+    with running_sandbox(seed=11, orders=300, months=6, plan="plus") as sandbox:
+        control(sandbox, "faults", [{"type": "slow", "seconds": 0.02, "path": "/admin", "always": True}])
+        config = tap_config(sandbox, bulk_threshold=0)
+        lines, killed = run_tap(tmp_path, config, None, kill_when=lambda s: len(done_months(s)) == 3)
+        assert killed
+        first = parse_messages(lines)
+        finished = done_months(first.state)
+        control(sandbox, "faults", method="DELETE")
+        lines, killed = run_tap(tmp_path, config, first.state)
+        second = parse_messages(lines)
+        truth = truth_counts(sandbox)
+    assert not killed
+    assert "backfill" not in second.state["bookmarks"]["orders"]["windows"]
+    second_orders = second.records.get("orders", [])
+    # No finished month was fetched again: the resumed run's orders all come from later windows.
+    history_end = first.state["bookmarks"]["orders"]["windows"]["backfill"]["end"]
+    finished_orders = [r for r in second_orders if r["updated_at"] < history_end and r["updated_at"][:7] in finished]
+    assert finished_orders == []
+    emitted = {r["id"] for r in first.records.get("orders", [])} | {r["id"] for r in second_orders}
+    assert len(emitted) == truth["orders"]  # nothing lost at the seam
+    for stream in ("transactions", "products", "customers", "payouts", "balance_transactions"):
+        assert len({r["id"] for r in second.records.get(stream, [])}) == truth[stream], stream
