@@ -112,6 +112,7 @@ class Warehouse:
     """A scratch database and the dbt project pointed at it."""
 
     def __init__(self, tmp_path: Path) -> None:
+        """``tmp_path`` holds dbt's target and logs; sharing it lets dbt reuse its parse."""
         self.dbname = f"bloom_dbt_test_{uuid.uuid4().hex[:10]}"
         self.tmp_path = tmp_path
         self.dbt = _dbt_executable()
@@ -160,7 +161,7 @@ class Warehouse:
         return result.stdout
 
     def build(self, *extra: str) -> str:
-        self.run_dbt("seed")
+        """``dbt build``: seeds, models, data tests and unit tests, in dependency order."""
         return self.run_dbt("build", *extra)
 
     def rows(self, sql: str) -> list[tuple]:
@@ -169,8 +170,13 @@ class Warehouse:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    wh = Warehouse(tmp_path_factory.mktemp("dbt"))
+def dbt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dbt")
+
+
+@pytest.fixture(scope="module")
+def warehouse(dbt_dir: Path) -> Iterator[Warehouse]:
+    wh = Warehouse(dbt_dir)
     wh.create()
     try:
         wh.build()
@@ -221,7 +227,6 @@ def test_daily_sums_equal_order_sums(warehouse: Warehouse) -> None:
     )
     (orders,) = warehouse.rows(f"select count(distinct processed_date), count(*), {sums} from reports.orders_profit")
     assert daily == orders
-
 
 
 def test_marketing_daily_blends_spend_with_sales(warehouse: Warehouse) -> None:
@@ -347,9 +352,9 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
     assert dict(zip(DAILY_COLUMNS, _daily(warehouse)["2026-01-12"], strict=True)) == _expected_day("2026-01-12")
 
 
-def test_reports_build_without_ad_and_shipping_tables(tmp_path: Path) -> None:
+def test_reports_build_without_ad_and_shipping_tables(dbt_dir: Path) -> None:
     """A merchant without ad or shipping accounts has no raw_ads / raw_shipping tables."""
-    wh = Warehouse(tmp_path)
+    wh = Warehouse(dbt_dir)
     wh.create()
     try:
         with wh.connect() as conn:
