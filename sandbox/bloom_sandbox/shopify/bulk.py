@@ -36,10 +36,11 @@ from graphql import (
 )
 
 from bloom_sandbox.api import Response
-from bloom_sandbox.shopify.cost import _is_list, _Walker, is_connection
+from bloom_sandbox.shopify.codegen import Renderer, compile_renderer
+from bloom_sandbox.shopify.cost import SelectionWalker, is_connection, is_list_type
 from bloom_sandbox.shopify.ids import gid
-from bloom_sandbox.shopify.resolvers import CONNECTIONS, TYPE_NAMES, Context, Resolver, object_gid
-from bloom_sandbox.shopify.schema import SCALARS, field_resolver
+from bloom_sandbox.shopify.resolvers import CONNECTIONS, FIELDS, TYPE_NAMES, Context, Resolver, object_gid
+from bloom_sandbox.shopify.schema import SCALARS, field_resolver, snake
 from bloom_sandbox.world import World
 
 MAX_RUNNING = 5
@@ -91,6 +92,7 @@ class FieldPlan:
     condition: str | None
     serialize: Callable[[Any], Any] | None = None
     sub: Plan | None = None
+    attr: tuple[str, str] | None = None  # (field, snake attribute) when read without a resolver
 
 
 @dataclass
@@ -106,6 +108,14 @@ class ConnPlan:
 class Plan:
     fields: list[FieldPlan] = field(default_factory=list)
     connections: list[ConnPlan] = field(default_factory=list)
+    _renderer: Renderer | None = None
+
+    @property
+    def renderer(self) -> Renderer:
+        """The compiled ``render(obj, ctx)`` of this plan's fields (built on first use)."""
+        if self._renderer is None:
+            self._renderer = compile_renderer(self.fields, TYPE_NAMES, _identity)  # type: ignore[arg-type]
+        return self._renderer
 
 
 def _identity(value: Any) -> Any:
@@ -115,7 +125,7 @@ def _identity(value: Any) -> Any:
 class _Compiler:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.schema = schema
-        self.walker = _Walker(schema, fragments, {})
+        self.walker = SelectionWalker(schema, fragments, {})
         self.connections = 0
 
     def plan(self, selection_set: Any, parent: Any, depth: int, in_list: bool) -> Plan:
@@ -134,11 +144,12 @@ class _Compiler:
                 self._connection(plan, node, ptype, named, key, args, condition, depth, in_list)
                 continue
             resolver = field_resolver(ptype.name, name)
+            attr = None if name in FIELDS.get(ptype.name, {}) else (name, snake(name))
             if not hasattr(named, "fields"):
                 serialize = SCALARS.get(named.name, _identity)
-                plan.fields.append(FieldPlan(key, "leaf", resolver, args, condition, serialize))
+                plan.fields.append(FieldPlan(key, "leaf", resolver, args, condition, serialize, attr=attr))
                 continue
-            listed = _is_list(gfield.type)
+            listed = is_list_type(gfield.type)
             sub = self.plan(node.selection_set, named, depth, in_list or listed)
             if sub.connections and (depth > 0 or listed):
                 if listed:
@@ -146,7 +157,8 @@ class _Compiler:
                         "Queries that contain a connection field within a list field are not currently supported."
                     )
                 raise BulkQueryError(f"The sandbox does not support connections under {ptype.name}.{name} in bulk.")
-            plan.fields.append(FieldPlan(key, "list" if listed else "object", resolver, args, condition, sub=sub))
+            kind = "list" if listed else "object"
+            plan.fields.append(FieldPlan(key, kind, resolver, args, condition, sub=sub, attr=attr))
         return plan
 
     def _connection(
@@ -218,25 +230,7 @@ def compile_bulk_query(schema: GraphQLSchema, query: str) -> Plan:
 
 def render(obj: Any, plan: Plan, ctx: Context) -> dict[str, Any]:
     """One JSONL object: the plan's non-connection fields of ``obj``."""
-    out: dict[str, Any] = {}
-    type_name = TYPE_NAMES.get(type(obj))
-    for f in plan.fields:
-        if f.condition is not None and f.condition != type_name:
-            continue
-        if f.kind == "typename":
-            out[f.key] = type_name
-            continue
-        value = f.resolver(obj, ctx, f.args)
-        if value is None:
-            out[f.key] = None
-        elif f.kind == "leaf":
-            ser = f.serialize or _identity
-            out[f.key] = [ser(v) for v in value] if isinstance(value, list) else ser(value)
-        elif f.kind == "object":
-            out[f.key] = render(value, f.sub or Plan(), ctx)
-        else:
-            out[f.key] = [render(v, f.sub or Plan(), ctx) for v in value]
-    return out
+    return plan.renderer(obj, ctx)
 
 
 def _children(obj: Any, plan: Plan, ctx: Context, lines: list[str], counter: list[int]) -> None:

@@ -62,13 +62,13 @@ def is_connection(gtype: GraphQLNamedType) -> bool:
     return isinstance(gtype, GraphQLObjectType) and gtype.name.endswith("Connection") and "pageInfo" in gtype.fields
 
 
-def _is_list(field_type: Any) -> bool:
+def is_list_type(field_type: Any) -> bool:
     if isinstance(field_type, GraphQLNonNull):
         field_type = field_type.of_type
     return isinstance(field_type, GraphQLList)
 
 
-class _Walker:
+class SelectionWalker:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict) -> None:
         self.schema = schema
         self.fragments = fragments
@@ -111,7 +111,7 @@ def analyze(
     variables: dict,
 ) -> Analysis:
     """Requested cost, refusals (page sizes) and deprecated fields used by ``operation``."""
-    walker = _Walker(schema, fragments, variables or {})
+    walker = SelectionWalker(schema, fragments, variables or {})
     analysis = Analysis()
     if operation.operation == OperationType.MUTATION:
         root = schema.mutation_type
@@ -121,7 +121,7 @@ def analyze(
     return analysis
 
 
-def _requested(walker: _Walker, selection_set: Any, parent: Any, path: list, analysis: Analysis) -> int:
+def _requested(walker: SelectionWalker, selection_set: Any, parent: Any, path: list, analysis: Analysis) -> int:
     total = 0
     for node, ptype in walker.fields(selection_set, parent):
         name = node.name.value
@@ -148,14 +148,14 @@ def _requested(walker: _Walker, selection_set: Any, parent: Any, path: list, ana
         else:
             own = 0 if named.name in FREE_OBJECTS else 1
             sub = own + _requested(walker, node.selection_set, named, here, analysis)
-            if _is_list(gfield.type):
+            if is_list_type(gfield.type):
                 first = walker.args(node, ptype).get("first")
                 sub *= g(first) if first else 1
             total += sub
     return total
 
 
-def _node_cost(walker: _Walker, conn: FieldNode, conn_type: Any, path: list, analysis: Analysis) -> int:
+def _node_cost(walker: SelectionWalker, conn: FieldNode, conn_type: Any, path: list, analysis: Analysis) -> int:
     """Cost of one node of a connection: its edges.node and nodes selections."""
     node_type = get_named_type(conn_type.fields["nodes"].type)
     cost = 0
@@ -178,13 +178,13 @@ def actual_cost(
     data: dict[str, Any] | None,
 ) -> int:
     """The cost of what a query returned: connections by the number of nodes they gave."""
-    walker = _Walker(schema, fragments, variables or {})
+    walker = SelectionWalker(schema, fragments, variables or {})
     if operation.operation == OperationType.MUTATION:
         return MUTATION_COST * len(walker.fields(operation.selection_set, schema.mutation_type))
     return _actual(walker, operation.selection_set, schema.query_type, data or {})
 
 
-def _actual(walker: _Walker, selection_set: Any, parent: Any, data: Any) -> int:
+def _actual(walker: SelectionWalker, selection_set: Any, parent: Any, data: Any) -> int:
     if not isinstance(data, dict):
         return 0
     total = 0
@@ -211,7 +211,7 @@ def _actual(walker: _Walker, selection_set: Any, parent: Any, data: Any) -> int:
     return total
 
 
-def _actual_nodes(walker: _Walker, conn: FieldNode, conn_type: Any, value: dict[str, Any]) -> int:
+def _actual_nodes(walker: SelectionWalker, conn: FieldNode, conn_type: Any, value: dict[str, Any]) -> int:
     node_type = get_named_type(conn_type.fields["nodes"].type)
     edge_type = get_named_type(conn_type.fields["edges"].type)
     per_node: list[int] = []
