@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 SCHEMAS = SchemaDirectory(schemas)
 DEFAULT_LOOKBACK_DAYS = 30
+DEFAULT_RETRY_SECONDS = 1.0  # first retry after a 5xx or a broken connection; doubles each try
 
 
 class ProviderAPIError(FatalAPIError):
@@ -62,8 +63,6 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     provider: ClassVar[str]
     #: What to tell the user when credentials are refused.
     credentials_fix: ClassVar[str]
-    #: First retry waits this long; each further one twice as long.
-    retry_base_seconds: ClassVar[float] = 0.5
 
     def __init__(self, tap: TapShipping, account: Account, gate: RateGate) -> None:
         """Bind the stream to one account and the rate gate all its streams share."""
@@ -137,7 +136,7 @@ class ShippingStream(RESTStream[Any], abc.ABC):
                 asked = header_seconds(response)
                 if asked is not None:
                     return asked + 0.05
-            return self.retry_base_seconds * 2 ** next(attempts)
+            return float(self.config.get("retry_initial_seconds", DEFAULT_RETRY_SECONDS)) * 2 ** next(attempts)
 
         return self.backoff_runtime(value=wait)
 

@@ -7,7 +7,7 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from typing_extensions import override
 
-from tap_shipping.client import DEFAULT_LOOKBACK_DAYS
+from tap_shipping.client import DEFAULT_LOOKBACK_DAYS, DEFAULT_RETRY_SECONDS
 from tap_shipping.settings import DEFAULT_URLS
 from tap_shipping.streams import build_streams
 
@@ -47,6 +47,10 @@ class TapShipping(Tap):
         th.Property("lookback_days", th.IntegerType, default=DEFAULT_LOOKBACK_DAYS, title="Trailing window (days)",
                     description="Each run re-reads labels created this many days before the bookmark, "
                                 "to pick up voids and refunds that happen after purchase."),
+        th.Property("retry_initial_seconds", th.NumberType, default=DEFAULT_RETRY_SECONDS,
+                    title="First retry wait (seconds)",
+                    description="Wait before retrying a 5xx or broken connection; doubles on each of the "
+                                "4 retries. A 429 waits as long as the API asks instead."),
     ).to_dict()
 
     @override

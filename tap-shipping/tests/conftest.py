@@ -1,4 +1,4 @@
-"""A sandbox serving ShipStation and Shippo on a free loopback port, with short rate windows."""
+"""Sandboxes serving ShipStation and Shippo over real HTTP, their rate-limit minute made a second."""
 
 from __future__ import annotations
 
@@ -9,27 +9,36 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from bloom_sandbox.server import Sandbox, SandboxServer, build_world
-from bloom_sandbox.shipping import make_apis
-from bloom_sandbox.testing import RunningSandbox
+from bloom_sandbox.server import build_world, make_server
+from bloom_sandbox.testing import RunningSandbox, running_sandbox
 
 from tests.helpers import WINDOW
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+def api(sandbox: RunningSandbox, name: str) -> Any:
+    """The emulator named ``name`` inside a running sandbox."""
+    assert sandbox.server is not None
+    return next(a for a in sandbox.server.sandbox.apis if a.name == name)
+
+
+def shorten_windows(sandbox: RunningSandbox) -> RunningSandbox:
+    """Make the shipping APIs' rate-limit minute ``WINDOW`` seconds, so limits bite within a test."""
+    for name in ("shipstation", "shippo"):
+        api(sandbox, name).rate_window_seconds = WINDOW
+    return sandbox
+
+
 @contextmanager
-def shipping_sandbox(port: int = 0, **world_args: Any) -> Iterator[RunningSandbox]:
-    """The sandbox server with only the shipping APIs mounted, their minute shortened to ``WINDOW``."""
+def sandbox_on_port(port: int, **world_args: Any) -> Iterator[RunningSandbox]:
+    """A sandbox on a port chosen in advance (for configs built before fixtures run)."""
     world = build_world(**world_args)
-    apis = make_apis(world)
-    for emulator in apis:
-        emulator.rate_window_seconds = WINDOW  # type: ignore[attr-defined]
-    server = SandboxServer(("127.0.0.1", port), Sandbox(world, apis=apis))
+    server = make_server(world, "127.0.0.1", port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield RunningSandbox(url=server.url, port=server.server_address[1], world=world, server=server)
+        yield shorten_windows(RunningSandbox(url=server.url, port=port, world=world, server=server))
     finally:
         server.shutdown()
         server.server_close()
@@ -39,18 +48,12 @@ def shipping_sandbox(port: int = 0, **world_args: Any) -> Iterator[RunningSandbo
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[RunningSandbox]:
     """A sandbox shared by tests that do not change its world (no advance, no faults left over)."""
-    with shipping_sandbox(seed=42, orders=1500, now=NOW) as running:
-        yield running
+    with running_sandbox(seed=42, orders=1500, now=NOW) as running:
+        yield shorten_windows(running)
 
 
 @pytest.fixture
 def fresh_sandbox() -> Iterator[RunningSandbox]:
-    """A sandbox of its own, for tests that advance its clock or inject faults."""
-    with shipping_sandbox(seed=7, orders=600, months=6, now=NOW) as running:
-        yield running
-
-
-def api(sandbox: RunningSandbox, name: str):
-    """The emulator named ``name`` inside a running sandbox."""
-    assert sandbox.server is not None
-    return next(a for a in sandbox.server.sandbox.apis if a.name == name)
+    """A sandbox of its own, for tests that advance its clock, inject faults or lower limits."""
+    with running_sandbox(seed=7, orders=600, months=6, now=NOW) as running:
+        yield shorten_windows(running)

@@ -37,6 +37,7 @@ def sandbox_config(url: str, **extra: Any) -> dict[str, Any]:
         "shipstation_api_url": f"{url}/shipstation", "shipstation_account_id": "sandbox-ss",
         "shippo_api_token": SHIPPO_TOKEN, "shippo_api_url": f"{url}/shippo", "shippo_account_id": "sandbox-shippo",
         "shippo_requests_per_minute": SHIPPO_RPM,
+        "retry_initial_seconds": 0.1,
         **extra,
     }
 

@@ -9,7 +9,7 @@ import pytest
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_shipping.tap import TapShipping
 
-from tests.conftest import NOW, shipping_sandbox
+from tests.conftest import NOW, sandbox_on_port
 from tests.helpers import sandbox_config
 
 
@@ -25,7 +25,7 @@ PORT = _free_port()
 @pytest.fixture(scope="module", autouse=True)
 def standard_sandbox() -> Iterator[None]:
     """The sandbox the standard tests' config points at (it must exist before they sync)."""
-    with shipping_sandbox(port=PORT, seed=11, orders=300, months=4, now=NOW):
+    with sandbox_on_port(PORT, seed=11, orders=300, months=4, now=NOW):
         yield
 
 
