@@ -15,7 +15,6 @@ in the API's own error format, slow answers, connection resets and truncated bod
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
 import socket
@@ -30,7 +29,6 @@ from bloom_sandbox.api import Request, Response, SandboxAPI
 from bloom_sandbox.faults import GENERIC_TYPES, Fault, FaultBoard, FaultError, parse_fault
 from bloom_sandbox.registry import load_apis
 from bloom_sandbox.store.generate import advance_store, generate_store
-from bloom_sandbox.store.truth import compute_truth
 from bloom_sandbox.world import World
 
 log = logging.getLogger("bloom_sandbox")
@@ -110,10 +108,12 @@ class Sandbox:
         )
 
     def _truth(self, _request: Request) -> Response:
+        truth: dict[str, Any] = {}
         with self.lock:
-            truth: dict[str, Any] = compute_truth(self.world.store)
             for api in self.apis:
-                if api.name != "shopify":
+                if api.name == "shopify":
+                    truth.update(api.truth())
+                else:
                     truth[api.name] = api.truth()
         return Response.json(truth)
 
@@ -287,8 +287,3 @@ class SandboxServer(ThreadingHTTPServer):
 def make_server(world: World, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
     """A server for ``world`` bound to ``host:port`` (port 0: a free one), not yet serving."""
     return SandboxServer((host, port), Sandbox(world))
-
-
-def dumps(payload: Any) -> str:
-    """JSON as the control endpoints write it (for the CLI)."""
-    return json.dumps(payload, indent=2, default=str)

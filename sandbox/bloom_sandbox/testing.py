@@ -25,7 +25,7 @@ class RunningSandbox:
 
     url: str  # "http://127.0.0.1:PORT"
     port: int
-    world: World
+    world: World | None  # None for a subprocess: its store lives in the other process
     server: SandboxServer | None = None  # in-thread sandboxes only
     process: subprocess.Popen[str] | None = None  # subprocess sandboxes only
 
@@ -69,8 +69,7 @@ def sandbox_process(
 ) -> Iterator[RunningSandbox]:
     """Run ``bloom-sandbox serve`` as a subprocess (no pytest needed) until the block ends.
 
-    The subprocess generates its own world from the same arguments; ``.world`` here is a copy
-    generated in this process too only when asked, so it is left as a world with the same seed.
+    The subprocess generates its own store, so ``.world`` is None: ask ``/_sandbox/truth``.
 
     Yields:
         The running sandbox with ``.process`` set; it gets SIGTERM when the block ends.
@@ -99,9 +98,8 @@ def sandbox_process(
         raise RuntimeError(f"bloom-sandbox did not start (exit code {proc.wait()}): {' '.join(cmd)}")
     # Keep draining stderr so the child never blocks on a full pipe.
     threading.Thread(target=lambda: proc.stderr and proc.stderr.read(), daemon=True).start()
-    world = World(seed=seed, store=None)  # type: ignore[arg-type]  # the store lives in the subprocess
     try:
-        yield RunningSandbox(url=url, port=int(port_text), world=world, process=proc)
+        yield RunningSandbox(url=url, port=int(port_text), world=None, process=proc)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

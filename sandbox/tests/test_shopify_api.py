@@ -109,8 +109,12 @@ def test_paging_through_all_orders_gives_each_once_in_order(shared):
     seen: list[int] = []
     after = None
     while True:
-        _, body = gql(shared, "query($after: String) { orders(first: 250, after: $after, sortKey: ID) "
-                              "{ nodes { id } pageInfo { hasNextPage hasPreviousPage endCursor } } }", {"after": after})
+        _, body = gql(
+            shared,
+            "query($after: String) { orders(first: 250, after: $after, sortKey: ID) "
+            "{ nodes { id } pageInfo { hasNextPage hasPreviousPage endCursor } } }",
+            {"after": after},
+        )
         seen += ids(body)
         info = body["data"]["orders"]["pageInfo"]
         assert info["hasPreviousPage"] == (after is not None)
@@ -305,3 +309,14 @@ def test_products_variants_customers(shared):
     assert customer["id"] == f"gid://shopify/Customer/{newest.id}"
     assert customer["defaultEmailAddress"]["emailAddress"] == newest.email
     assert int(customer["numberOfOrders"]) == sum(1 for o in store.orders if o.customer_id == newest.id and not o.test)
+
+
+def test_search_or_not_and_negation(shared):
+    store = shared.world.store
+    _, body = gql(shared, "{ orders(first: 10, query: \"name:#1001 OR name:'#1002'\") { nodes { name } } }")
+    assert sorted(n["name"] for n in body["data"]["orders"]["nodes"]) == ["#1001", "#1002"]
+    _, body = gql(
+        shared, '{ a: ordersCount(query: "-test:true") { count } b: ordersCount(query: "NOT test:true") { count } }'
+    )
+    expected = sum(1 for o in store.orders if not o.test)
+    assert body["data"]["a"]["count"] == body["data"]["b"]["count"] == expected

@@ -207,3 +207,26 @@ def test_bulk_honours_search_filters_and_counts_objects(shared):
     assert empty["status"] == "COMPLETED"
     assert empty["objectCount"] == "0"
     assert empty["url"] is None
+
+
+def test_group_objects_puts_children_right_after_their_parent(fresh):
+    status, body = gql(fresh, RUN.replace("(query: $q)", "(query: $q, groupObjects: true)"), {"q": PRODUCTS})
+    assert status == 200
+    op = wait(fresh, body["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"])
+    lines = download(op["url"])
+    current = None
+    for line in lines:
+        if "__parentId" not in line:
+            current = line["id"]
+        else:
+            assert line["__parentId"] == current
+
+
+def test_a_bulk_query_beyond_the_tokens_scopes_fails_access_denied(fresh):
+    from bloom_sandbox.shopify.api import LIMITED_TOKEN
+
+    status, body = gql(fresh, RUN, {"q": "{ customers { edges { node { id } } } }"}, token=LIMITED_TOKEN)
+    assert status == 200
+    op = wait(fresh, body["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"])
+    assert op["status"] == "FAILED"
+    assert op["errorCode"] == "ACCESS_DENIED"

@@ -11,12 +11,13 @@ per 1,000 objects, then COMPLETED with a result URL that expires after 7 days.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ from bloom_sandbox.shopify.resolvers import CONNECTIONS, FIELDS, TYPE_NAMES, Con
 from bloom_sandbox.shopify.schema import SCALARS, field_resolver, snake
 from bloom_sandbox.world import World
 
+log = logging.getLogger("bloom_sandbox.shopify.bulk")
 MAX_RUNNING = 5
 MAX_CONNECTIONS = 5
 MAX_DEPTH = 2
@@ -77,7 +79,8 @@ class BulkOp:
     partial: str | None = None  # token of the partial result file
     expires_at: float = 0.0  # on the manager's clock
     cancel_requested: bool = False
-    fail: dict[str, Any] | None = None  # injected bulk_failed fault
+    fail: dict[str, Any] | None = None  # injected bulk_failed fault, or the error that stopped it
+    group_objects: bool = False
 
 
 # -- plans: a bulk query compiled to field readers --------------------------------------------
@@ -233,7 +236,11 @@ def render(obj: Any, plan: Plan, ctx: Context) -> dict[str, Any]:
     return plan.renderer(obj, ctx)
 
 
-def _children(obj: Any, plan: Plan, ctx: Context, lines: list[str], counter: list[int]) -> None:
+def _line(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+def _children(obj: Any, plan: Plan, ctx: Context, lines: list[str]) -> None:
     parent_id = object_gid(obj)
     type_name = TYPE_NAMES.get(type(obj))
     for conn in plan.connections:
@@ -242,9 +249,8 @@ def _children(obj: Any, plan: Plan, ctx: Context, lines: list[str], counter: lis
         for child in conn.source(obj, ctx, conn.args).items:
             line = render(child, conn.node, ctx)
             line["__parentId"] = parent_id
-            lines.append(json.dumps(line, separators=(",", ":"), default=str))
-            counter[0] += 1
-            _children(child, conn.node, ctx, lines, counter)
+            lines.append(_line(line))
+            _children(child, conn.node, ctx, lines)
 
 
 # -- the manager --------------------------------------------------------------------------------
@@ -289,7 +295,7 @@ class BulkManager:
 
     # -- mutations -------------------------------------------------------------------------
 
-    def run_query(self, ctx: Context, query: str) -> dict[str, Any]:
+    def run_query(self, ctx: Context, query: str, group_objects: bool = False) -> dict[str, Any]:
         try:
             plan = compile_bulk_query(self.schema, query)
         except BulkQueryError as exc:
@@ -303,7 +309,7 @@ class BulkManager:
                     "bulkOperation": None,
                     "userErrors": [{"field": None, "message": message, "code": "OPERATION_IN_PROGRESS"}],
                 }
-            op = BulkOp(id=len(self.ops) + 1, query=query, created_at=_utc(self.clock()))
+            op = BulkOp(id=len(self.ops) + 1, query=query, created_at=_utc(self.clock()), group_objects=group_objects)
             op.fail = _take(self._fail_faults)
             self.ops[op.id] = op
             self.counters["bulk_created"] += 1
@@ -336,42 +342,50 @@ class BulkManager:
         path = Path(self._dir.name) / f"{op.id}.jsonl"
         rng = random.Random(op.id)  # noqa: S311 (deterministic synthetic data, not security)
         lines_written = 0
-        with path.open("w", encoding="utf-8") as out:
-            for conn_or_root in self._roots(plan, ctx):
-                if op.cancel_requested:
-                    break
-                parents, children = conn_or_root
-                out.write("".join(p + "\n" for p in parents))
-                rng.shuffle(children)
-                out.write("".join(c + "\n" for c in children))
-                lines_written += len(parents) + len(children)
-                op.root_object_count += len(parents)
-                op.object_count = lines_written
+        try:
+            with path.open("w", encoding="utf-8") as out:
+                for parents, children in self._roots(plan, ctx, op.group_objects):
+                    if op.cancel_requested:
+                        break
+                    out.write("".join(p + "\n" for p in parents))
+                    if not op.group_objects:
+                        rng.shuffle(children)
+                    out.write("".join(c + "\n" for c in children))
+                    lines_written += len(parents) + len(children)
+                    op.root_object_count += len(parents)
+                    op.object_count = lines_written
+        except GraphQLError as exc:  # e.g. a field the token has no scope for
+            code = (exc.extensions or {}).get("code")
+            op.fail = {"error_code": code if code in ("ACCESS_DENIED", "TIMEOUT") else "INTERNAL_SERVER_ERROR"}
+        except Exception:
+            log.exception("bulk operation %s failed", op.id)
+            op.fail = {"error_code": "INTERNAL_SERVER_ERROR"}
         duration = self.world.bulk_scale * lines_written / 1000
         while time.monotonic() - started < duration and not op.cancel_requested:
             time.sleep(min(0.05, duration))
         self._finish(op, path, lines_written)
 
-    def _roots(self, plan: Plan, ctx: Context) -> Any:
-        """Chunks of (parent lines, their descendants' lines) in output order."""
-        root_obj = None
+    def _roots(self, plan: Plan, ctx: Context, grouped: bool) -> Iterator[tuple[list[str], list[str]]]:
+        """(parent lines, their descendants' lines) in output order: chunks of parents, or one if ``grouped``."""
+        size = 1 if grouped else CHUNK
         for conn in plan.connections:
-            items = conn.source(root_obj, ctx, conn.args).items
-            for start in range(0, len(items), CHUNK):
-                parents, children = [], []
-                for item in items[start : start + CHUNK]:
-                    parents.append(json.dumps(render(item, conn.node, ctx), separators=(",", ":"), default=str))
-                    _children(item, conn.node, ctx, children, [0])
+            items = conn.source(None, ctx, conn.args).items
+            for start in range(0, len(items), size):
+                parents: list[str] = []
+                children: list[str] = []
+                for item in items[start : start + size]:
+                    parents.append(_line(render(item, conn.node, ctx)))
+                    _children(item, conn.node, ctx, children)
                 yield parents, children
         for f in plan.fields:  # plain root objects with connections below (e.g. shopifyPaymentsAccount)
-            if f.kind != "object" or f.sub is None or not _has_connections(f.sub):
+            if f.kind != "object" or f.sub is None or not f.sub.connections:
                 continue
             obj = f.resolver(None, ctx, f.args)
             if obj is None:
                 continue
-            children: list[str] = []
-            _children(obj, f.sub, ctx, children, [0])
-            yield [json.dumps(render(obj, f.sub, ctx), separators=(",", ":"), default=str)], children
+            children = []
+            _children(obj, f.sub, ctx, children)
+            yield [_line(render(obj, f.sub, ctx))], children
 
     def _finish(self, op: BulkOp, path: Path, lines: int) -> None:
         now = self.clock()
@@ -441,10 +455,6 @@ class BulkManager:
                 headers={"Content-Type": "application/xml; charset=UTF-8"},
             )
         return Response(status=200, file=path, headers={"Content-Type": "application/jsonl"})
-
-
-def _has_connections(plan: Plan) -> bool:
-    return bool(plan.connections)
 
 
 def _take(faults: list[dict[str, Any]]) -> dict[str, Any] | None:

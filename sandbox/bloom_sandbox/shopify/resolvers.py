@@ -751,7 +751,7 @@ FIELDS: dict[str, dict[str, Resolver]] = {
         },
     },
     "Mutation": {
-        "bulkOperationRunQuery": lambda _o, ctx, a: ctx.bulk.run_query(ctx, a["query"]),
+        "bulkOperationRunQuery": lambda _o, ctx, a: ctx.bulk.run_query(ctx, a["query"], a.get("groupObjects", False)),
         "bulkOperationCancel": lambda _o, ctx, a: ctx.bulk.cancel(ctx, a["id"]),
     },
     "BulkOperation": {
