@@ -1,0 +1,76 @@
+"""End-to-end fixtures: the sandbox as a subprocess, a fresh database on the local PostgreSQL, meltano runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bloom_suite.processes import Sandbox, meltano_env, running_sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_HOST = os.environ.get("BLOOM_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = os.environ.get("BLOOM_TEST_PG_PORT", "5432")
+SEED = 7
+ORDERS = 1500
+NOW = "2026-11-20"  # fixed, so every run of the suite sees the same store
+
+
+@dataclass
+class Pipeline:
+    """One warehouse database plus the sandbox, and how to run meltano against them."""
+
+    sandbox: Sandbox
+    database: str
+    workdir: Path
+
+    @property
+    def dsn(self) -> str:
+        return f"host={PG_HOST} port={PG_PORT} user=postgres dbname={self.database}"
+
+    def env(self) -> dict[str, str]:
+        start = (date.fromisoformat(NOW) - timedelta(days=760)).isoformat()
+        return meltano_env(
+            BLOOM_PG_PORT=PG_PORT,
+            BLOOM_PG_DATABASE=self.database,
+            BLOOM_SANDBOX_PORT=self.sandbox.url.rsplit(":", 1)[1],
+            BLOOM_START_DATE=start,
+            MELTANO_DATABASE_URI=f"sqlite:///{self.workdir / 'meltano.db'}",
+        )
+
+    def meltano(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``meltano --environment=demo <args>``; fail the test with its log if it fails."""
+        done = subprocess.run(
+            ["meltano", "--environment=demo", *args],
+            cwd=ROOT, env=self.env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        (self.workdir / "meltano.log").open("a").write(done.stdout + done.stderr)
+        assert done.returncode == 0, f"meltano {' '.join(args)} failed:\n{done.stderr[-6000:]}"
+        return done
+
+    def query(self, sql: str, params: object = None) -> list[tuple]:
+        with psycopg.connect(self.dsn) as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """A sandbox store and an empty warehouse database, dropped at the end."""
+    workdir = tmp_path_factory.mktemp("pipeline")
+    database = f"bloom_e2e_{uuid.uuid4().hex[:8]}"
+    admin = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{database}"')
+    try:
+        with running_sandbox(seed=SEED, orders=ORDERS, now=NOW, log_path=workdir / "sandbox.log") as sandbox:
+            yield Pipeline(sandbox=sandbox, database=database, workdir=workdir)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{database}" with (force)')

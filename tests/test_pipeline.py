@@ -1,0 +1,105 @@
+"""The whole pipeline, as `meltano run` runs it: taps -> target-postgres -> dbt, against the sandbox's truth.
+
+The tests of this module share one warehouse and run in order: first sync, an identical
+re-run, then an incremental sync after the store has moved forward.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+SHOP = "bloom-demo"
+CENT = Decimal("0.01")
+# Figures of /_sandbox/truth "days" that profit_daily must reproduce to the cent.
+FIGURES = (
+    "orders", "gross_sales", "discounts", "returns", "net_sales", "shipping_charged",
+    "taxes", "total_sales", "cogs", "transaction_fees",
+)  # fmt: skip
+RAW_TABLES = ("raw_shopify.orders", "raw_shopify.products", "raw_shopify.customers", "raw_shopify.transactions")
+
+
+def report_days(pipeline) -> dict[str, dict[str, Decimal]]:
+    columns = ", ".join(FIGURES)
+    rows = pipeline.query(f"select date::text, {columns} from reports.profit_daily where shop = %s", (SHOP,))
+    return {row[0]: dict(zip(FIGURES, (Decimal(v or 0) for v in row[1:]), strict=True)) for row in rows}
+
+
+def assert_reports_match_truth(pipeline) -> None:
+    truth = pipeline.sandbox.get("/_sandbox/truth")
+    reports = report_days(pipeline)
+    mismatches = []
+    for day, figures in truth["days"].items():
+        got = reports.get(day)
+        if got is None:
+            mismatches.append(f"{day}: missing from profit_daily")
+            continue
+        for name in FIGURES:
+            expected = Decimal(str(figures[name])).quantize(CENT)
+            if got[name].quantize(CENT) != expected:
+                mismatches.append(f"{day} {name}: report {got[name]} != truth {expected}")
+    for day, got in reports.items():
+        if day not in truth["days"] and any(got[name] for name in FIGURES):
+            mismatches.append(f"{day}: report has sales figures the truth has not: {got}")
+    assert not mismatches, f"{len(mismatches)} mismatches, first ones:\n" + "\n".join(mismatches[:20])
+    assert len(truth["days"]) > 600  # 24 months of history were compared, not an empty set
+
+
+def table_checksums(pipeline, tables) -> dict[str, tuple[int, str]]:
+    sums = {}
+    for table in tables:
+        (count, digest), = pipeline.query(
+            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {table} as t"
+        )
+        sums[table] = (count, digest)
+    return sums
+
+
+@pytest.fixture(scope="module")
+def first_sync(pipeline):
+    pipeline.meltano("run", "sync-all")
+    return pipeline
+
+
+def test_first_sync_reports_equal_the_truth(first_sync):
+    assert_reports_match_truth(first_sync)
+
+
+def test_every_order_lands_once(first_sync):
+    truth = first_sync.sandbox.get("/_sandbox/truth")
+    (count, distinct), = first_sync.query("select count(*), count(distinct id) from raw_shopify.orders")
+    assert count == distinct == truth["counts"]["orders"]
+
+
+def test_a_second_run_changes_no_report_and_no_raw_value(first_sync):
+    reports = ("reports.profit_daily", "reports.orders_profit")
+    # _sdc_* columns record load times, so raw rows are compared without them.
+    raw = [f"(select {cols} from {t})" for t, cols in _business_columns(first_sync, RAW_TABLES).items()]
+    before = table_checksums(first_sync, [*reports, *raw])
+    first_sync.meltano("run", "sync-all")
+    assert table_checksums(first_sync, [*reports, *raw]) == before
+
+
+def test_incremental_sync_fetches_only_changes_and_updates_win(first_sync):
+    stats_before = first_sync.sandbox.get("/_sandbox/stats")
+    first_sync.sandbox.post("/_sandbox/advance", {"days": 2})
+    first_sync.meltano("run", "sync-all")
+    assert_reports_match_truth(first_sync)
+    stats_after = first_sync.sandbox.get("/_sandbox/stats")
+    first_run_requests = stats_before["shopify"]["requests"]
+    incremental_requests = stats_after["shopify"]["requests"] - first_run_requests
+    assert incremental_requests < first_run_requests / 3, (incremental_requests, first_run_requests)
+
+
+def _business_columns(pipeline, tables) -> dict[str, str]:
+    result = {}
+    for table in tables:
+        schema, name = table.split(".")
+        rows = pipeline.query(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+            " and column_name not like '\\_sdc\\_%%' order by column_name",
+            (schema, name),
+        )
+        result[table] = ", ".join(f'"{row[0]}"' for row in rows)
+    return result
