@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,31 @@ def _load_clock(path: Path, orders: int, seed: int) -> dict[str, object]:
         log.warning("store size or seed changed: the demo starts over in a new warehouse")
     today = datetime.now(UTC).date().isoformat()
     return {"now": today, "orders": orders, "seed": seed, "runs": 0}
+
+
+# Lines of meltano's log shown while the demo runs; the whole log goes to a file.
+PROGRESS = re.compile(
+    r"Beginning sync|window|so far|bulk|records|START|OK created|ERROR|Error|WARN|Completed|Run completed"
+)
+LOG_LINE = re.compile(r"^\S+Z \[\s*(?P<level>\w+)\s*\] (?P<plugin>\S+)\s+(?P<message>.*)$")
+
+
+def run_with_progress(command: list[str], cwd: Path, env: dict[str, str], log_path: Path) -> int:
+    """Run ``command``, keep its whole output in ``log_path`` and show the progress lines."""
+    with (
+        log_path.open("a") as full_log,
+        subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as process,
+    ):
+        assert process.stdout is not None
+        for line in process.stdout:
+            full_log.write(line)
+            match = LOG_LINE.match(line.rstrip())
+            if match and "METRIC" not in line and PROGRESS.search(match["message"]):
+                message = re.sub(r"\x1b\[[0-9;]*m", "", match["message"])
+                print(f"  {match['plugin']:<18} {message[:150]}", flush=True)
+    return process.returncode
 
 
 def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) -> int:
@@ -75,12 +101,15 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
                 MELTANO_DATABASE_URI=f"sqlite:///{workdir / 'meltano.db'}",
             )
             print("[demo] meltano --environment=demo run sync-all", flush=True)
-            done = subprocess.run(
-                ["meltano", "--environment=demo", "run", "sync-all"], cwd=root, env=env, check=False
+            returncode = run_with_progress(
+                ["meltano", "--environment=demo", "run", "sync-all"], root, env, workdir / "meltano.log"
             )
-            if done.returncode != 0:
-                log.error("meltano run failed (exit %s); nothing already loaded is lost", done.returncode)
-                return done.returncode
+            if returncode != 0:
+                log.error(
+                    "meltano run failed (exit %s); nothing already loaded is lost. Full log: %s",
+                    returncode, workdir / "meltano.log",
+                )  # fmt: skip
+                return returncode
         clock_path.write_text(json.dumps(clock))
         print(format_summary(read_summary(postgres.dsn(DATABASE))), flush=True)
         return 0

@@ -50,9 +50,7 @@ class EmbeddedPostgres:
 
     def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         command = [str(POSTGRES_BIN_PATH / tool), "-D", str(self.data_dir), *args]
-        return subprocess.run(
-            command, user=self._run_as, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        return subprocess.run(command, user=self._run_as, capture_output=True, text=True, timeout=timeout, check=False)
 
     def _prepare_permissions(self) -> None:
         """As root, let the unprivileged user own the data and run the binaries."""
@@ -85,15 +83,13 @@ class EmbeddedPostgres:
                 raise EmbeddedPostgresError(f"initdb failed in {self.data_dir}: {done.stderr.strip()}")
         if _port_in_use(self.host, self.port):
             raise EmbeddedPostgresError(
-                f"port {self.port} on {self.host} is taken by another program: "
-                "set BLOOM_PG_PORT to a free port"
+                f"port {self.port} on {self.host} is taken by another program: set BLOOM_PG_PORT to a free port"
             )
         options = f"-h {self.host} -p {self.port} -k {self.data_dir}"
         done = self._run("pg_ctl", "-w", "-l", str(self.data_dir / "server.log"), "-o", options, "start")
         if done.returncode != 0:
             raise EmbeddedPostgresError(
-                f"embedded PostgreSQL did not start on {self.host}:{self.port}; "
-                f"see {self.data_dir / 'server.log'}"
+                f"embedded PostgreSQL did not start on {self.host}:{self.port}; see {self.data_dir / 'server.log'}"
             )
 
     def stop(self) -> None:

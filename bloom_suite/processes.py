@@ -54,8 +54,18 @@ def running_sandbox(
     """Run the sandbox as a subprocess until the block ends."""
     port = port or free_port()
     command = [
-        sys.executable, "-m", "bloom_sandbox.cli", "serve",
-        "--port", str(port), "--seed", str(seed), "--orders", str(orders), "--now", now,
+        sys.executable,
+        "-m",
+        "bloom_sandbox.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--seed",
+        str(seed),
+        "--orders",
+        str(orders),
+        "--now",
+        now,
     ]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

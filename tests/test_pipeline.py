@@ -49,7 +49,7 @@ def assert_reports_match_truth(pipeline) -> None:
 def table_checksums(pipeline, tables) -> dict[str, tuple[int, str]]:
     sums = {}
     for table in tables:
-        (count, digest), = pipeline.query(
+        ((count, digest),) = pipeline.query(
             f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from {table} as t"
         )
         sums[table] = (count, digest)
@@ -68,7 +68,7 @@ def test_first_sync_reports_equal_the_truth(first_sync):
 
 def test_every_order_lands_once(first_sync):
     truth = first_sync.sandbox.get("/_sandbox/truth")
-    (count, distinct), = first_sync.query("select count(*), count(distinct id) from raw_shopify.orders")
+    ((count, distinct),) = first_sync.query("select count(*), count(distinct id) from raw_shopify.orders")
     assert count == distinct == truth["counts"]["orders"]
 
 
