@@ -45,8 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bloom-sandbox`` console script."""
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if args.bulk_scale < 0:
-        log.error("--bulk-scale must be >= 0")
+    problems = [
+        text
+        for bad, text in (
+            (args.bulk_scale < 0, "--bulk-scale must be >= 0"),
+            (args.orders < 0, "--orders must be >= 0"),
+            (args.months < 1, "--months must be >= 1"),
+            (not 0 <= args.port <= 65535, "--port must be from 0 to 65535"),
+        )
+        if bad
+    ]
+    if problems:
+        for text in problems:
+            log.error(text)
         return 2
     log.info("generating store: seed=%s orders=%s months=%s plan=%s", args.seed, args.orders, args.months, args.plan)
     world = build_world(

@@ -19,6 +19,7 @@ import logging
 import shutil
 import socket
 import struct
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,12 +142,15 @@ class Sandbox:
             raise FaultError('body must be {"faults": [{"type": ...}, ...]} (or a JSON list of faults)')
         generic = [parse_fault(s) for s in specs if s.get("type") in GENERIC_TYPES]
         rest = [s for s in specs if s.get("type") not in GENERIC_TYPES]
-        for api in self.apis:
-            rest = api.set_faults(rest)
-        if rest:
+        try:
             for api in self.apis:
-                api.set_faults([])
-            raise FaultError(f"unknown fault types: {sorted({str(s.get('type')) for s in rest})}")
+                rest = api.set_faults(rest)
+            if rest:
+                unknown = sorted({str(s.get("type")) for s in rest})
+                raise FaultError(f"unknown fault types: {unknown}; no fault is active")
+        except ValueError:
+            self._faults_delete(request)  # all or nothing
+            raise
         self.faults.replace(generic)
         return Response.json({"faults": self.faults.describe(), "accepted": len(specs)})
 
@@ -273,6 +277,13 @@ class SandboxServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer is normal here (timeouts, faults): log it quietly."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            log.debug("client %s went away", client_address)
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         self.sandbox = sandbox

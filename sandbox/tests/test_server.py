@@ -106,12 +106,15 @@ def test_bad_fault_descriptions_are_refused(fresh):
         [{"type": "http_error", "status": 418}],
         [{"type": "slow"}],
         [{"type": "reset", "count": 0}],
+        [{"type": "bulk_failed", "error_code": "OOPS"}],
+        [{"type": "http_error", "status": 500}, {"type": "explode"}],
         {"faults": "reset"},
     ):
         status, body = control(fresh, "POST", "faults", bad)
         assert status == 400, bad
         assert body["error"]
     assert control(fresh, "GET", "faults")[1]["faults"] == []
+    assert gql(fresh, SHOP_QUERY)[0] == 200, "a refused fault list leaves no fault active"
 
 
 def test_slow_fault_delays_past_a_client_timeout(fresh):
@@ -165,6 +168,21 @@ def test_truncate_fault_sends_half_the_declared_body(fresh):
     assert gql(fresh, SHOP_QUERY)[0] == 200
     _, stats = control(fresh, "GET", "stats")
     assert stats["faults_injected"] == 1
+
+
+def test_cli_refuses_bad_arguments_with_a_clear_message():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bloom_sandbox.cli", "serve", "--orders", "-5", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--orders must be >= 0" in result.stderr
 
 
 def test_cli_serves_and_stops_on_sigterm():

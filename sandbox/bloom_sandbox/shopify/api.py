@@ -23,7 +23,7 @@ from graphql import (
 )
 
 from bloom_sandbox.api import Request, Response
-from bloom_sandbox.faults import parse_count
+from bloom_sandbox.faults import FaultError, parse_count
 from bloom_sandbox.shopify.bulk import BulkManager
 from bloom_sandbox.shopify.cost import MAX_COST, actual_cost, analyze
 from bloom_sandbox.shopify.resolvers import Context, Index
@@ -51,6 +51,7 @@ ERROR_BODIES = {
 RATE_DOCS = "https://shopify.dev/api/usage/rate-limits"
 DEPRECATION_DOCS = "https://shopify.dev/api/usage/versioning#deprecation-practices"
 SHOPIFY_FAULTS = ("throttled", "bulk_failed", "expired_url")
+BULK_ERROR_CODES = ("INTERNAL_SERVER_ERROR", "TIMEOUT", "ACCESS_DENIED")
 
 
 class ShopifyAPI:
@@ -116,6 +117,8 @@ class ShopifyAPI:
         for spec in faults:
             kind = spec.get("type")
             if kind in SHOPIFY_FAULTS:
+                if kind == "bulk_failed" and spec.get("error_code", "INTERNAL_SERVER_ERROR") not in BULK_ERROR_CODES:
+                    raise FaultError(f"fault {spec!r}: 'error_code' must be one of {', '.join(BULK_ERROR_CODES)}")
                 entry = dict(spec)
                 entry["remaining"] = parse_count(spec)
                 mine.setdefault(kind, []).append(entry)
