@@ -221,3 +221,16 @@ def test_tiktok_limits_and_error_codes(apis, world):
 def test_unknown_faults_are_returned(apis):
     rest = apis["meta"].set_faults([{"type": "meta_usage", "percent": 80}, {"type": "throttled"}])
     assert rest == [{"type": "throttled"}]
+
+
+def test_daily_figures_older_than_37_months_are_refused(apis, world):
+    old = str(today(world) - timedelta(days=38 * 31))
+    response, payload = call(apis["meta"], "GET", "/meta/v21.0/act_1001/insights", {
+        "level": "campaign", "time_increment": 1,
+        "time_range": json.dumps({"since": old, "until": str(today(world))})}, META_AUTH)
+    assert "(#3018)" in payload["error"]["message"]
+    token = google_token(apis["google_ads"])
+    _response, payload = search(apis["google_ads"], token, "SELECT campaign.id, segments.date, metrics.cost_micros "
+                               f"FROM campaign WHERE segments.date BETWEEN '{old}' AND '{today(world)}'")
+    assert payload["error"]["details"][0]["errors"][0]["errorCode"] == {
+        "dateRangeError": "REQUESTED_DATE_GRANULARITY_NOT_SUPPORTED"}

@@ -13,7 +13,7 @@ import abc
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
@@ -25,7 +25,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 from tap_adplatforms import settings
-from tap_adplatforms.windows import Window
+from tap_adplatforms.windows import Window, months_before
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -68,14 +68,10 @@ class AccountReader(RESTStream[Any]):
         super().__init__(tap, name=f"{self.platform}_{endpoint}", schema=READER_SCHEMA)
         self.account_id = account_id
 
-    @property
-    def account_label(self) -> str:
-        """The account as its platform writes it, for messages."""
-        return f"act_{self.account_id}" if self.platform == "meta" else self.account_id
-
     def problem(self, what: str, fix: str) -> str:
         """A message naming the platform, the account, what went wrong and what to do."""
-        return f"{settings.LABELS[self.platform]} account {self.account_label}: {what.rstrip('.')}. What to do: {fix}."
+        label = settings.account_label(self.platform, self.account_id)
+        return f"{label}: {what.rstrip('.')}. What to do: {fix}."
 
     @property
     def max_wait(self) -> float:
@@ -177,6 +173,12 @@ class PlatformSource(abc.ABC):
         if self.config.get("end_date"):
             return date.fromisoformat(str(self.config["end_date"])[:10])
         return datetime.now(ZoneInfo(account["timezone"])).date()
+
+    def oldest_day(self, today: date) -> date | None:
+        """The oldest day the API still reports by day, if it has such a limit."""
+        if not self.history_months:
+            return None
+        return months_before(today, self.history_months) + timedelta(days=1)
 
     def spend(self, account_id: str, window: Window) -> Iterable[dict[str, Any]]:
         """``ad_spend_daily`` records of one window, cut to the API's limit per call."""

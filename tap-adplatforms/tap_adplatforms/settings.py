@@ -122,6 +122,11 @@ def normalize_account_id(platform: str, raw: str) -> str:
     return value
 
 
+def account_label(platform: str, account_id: str) -> str:
+    """How messages name an account: its platform and the id as the platform writes it."""
+    return f"{LABELS[platform]} account {'act_' if platform == 'meta' else ''}{account_id}"
+
+
 def configured_platforms(config: Mapping[str, Any]) -> list[str]:
     """Platforms with any of their settings given, in a fixed order."""
     return [

@@ -9,7 +9,7 @@ in :data:`SOURCES`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import SchemaDirectory, Stream, StreamSchema
@@ -93,10 +93,11 @@ class AdSpendDailyStream(AdPlatformsStream):
         account = source.account(account_id)
         today = source.today(account)
         start = date.fromisoformat(str(self.config["start_date"])[:10])
-        if source.history_months and start < (floor := today - timedelta(days=31 * source.history_months - 31)):
+        floor = source.oldest_day(today)
+        if floor and start < floor:
             self.logger.warning(
-                "%s account %s keeps daily figures for %d months only: reading from %s instead of start_date",
-                settings.LABELS[source.platform], account_id, source.history_months, floor)
+                "%s: the API keeps daily figures for %d months only; reading from %s instead of start_date",
+                settings.account_label(source.platform, account_id), source.history_months, floor)
             start = floor
         state = self.get_context_state(context)
         bookmark = state.get("replication_key_value")
@@ -110,7 +111,7 @@ class AdSpendDailyStream(AdPlatformsStream):
         )
         state["history"] = plan.history
         for window in plan.windows:
-            self.logger.info("%s account %s: reading %s..%s%s", settings.LABELS[source.platform], account_id,
+            self.logger.info("%s: reading %s..%s%s", settings.account_label(source.platform, account_id),
                              window.since, window.until, " (history)" if window.history else "")
             yield from source.spend(account_id, window)
             if window.history:

@@ -85,6 +85,7 @@ class Output:
     state: dict[str, Any] = field(default_factory=dict)
     log: str = ""
     error: Exception | None = None
+    messages: str = ""  # the Singer messages as written
 
     def spend_by_day(self, platform: str) -> dict[str, dict[str, Decimal]]:
         """Σ spend per account per day, from the ad_spend_daily records."""

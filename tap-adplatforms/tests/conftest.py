@@ -37,7 +37,7 @@ def run_tap(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture)
             error = exc
         assert (error is not None) == fails, "the run was expected to fail" if fails else ""
         out, _err = capfd.readouterr()
-        output = Output(log=caplog.text, error=error)
+        output = Output(log=caplog.text, error=error, messages=out)
         for line in out.splitlines():
             message = json.loads(line)
             if message["type"] == "RECORD":

@@ -81,3 +81,19 @@ def test_no_platform_is_an_error_at_sync_but_discovery_works():
     with pytest.raises(ConfigValidationError) as caught:
         tap.sync_all()
     assert "No ad platform is configured" in caught.value.errors[0]
+
+
+def test_secrets_never_reach_logs_or_messages(sandbox, run_tap):
+    """Through token refresh, retries and a final error, no secret is written anywhere."""
+    sandbox.faults({"type": "google_ads_expire_tokens", "after": 1}, {"type": "meta_throttle", "count": 1},
+                   {"type": "tiktok_rate_limit", "always": True})
+    config = sandbox.config(request_max_tries=2)
+    output = run_tap(config, fails=True)
+    secrets = [v for k, v in config.items() if ("token" in k or "secret" in k) and not k.endswith("_url")]
+    secrets.append("ya29.")  # Google access tokens issued during the run
+    assert len(secrets) == 6
+    for secret in secrets:
+        assert secret not in output.log
+        assert secret not in output.messages
+        assert secret not in str(output.error)
+    assert "TikTok account 7000000000001: rate limited by TikTok" in str(output.error)

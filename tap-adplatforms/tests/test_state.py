@@ -78,3 +78,15 @@ def test_killed_backfill_resumes_from_its_last_state(sandbox, run_tap):
     merged = broken.spend_by_day("tiktok")["7000000000001"] | resumed.spend_by_day("tiktok")["7000000000001"]
     assert merged == truth_by_day(sandbox.truth("tiktok"), config["start_date"], sandbox.today)["7000000000001"]
     assert resumed.partition("tiktok", "7000000000001")["history"]["next"] is None
+
+
+def test_start_date_beyond_37_months_is_clamped_for_meta_and_google(sandbox, run_tap):
+    """Both APIs refuse daily figures older than 37 months; the tap starts there and says so."""
+    config = sandbox.config("meta", "google_ads", start_date=sandbox.days_ago(4 * 365),
+                            meta_account_ids=["act_1002"])
+    output = run_tap(config)
+    assert "the API keeps daily figures for 37 months only" in output.log
+    for platform in ("meta", "google_ads"):
+        want = truth_by_day(sandbox.truth(platform), config["start_date"], sandbox.today)
+        got = output.spend_by_day(platform)
+        assert got == {a: d for a, d in want.items() if a in got}

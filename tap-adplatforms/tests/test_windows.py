@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tap_adplatforms.windows import Window, advance_history, monthly, plan
+from tap_adplatforms.windows import Window, advance_history, monthly, months_before, plan
 
 
 def test_first_sync_plans_recent_days_then_months():
@@ -50,3 +50,9 @@ def test_split_respects_the_api_limit():
 def test_nothing_to_read_before_start():
     assert plan(start=date(2027, 1, 1), today=date(2026, 11, 28), bookmark=None, history=None,
                 lookback_days=7, initial_days=7).windows == []
+
+
+def test_months_before():
+    assert months_before(date(2026, 11, 28), 37) == date(2023, 10, 28)
+    assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+    assert months_before(date(2026, 1, 15), 13) == date(2024, 12, 15)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 
 from bloom_sandbox.ads import credentials, gaql
 from bloom_sandbox.ads.common import AdEmulator, request_id
-from bloom_sandbox.ads.spend import Account, Campaign, DayFigures, campaigns, find_account
+from bloom_sandbox.ads.spend import Account, Campaign, DayFigures, campaigns, find_account, oldest_daily_day
 from bloom_sandbox.ads.spend import truth as spend_truth
 from bloom_sandbox.api import Request, Response
 
@@ -150,6 +150,12 @@ class GoogleAdsAPI(AdEmulator):
         except (ValueError, AttributeError):
             return _failure(400, "INVALID_ARGUMENT", "Invalid JSON payload received.",
                             {"requestError": "BAD_RESOURCE_ID"}, version)
+        low, _high = query.date_range
+        if low is not None and low < oldest_daily_day(self.world, account):
+            return _failure(400, "INVALID_ARGUMENT", "The requested time granularity is not supported for the "
+                            "date range in the query. Metrics with daily, hourly, or weekly segmentation are "
+                            "only available for the last 37 months.",
+                            {"dateRangeError": "REQUESTED_DATE_GRANULARITY_NOT_SUPPORTED"}, version)
         self.count("search_streams")
         rows = self._rows(account, query)
         return Response.json(self._batches(rows, query))

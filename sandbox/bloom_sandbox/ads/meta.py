@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlencode
 
 from bloom_sandbox.ads import credentials
 from bloom_sandbox.ads.common import AdEmulator, request_id
-from bloom_sandbox.ads.spend import Account, DayFigures, campaigns, find_account, local_today
+from bloom_sandbox.ads.spend import Account, DayFigures, campaigns, find_account, local_today, oldest_daily_day
 from bloom_sandbox.ads.spend import truth as spend_truth
 from bloom_sandbox.api import Request, Response
 
@@ -216,6 +216,9 @@ class MetaAPI(AdEmulator):
                           "dates formatted as YYYY-MM-DD")
         if since > until:
             return _error(400, 100, "(#100) time_range: since must be on or before until")
+        if since < oldest_daily_day(self.world, account):
+            return _error(400, 100, "(#3018) The start date of the time range cannot be beyond 37 months from "
+                          "the current date", error_subcode=1487534)
         increment = params.get("time_increment", "all_days")
         if increment not in {"1", "all_days"}:
             return _error(400, 100, "(#100) The sandbox supports time_increment 1 or all_days only")

@@ -113,6 +113,15 @@ def local_today(world: World, account: Account) -> date:
     return world.store.now.astimezone(ZoneInfo(account.timezone)).date()
 
 
+def oldest_daily_day(world: World, account: Account, months: int = 37) -> date:
+    """The oldest day Meta and Google still report by day: ``months`` months back from today."""
+    today = local_today(world, account)
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    first = date(year, month + 1, 1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return min(first + timedelta(days=today.day - 1), last) + timedelta(days=1)
+
+
 def first_day(world: World, account: Account) -> date:
     """The first day of history in the account's time zone."""
     return world.store.history_start.astimezone(ZoneInfo(account.timezone)).date()
