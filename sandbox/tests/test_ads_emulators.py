@@ -228,6 +228,7 @@ def test_daily_figures_older_than_37_months_are_refused(apis, world):
     response, payload = call(apis["meta"], "GET", "/meta/v21.0/act_1001/insights", {
         "level": "campaign", "time_increment": 1,
         "time_range": json.dumps({"since": old, "until": str(today(world))})}, META_AUTH)
+    assert response.status == 400
     assert "(#3018)" in payload["error"]["message"]
     token = google_token(apis["google_ads"])
     _response, payload = search(apis["google_ads"], token, "SELECT campaign.id, segments.date, metrics.cost_micros "
