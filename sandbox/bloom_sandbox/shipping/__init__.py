@@ -4,7 +4,8 @@ Demo credentials (constants, local sandbox only):
 
 - ShipStation: Basic auth, API key ``ss_sandbox_key``, API secret ``ss_sandbox_secret``;
   base URL ``http://<host>:<port>/shipstation`` (upstream ``https://ssapi.shipstation.com``).
-- Shippo: ``Authorization: ShippoToken shippo_test_sandbox``; base URL
+- Shippo: ``Authorization: ShippoToken shippo_test_sandbox`` (test mode: 10 list requests
+  per minute) or ``shippo_live_sandbox`` (live mode: 50 per minute); base URL
   ``http://<host>:<port>/shippo`` (upstream ``https://api.goshippo.com``).
 
 Rate-limit windows are 60 seconds as upstream; each API's ``rate_window_seconds`` (or

@@ -20,7 +20,8 @@ from bloom_sandbox.shipping.base import ShippingAPIBase
 from bloom_sandbox.shipping.labels import Label, LabelBook, hex_id, service_token, slug
 from bloom_sandbox.shipping.timefmt import shippo_time
 
-API_TOKEN = "shippo_test_sandbox"  # noqa: S105 - a demo credential of the local sandbox
+API_TOKEN = "shippo_test_sandbox"  # noqa: S105 - demo credentials of the local sandbox: test mode,
+LIVE_API_TOKEN = "shippo_live_sandbox"  # noqa: S105 - and live mode (objects not marked test, higher limits)
 LIMITS = {("list", True): 10, ("list", False): 50, ("single", True): 400, ("single", False): 4000}
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 100
@@ -34,7 +35,7 @@ class ShippoAPI(ShippingAPIBase):
 
     def __init__(self, book: LabelBook, rate_window_seconds: float = 60.0) -> None:
         super().__init__(book, rate_window_seconds)
-        self.tokens = {API_TOKEN}
+        self.tokens = {API_TOKEN, LIVE_API_TOKEN}
         self.limits = dict(LIMITS)  # requests per window by (list|single, test token?); tests may lower them
 
     def handle(self, request: Request) -> Response:
