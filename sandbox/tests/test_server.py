@@ -8,6 +8,7 @@ import socket
 import time
 from decimal import Decimal
 
+import pytest
 from bloom_sandbox.registry import API_MODULES, load_apis
 from bloom_sandbox.testing import sandbox_process
 from conftest import GRAPHQL, TOKEN, control, gql, http
@@ -196,3 +197,22 @@ def test_cli_serves_and_stops_on_sigterm():
         process = proc.process
     assert process is not None
     assert process.returncode == 0
+
+
+def test_registry_skips_absent_packages_but_not_broken_ones(shared, tmp_path, monkeypatch):
+    import sys
+
+    from bloom_sandbox import registry
+
+    broken = tmp_path / "broken_emulator"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("import no_such_dependency_here\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "API_MODULES", ["bloom_sandbox.shopify", "bloom_sandbox.not_written_yet"])
+    assert [api.name for api in registry.load_apis(shared.world)] == ["shopify"]
+    monkeypatch.setattr(registry, "API_MODULES", ["bloom_sandbox.shopify", "broken_emulator"])
+    try:
+        with pytest.raises(ModuleNotFoundError, match="no_such_dependency_here"):
+            registry.load_apis(shared.world)
+    finally:
+        sys.modules.pop("broken_emulator", None)

@@ -230,3 +230,20 @@ def test_a_bulk_query_beyond_the_tokens_scopes_fails_access_denied(fresh):
     op = wait(fresh, body["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"])
     assert op["status"] == "FAILED"
     assert op["errorCode"] == "ACCESS_DENIED"
+
+
+def test_truncated_result_download(fresh):
+    op = wait(fresh, run(fresh, PRODUCTS)["bulkOperation"]["id"])
+    full = http("GET", op["url"])[2]
+    control(fresh, "POST", "faults", [{"type": "truncate", "path": "/admin/bulk-results/"}])
+    import urllib.request
+    from http.client import IncompleteRead
+
+    try:
+        with urllib.request.urlopen(op["url"], timeout=5) as response:
+            response.read()
+        raise AssertionError("expected a truncated body")
+    except (IncompleteRead, ConnectionResetError) as exc:
+        partial = getattr(exc, "partial", b"")
+        assert len(partial) < len(full)
+    assert http("GET", op["url"])[2] == full
