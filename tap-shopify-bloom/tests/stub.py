@@ -63,6 +63,7 @@ class ShopifyStub:
     max_running: int = 0
     downloaded: set[str] = field(default_factory=set)
     delay: float = 0.0  # seconds before each answer
+    scopes: tuple[str, ...] = ("read_orders", "read_all_orders", "read_products", "read_customers")
 
     def handle(self, request: Request) -> Response:
         if request.headers.get("X-Shopify-Access-Token") != TOKEN:
@@ -74,9 +75,10 @@ class ShopifyStub:
         body = json.loads(request.get_data())
         self.requests.append(body)
         time.sleep(self.delay)
-        while self.faults:
-            answer = self.faults.pop(0)(body)
-            if answer is not None:
+        for index, fault in enumerate(self.faults):
+            answer = fault(body)
+            if answer is not None:  # a fault that does not apply to this request waits for another
+                del self.faults[index]
                 return answer
         return self.answer(body)
 
@@ -85,6 +87,8 @@ class ShopifyStub:
         variables = body.get("variables") or {}
         if operation == "Shop":
             data: dict[str, Any] = {"shop": self.shop}
+        elif operation == "AccessScopes":
+            data = {"currentAppInstallation": {"accessScopes": [{"handle": h} for h in self.scopes]}}
         elif operation == "BulkRun":
             data = {"bulkOperationRunQuery": self.run_bulk(variables["query"])}
         elif operation == "BulkPoll":

@@ -74,10 +74,11 @@ def test_max_cost_exceeded_shrinks_the_page(stub, stub_config):
             }
         ]
     }
-    stub.faults = [lambda body: json_response(refused)]
+    stub.faults = [lambda body: json_response(refused) if body["query"].startswith("query Orders(") else None]
     result = run_sync(stub_config, streams=["orders"])
     assert len(result.records["orders"]) == 3
-    assert stub.requests[1]["variables"]["first"] < stub.requests[0]["variables"]["first"]
+    pages = [r for r in stub.requests if r["query"].startswith("query Orders(")]
+    assert pages[1]["variables"]["first"] < pages[0]["variables"]["first"]
 
 
 def test_invalid_token_names_the_setting(stub, stub_config):
@@ -141,3 +142,12 @@ def test_payouts_skipped_when_shopify_payments_is_off(stub, stub_config, caplog)
     assert len(result.records["orders"]) == 1
     assert "payouts" not in result.records
     assert "Shopify Payments is not enabled" in caplog.text
+
+
+def test_missing_read_all_orders_is_warned_about(stub, stub_config, caplog):
+    stub.scopes = ("read_orders", "read_products")
+    stub.data["orders"] = [order(1000, 1)]
+    with caplog.at_level(logging.WARNING):
+        result = run_sync({**stub_config, "start_date": "2025-01-01"}, streams=["orders"])
+    assert len(result.records["orders"]) == 1
+    assert "lacks the scope `read_all_orders`" in caplog.text

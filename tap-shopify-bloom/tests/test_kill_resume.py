@@ -7,9 +7,10 @@ import signal
 import subprocess
 import sys
 
-from tests.factories import order
+from bloom_sandbox.testing import running_sandbox
+
 from tests.helpers import parse_messages
-from tests.stub import FILTER
+from tests.sandbox_client import control, tap_config, truth_counts
 
 
 def run_tap(tmp_path, config: dict, state: dict | None, kill_when=None) -> tuple[list[str], bool]:
@@ -48,37 +49,7 @@ def done_months(state: dict) -> list[str]:
     return state.get("bookmarks", {}).get("orders", {}).get("windows", {}).get("backfill", {}).get("done", [])
 
 
-def test_kill_mid_backfill_then_resume(tmp_path, stub, stub_config):
-    stub.data["orders"] = [order(3000 + i, days) for i, days in enumerate([1, 2, 15, 40, 70, 100, 130, 160])]
-    stub.delay = 0.02
-    config = {**stub_config, "start_date": "2026-05-01T00:00:00Z", "bulk_threshold": 0}
-    lines, killed = run_tap(tmp_path, config, None, kill_when=lambda s: len(done_months(s)) == 2)
-    assert killed
-    first = parse_messages(lines)
-    saved = first.state
-    finished = done_months(saved)
-    assert finished == sorted(finished, reverse=True)  # newest first
-    requests_before = len(stub.requests)
-
-    lines, killed = run_tap(tmp_path, config, saved)
-    assert not killed
-    second = parse_messages(lines)
-    # The second run fetched its live window and only unfinished months.
-    orders_queries = [r for r in stub.requests[requests_before:] if r["query"].startswith("query Orders(")]
-    resumed_starts = [FILTER.findall(r["variables"]["query"])[0][2][:7] for r in orders_queries]
-    assert len(resumed_starts) > 1
-    assert not set(finished) & set(resumed_starts[1:])
-    assert "backfill" not in second.state["bookmarks"]["orders"]["windows"]
-    # Together the runs emitted every order: nothing lost at the seam.
-    emitted = {r["id"] for r in first.records.get("orders", [])} | {r["id"] for r in second.records.get("orders", [])}
-    assert emitted == {o["id"] for o in stub.data["orders"]}
-
-
 def test_kill_mid_backfill_against_the_sandbox(tmp_path):
-    from bloom_sandbox.testing import running_sandbox
-
-    from tests.sandbox_client import control, tap_config, truth_counts
-
     with running_sandbox(seed=11, orders=300, months=6, plan="plus") as sandbox:
         control(sandbox, "faults", [{"type": "slow", "seconds": 0.02, "path": "/admin", "always": True}])
         config = tap_config(sandbox, bulk_threshold=0)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import typing as t
+from datetime import timedelta
 
+from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
 from tap_shopify_bloom.client import BulkWindowedStream
+from tap_shopify_bloom.errors import MerchantActionError
 from tap_shopify_bloom.records import Node, bag_sum, decimal_sum, dig, money_pair, nodes, sha256
 
 # Shopify's sales channel names for the order sources it sets itself.
@@ -22,6 +25,10 @@ CHANNELS = {
 def channel(source_name: str | None) -> str | None:
     """The sales channel of an order source (an app's own source name stays as it is)."""
     return CHANNELS.get(source_name or "", source_name)
+
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
 
 
 def _line_item(item: Node) -> dict[str, t.Any]:
@@ -146,6 +153,34 @@ class OrdersStream(BulkWindowedStream):
     @override
     def to_row(self, node: Node) -> dict[str, t.Any]:
         return order_row(node)
+
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        self.check_all_orders_scope()
+        yield from super().get_records(context)
+
+    def check_all_orders_scope(self) -> None:
+        """Warn when history older than 60 days is wanted but ``read_all_orders`` is missing.
+
+        Shopify then hides older orders without an error. Where the granted scopes cannot
+        be read, nothing is said.
+        """
+        if self.settings.start_date > self.now() - timedelta(days=60):
+            return
+        try:
+            data = self.graphql("access_scopes", {})
+        except MerchantActionError:
+            raise
+        except FatalAPIError:
+            self.logger.debug("The app's access scopes could not be read; read_all_orders not checked")
+            return
+        granted = {s.get("handle") for s in dig(data, "currentAppInstallation", "accessScopes") or []}
+        if granted and "read_all_orders" not in granted:
+            self.logger.warning(
+                "orders: the app lacks the scope `read_all_orders`, so Shopify shows only the last 60 days "
+                "of orders and hides older history from `start_date`. Grant read_all_orders and reinstall "
+                "the app to sync it."
+            )
 
     @override
     def completed(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:

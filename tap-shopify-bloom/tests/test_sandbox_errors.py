@@ -1,0 +1,46 @@
+"""Errors a merchant can act on, as the sandbox answers them over real HTTP."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from bloom_sandbox.testing import running_sandbox
+from tap_shopify_bloom.errors import MerchantActionError
+
+from tests.helpers import run_sync
+from tests.sandbox_client import tap_config
+
+LIMITED_TOKEN = "shpat_sandbox_limited_token"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running_sandbox(seed=5, orders=40, months=2, plan="plus") as running:
+        yield running
+
+
+def test_revoked_token(sandbox):
+    with pytest.raises(MerchantActionError, match=r"401: invalid or revoked.*`access_token`"):
+        run_sync(tap_config(sandbox, access_token="shpat_revoked"), streams=["shop"])
+
+
+@pytest.mark.parametrize(
+    ("stream", "scope"),
+    [("customers", "read_customers"), ("payouts", "read_shopify_payments_payouts")],
+)
+def test_missing_scope_is_named(sandbox, stream, scope):
+    with pytest.raises(MerchantActionError, match=f"ACCESS_DENIED.*`{scope}`"):
+        run_sync(tap_config(sandbox, access_token=LIMITED_TOKEN), streams=[stream])
+
+
+def test_retired_version_is_reported(sandbox, caplog):
+    with caplog.at_level(logging.WARNING):
+        result = run_sync(tap_config(sandbox, api_version="2024-01"), streams=["shop"])
+    assert result.records["shop"]
+    assert "served API version 2025-10 instead of 2024-01" in caplog.text
+
+
+def test_unknown_version_path_is_store_not_found(sandbox):
+    with pytest.raises(MerchantActionError, match="Store not found"):
+        run_sync(tap_config(sandbox, api_version="unstable", api_url=f"{sandbox.url}/nowhere"), streams=["shop"])
