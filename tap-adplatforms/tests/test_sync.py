@@ -53,3 +53,21 @@ def test_only_configured_platforms_appear(sandbox, run_tap):
         assert {r["platform"] for r in output.records[stream]} == {"tiktok"}
     assert sandbox.stats("meta").get("requests", 0) == 0
     assert sandbox.stats("google_ads").get("requests", 0) == 0
+
+
+def test_paging_follows_meta_cursors_and_tiktok_pages(sandbox, run_tap, monkeypatch):
+    """With small pages every answer spans several pages; nothing is lost or read twice."""
+    from tap_adplatforms import meta_streams, tiktok_streams
+
+    monkeypatch.setattr(meta_streams, "PAGE_LIMIT", 4)
+    monkeypatch.setattr(tiktok_streams, "PAGE_SIZE", 5)
+    output = run_tap(sandbox.config("meta", "tiktok"))
+    for platform in ("meta", "tiktok"):
+        want = truth_by_day(sandbox.truth(platform), sandbox.days_ago(60), sandbox.today)
+        assert output.spend_by_day(platform) == want
+        keys = [(r["account_id"], r["campaign_id"], r["date"]) for r in output.records["ad_spend_daily"]
+                if r["platform"] == platform]
+        assert len(keys) == len(set(keys))
+    rows = {p: sum(r["platform"] == p for r in output.records["ad_spend_daily"]) for p in ("meta", "tiktok")}
+    assert sandbox.stats("meta")["requests"] >= rows["meta"] / 4
+    assert sandbox.stats("tiktok")["requests"] >= rows["tiktok"] / 5
