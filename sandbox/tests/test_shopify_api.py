@@ -282,7 +282,7 @@ def test_limited_scopes_hide_old_orders_and_deny_payouts_and_customers(shared):
 def test_deprecated_fields_are_flagged_in_a_header(shared):
     url = f"{shared.url}/admin/api/2026-10/graphql.json"
     _, headers, _ = http("POST", url, {"query": "{ shop { plan { displayName } } }"}, {"X-Shopify-Access-Token": TOKEN})
-    assert "X-Shopify-API-Deprecated-Reason" in headers
+    assert "ShopPlan.displayName" in headers["X-Shopify-API-Deprecated-Reason"]
     _, headers, _ = http(
         "POST", url, {"query": "{ shop { plan { publicDisplayName } } }"}, {"X-Shopify-Access-Token": TOKEN}
     )

@@ -230,7 +230,10 @@ class ShopifyAPI:
         if ctx.search_warnings:
             extensions["search"] = ctx.search_warnings
         body["extensions"] = extensions
-        headers = {"X-Shopify-API-Deprecated-Reason": DEPRECATION_DOCS} if analysis.deprecated else {}
+        headers = {}
+        if analysis.deprecated:
+            used = ", ".join(sorted(analysis.deprecated))
+            headers["X-Shopify-API-Deprecated-Reason"] = f"{used} (see {DEPRECATION_DOCS})"
         return Response.json(body, headers=headers)
 
     def _download(self, request: Request) -> Response:
