@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -62,3 +63,38 @@ def gql(
         {"X-Shopify-Access-Token": token},
     )
     return status, json.loads(raw)
+
+
+RUN = """mutation($q: String!) { bulkOperationRunQuery(query: $q) {
+  bulkOperation { id status } userErrors { field message code } } }"""
+POLL = """query($id: ID!) { node(id: $id) { ... on BulkOperation {
+  id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt query } } }"""
+
+
+def run(sandbox, query: str) -> dict:
+    """Submit a bulk query; the ``bulkOperationRunQuery`` payload."""
+    status, body = gql(sandbox, RUN, {"q": query})
+    assert status == 200
+    return body["data"]["bulkOperationRunQuery"]
+
+
+def poll(sandbox, op_id: str) -> dict:
+    return gql(sandbox, POLL, {"id": op_id})[1]["data"]["node"]
+
+
+def wait(sandbox, op_id: str, timeout: float = 30) -> dict:
+    """Poll a bulk operation until it ends; its final state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        op = poll(sandbox, op_id)
+        if op["status"] in ("COMPLETED", "FAILED", "CANCELED"):
+            return op
+        time.sleep(0.05)
+    raise AssertionError(f"bulk operation {op_id} did not finish")
+
+
+def download(url: str) -> list[dict]:
+    """A bulk result file, parsed line by line."""
+    status, _, raw = http("GET", url)
+    assert status == 200
+    return [json.loads(line) for line in raw.decode().splitlines()]

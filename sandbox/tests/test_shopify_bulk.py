@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 
 import pytest
-from conftest import control, gql, http
+from conftest import RUN, control, download, gql, http, poll, run, wait
 
-RUN = """mutation($q: String!) { bulkOperationRunQuery(query: $q) {
-  bulkOperation { id status } userErrors { field message code } } }"""
-POLL = """query($id: ID!) { node(id: $id) { ... on BulkOperation {
-  id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt query } } }"""
 ORDERS = """{ orders(query: "test:false") { edges { node { id name test
   lineItems { edges { node { id quantity } } }
   refunds { id refundLineItems(first: 5) { nodes { id } } } } } } }"""
@@ -20,32 +15,6 @@ ORDERS_WITH_LINES = """{ orders { edges { node { id name test refunds { id proce
   lineItems { edges { node { id quantity originalUnitPriceSet { shopMoney { amount } } } } }
   shippingLines { edges { node { id title } } } } } } }"""
 PRODUCTS = "{ products { edges { node { id title variants { edges { node { id sku } } } } } } }"
-
-
-def run(sandbox, query: str) -> dict:
-    status, body = gql(sandbox, RUN, {"q": query})
-    assert status == 200
-    return body["data"]["bulkOperationRunQuery"]
-
-
-def poll(sandbox, op_id: str) -> dict:
-    return gql(sandbox, POLL, {"id": op_id})[1]["data"]["node"]
-
-
-def wait(sandbox, op_id: str, timeout: float = 30) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        op = poll(sandbox, op_id)
-        if op["status"] in ("COMPLETED", "FAILED", "CANCELED"):
-            return op
-        time.sleep(0.05)
-    raise AssertionError(f"bulk operation {op_id} did not finish")
-
-
-def download(url: str) -> list[dict]:
-    status, _, raw = http("GET", url)
-    assert status == 200
-    return [json.loads(line) for line in raw.decode().splitlines()]
 
 
 def test_lifecycle_and_jsonl_from_the_store(shared):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from bloom_sandbox.store.truth import MONEY_FIGURES
-from conftest import control, gql
+from conftest import control, download, gql, run, wait
 
 ZERO = Decimal(0)
 
@@ -81,8 +81,12 @@ def test_payouts_equal_their_balance_transactions_and_what_is_served(shared, tru
     served = ZERO
     after = None
     while True:
-        _, body = gql(shared, "query($a: String) { shopifyPaymentsAccount { payouts(first: 250, after: $a) "
-                              "{ nodes { net { amount } } pageInfo { hasNextPage endCursor } } } }", {"a": after})
+        _, body = gql(
+            shared,
+            "query($a: String) { shopifyPaymentsAccount { payouts(first: 250, after: $a) "
+            "{ nodes { net { amount } } pageInfo { hasNextPage endCursor } } } }",
+            {"a": after},
+        )
         page = body["data"]["shopifyPaymentsAccount"]["payouts"]
         served += sum(Decimal(n["net"]["amount"]) for n in page["nodes"])
         if not page["pageInfo"]["hasNextPage"]:
@@ -129,3 +133,19 @@ def test_truth_follows_advance(fresh):
     assert all(day >= "2026-11-27" for day in new_days)
     _, body = gql(fresh, '{ ordersCount(query: "created_at:>=2026-11-28T00:00:00Z") { count } }')
     assert body["data"]["ordersCount"]["count"] == after["counts"]["orders"] - before["counts"]["orders"]
+
+
+def test_served_bulk_data_adds_up_to_the_truth(shared, truth):
+    """Gross sales and discounts recomputed from a bulk export equal the truth's totals."""
+    query = """{ orders { edges { node { id test lineItems { edges { node { isGiftCard quantity
+      originalUnitPriceSet { shopMoney { amount } } totalDiscountSet { shopMoney { amount } } } } } } } } }"""
+    op = wait(shared, run(shared, query)["bulkOperation"]["id"])
+    lines = download(op["url"])
+    test_orders = {line["id"] for line in lines if "__parentId" not in line and line["test"]}
+    gross = discounts = ZERO
+    for line in lines:
+        if "__parentId" in line and line["__parentId"] not in test_orders and not line["isGiftCard"]:
+            gross += Decimal(line["originalUnitPriceSet"]["shopMoney"]["amount"]) * line["quantity"]
+            discounts += Decimal(line["totalDiscountSet"]["shopMoney"]["amount"])
+    assert gross == Decimal(truth["totals"]["gross_sales"])
+    assert discounts == Decimal(truth["totals"]["discounts"])
