@@ -65,7 +65,7 @@ class AccountReader(RESTStream[Any]):
     url_setting: ClassVar[str]
 
     def __init__(self, tap: Tap, *, account_id: str, endpoint: str) -> None:
-        super().__init__(tap, name=f"{self.platform}_{endpoint}", schema=READER_SCHEMA)
+        super().__init__(tap, name=f"{self.platform}_{endpoint}", schema=dict(READER_SCHEMA))
         self.account_id = account_id
 
     def problem(self, what: str, fix: str) -> str:

@@ -98,8 +98,11 @@ class GoogleAdsReader(AccountReader):
         code = error.get("errorCode") or {}
         if response.status_code == 401 and code.get("authenticationError") in TOKEN_ERRORS:
             self.authenticator.invalidate()
-            raise RateLimitedError(self.problem(f"access token rejected ({message})", "refreshing it"),
-                                   response, 0.0)
+            raise RateLimitedError(
+                self.problem(f"access token rejected ({message})",
+                             "the tap gets a new one and retries; if that keeps failing, check that the refresh "
+                             "token belongs to a Google user with access to this customer"),
+                response, 0.0)
         if status == "RESOURCE_EXHAUSTED" or response.status_code == 429:
             delay = str((error.get("details") or {}).get("quotaErrorDetails", {}).get("retryDelay", "30s"))
             raise RateLimitedError(
