@@ -277,6 +277,12 @@ def test_limited_scopes_hide_old_orders_and_deny_payouts_and_customers(shared):
     assert error["path"] == ["shopifyPaymentsAccount"]
     _, body = gql(shared, "{ customers(first: 1) { nodes { id } } }", token=LIMITED_TOKEN)
     assert body["errors"][0]["extensions"]["code"] == "ACCESS_DENIED"
+    _, body = gql(shared, "{ orders(first: 2) { nodes { name customer { id } } } }", token=LIMITED_TOKEN)
+    assert [e["path"] for e in body["errors"]] == [
+        ["orders", "nodes", 0, "customer"],
+        ["orders", "nodes", 1, "customer"],
+    ]
+    assert all(n["customer"] is None and n["name"] for n in body["data"]["orders"]["nodes"])
 
 
 def test_deprecated_fields_are_flagged_in_a_header(shared):

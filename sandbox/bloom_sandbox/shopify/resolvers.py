@@ -450,7 +450,8 @@ def _orders_count(_obj: Any, ctx: Context, args: dict[str, Any]) -> dict[str, An
 
 
 def _customer_of(order: Order, ctx: Context) -> Customer | None:
-    if order.customer_id is None or "read_customers" not in ctx.scopes:
+    ctx.require("read_customers", "customer")
+    if order.customer_id is None:
         return None
     return ctx.index.customers.get(order.customer_id)
 
