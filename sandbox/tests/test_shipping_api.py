@@ -167,6 +167,9 @@ def test_shippo_refunds_and_single_transactions(unlimited):
     assert transaction["status"] == "REFUNDED"
     assert transaction["object_updated"] == refund["object_created"]
     assert get(f"{shared.url}/shippo/transactions/0000", SHIPPO_AUTH)[:3:2] == (404, {"detail": "Not found."})
+    _, _, refunded = get(f"{shared.url}/shippo/transactions/", SHIPPO_AUTH, object_status="REFUNDED", results=100)
+    assert {t["status"] for t in refunded["results"]} == {"REFUNDED"}
+    assert len(refunded["results"]) == len(refunds["results"])
 
 
 def test_shippo_auth_and_limits(fresh):

@@ -11,6 +11,7 @@ A voided label has status ``REFUNDED`` and a ``SUCCESS`` refund created when it 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -66,11 +67,9 @@ class ShippoAPI(ShippingAPIBase):
         if kind == "single":
             return self._single(parts[0], parts[1], now, test)
         if parts[0] == "transactions":
-            items = [self._transaction(lb, now, test) for lb in reversed(self.book.visible(self.name))]
-            items = [t for t in items if self._matches(t, request)]
-        else:
-            items = [self._refund(lb, test) for lb in self._voided_newest_first(now)]
-        return self._page(request, items)
+            labels = [lb for lb in reversed(self.book.visible(self.name)) if self._matches(lb, request, now)]
+            return self._page(request, labels, lambda lb: self._transaction(lb, now, test))
+        return self._page(request, self._voided_newest_first(now), lambda lb: self._refund(lb, test))
 
     @staticmethod
     def error_body(status: int) -> Response:
@@ -97,12 +96,16 @@ class ShippoAPI(ShippingAPIBase):
         return Response.json({"detail": "Not found."}, status=404)
 
     @staticmethod
-    def _matches(transaction: dict[str, Any], request: Request) -> bool:
-        wanted = {"object_status": transaction["status"], "tracking_status": transaction["tracking_status"],
-                  "rate": transaction["rate"]["object_id"]}
-        return all(request.param(name) in (None, value) for name, value in wanted.items())
+    def _matches(label: Label, request: Request, now: datetime) -> bool:
+        """The list filters Shippo documents: object_status, tracking_status, rate."""
+        voided = label.voided_by(now)
+        wanted = {"object_status": lambda: "REFUNDED" if voided else "SUCCESS",
+                  "tracking_status": lambda: "UNKNOWN" if voided else "DELIVERED",
+                  "rate": lambda: hex_id("rate", label.label_id)}
+        return all((asked := request.param(name)) is None or asked == value() for name, value in wanted.items())
 
-    def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
+    def _page(self, request: Request, items: list[Label], render: Callable[[Label], dict[str, Any]]) -> Response:
+        """One page of ``items`` (rendered only for that page), with Shippo's absolute links."""
         try:
             page = int(request.param("page", "1") or 1)
             size = min(int(request.param("results", str(DEFAULT_RESULTS)) or DEFAULT_RESULTS), MAX_RESULTS)
@@ -119,7 +122,7 @@ class ShippoAPI(ShippingAPIBase):
         return Response.json({
             "next": link(page + 1) if page * size < len(items) else None,
             "previous": link(page - 1) if page > 1 else None,
-            "results": items[(page - 1) * size : page * size],
+            "results": [render(item) for item in items[(page - 1) * size : page * size]],
         })
 
     def _transaction(self, label: Label, now: datetime, test: bool) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -126,20 +127,19 @@ class ShipStationAPI(ShippingAPIBase):
 
     @staticmethod
     def _matches(label: Label, request: Request, bounds: dict[str, datetime], now: datetime) -> bool:
-        values: dict[str, datetime | None] = {
-            "created": label.created_at,
-            "ship": datetime.combine(label.ship_date, datetime.min.time(), PACIFIC),
-            "void": label.voided_at if label.voided_by(now) else None,
+        values: dict[str, Callable[[], datetime | None]] = {
+            "created": lambda: label.created_at,
+            "ship": lambda: datetime.combine(label.ship_date, datetime.min.time(), PACIFIC),
+            "void": lambda: label.voided_at if label.voided_by(now) else None,
         }
         for name, bound in bounds.items():
             field, is_start = DATE_FILTERS[name]
-            value = values[field]
+            value = values[field]()
             if value is None or (value < bound if is_start else value > bound):
                 return False
-        exact = {"orderNumber": label.order_ref, "trackingNumber": label.tracking_number,
-                 "carrierCode": carrier_code(label),
-                 "serviceCode": service_code(label)}
-        return all(request.param(name) in (None, value) for name, value in exact.items())
+        exact = {"orderNumber": lambda: label.order_ref, "trackingNumber": lambda: label.tracking_number,
+                 "carrierCode": lambda: carrier_code(label), "serviceCode": lambda: service_code(label)}
+        return all((wanted := request.param(name)) is None or wanted == value() for name, value in exact.items())
 
     def _shipment(self, label: Label, now: datetime, include_items: bool) -> dict[str, Any]:
         order = label.order
