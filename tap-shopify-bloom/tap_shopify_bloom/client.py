@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 
 import backoff
@@ -28,7 +29,31 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams.rest import RequestFunc
 
 QUERIES = resources.files("tap_shopify_bloom") / "queries"
+FRAGMENT_SPREAD = re.compile(r"\.\.\.\s*([A-Za-z_]\w*)")
+FRAGMENT_DEFINITION = re.compile(r"^fragment\s+(\w+)\s+on\s+\w+\s*\{.*?^\}", re.M | re.S)
 RETRIABLE_CODES = {"THROTTLED", "INTERNAL_SERVER_ERROR", "MAX_COST_EXCEEDED"}
+
+
+@cache
+def shared_fragments() -> dict[str, str]:
+    """The fragments of ``queries/fragments.graphql`` by name."""
+    text = (QUERIES / "fragments.graphql").read_text()
+    return {match.group(1): match.group(0) for match in FRAGMENT_DEFINITION.finditer(text)}
+
+
+@cache
+def load_query(name: str) -> str:
+    """The text of ``queries/<name>.graphql`` with the shared fragments it uses appended."""
+    text = (QUERIES / f"{name}.graphql").read_text()
+    fragments = shared_fragments()
+    added: list[str] = []
+    pending = FRAGMENT_SPREAD.findall(text)
+    while pending:
+        fragment = pending.pop()
+        if fragment in fragments and fragment not in added and f"fragment {fragment} " not in text:
+            added.append(fragment)
+            pending.extend(FRAGMENT_SPREAD.findall(fragments[fragment]))
+    return "\n\n".join([text.rstrip(), *(fragments[f] for f in sorted(added))]) + "\n"
 
 
 class ThrottledError(RetriableAPIError):
@@ -93,7 +118,7 @@ class ShopifyStream(GraphQLStream):
     @cached_property
     @override
     def query(self) -> str:
-        return (QUERIES / f"{self.query_name or self.name}.graphql").read_text()
+        return load_query(self.query_name or self.name)
 
     @property
     @override
@@ -197,7 +222,7 @@ class ShopifyStream(GraphQLStream):
             method="POST",
             url=self.get_url(None),
             headers=self.http_headers,
-            json={"query": (QUERIES / f"{query_name}.graphql").read_text(), "variables": variables},
+            json={"query": load_query(query_name), "variables": variables},
         )
 
         def send(request: requests.PreparedRequest, _context: Context | None) -> requests.Response:
@@ -299,7 +324,11 @@ class WindowedStream(ShopifyStream):
     ) -> t.Generator[dict[str, t.Any], None, str | None]:
         """Fetch one window page by page; return the latest cursor value seen."""
         nodes = self.request_records({"search": window.search(self.filter_field)})
-        return (yield from self.emit_nodes(nodes, window, "pages", skip))
+        return (yield from self.emit_nodes(self.completed(nodes), window, "pages", skip))
+
+    def completed(self, nodes: t.Iterable[Node]) -> t.Iterable[Node]:
+        """Nodes completed with what their query could not fetch (nested pages beyond the first)."""
+        return nodes
 
     def emit_nodes(
         self, nodes: t.Iterable[Node], window: Window, how: str, skip: t.Container[str] = ()
@@ -412,7 +441,7 @@ class BulkWindowedStream(WindowedStream):
         if operation.get("status") == "COMPLETED":
             if not operation.get("url"):  # no objects matched
                 return None
-            nodes = self.completed(joined_nodes(self.bulk.lines(operation["url"]), self.bulk_children))
+            nodes = self.completed_bulk(joined_nodes(self.bulk.lines(operation["url"]), self.bulk_children))
             return (yield from self.emit_nodes(nodes, window, "bulk", skip))
         if operation.get("errorCode") == "ACCESS_DENIED":
             raise errors.access_denied([{"message": f"bulk operation of '{self.name}' was denied access"}])
@@ -442,6 +471,6 @@ class BulkWindowedStream(WindowedStream):
             latest = max((v for v in (latest, later) if v), key=parse_iso, default=None)
         return latest
 
-    def completed(self, nodes: t.Iterable[Node]) -> t.Iterable[Node]:
+    def completed_bulk(self, nodes: t.Iterable[Node]) -> t.Iterable[Node]:
         """Nodes from bulk JSONL, completed with what a bulk query cannot fetch."""
         return nodes

@@ -87,6 +87,13 @@ class ShopifyStub:
         variables = body.get("variables") or {}
         if operation == "Shop":
             data: dict[str, Any] = {"shop": self.shop}
+        elif operation == "OrderLineItems":
+            source = next(o for o in self.data["orders"] if o["id"] == variables["id"])
+            start = int(variables.get("after") or 0)
+            chunk = source["lineItems"]["nodes"][start : start + 100]
+            more = start + 100 < len(source["lineItems"]["nodes"])
+            info = {"hasNextPage": more, "endCursor": str(start + 100)}
+            data = {"order": {"lineItems": {"pageInfo": info, "nodes": chunk}}}
         elif operation == "AccessScopes":
             data = {"currentAppInstallation": {"accessScopes": [{"handle": h} for h in self.scopes]}}
         elif operation == "BulkRun":
@@ -103,6 +110,8 @@ class ShopifyStub:
             path = CONNECTIONS[operation]
             collection = "transactions_orders" if operation == "Transactions" else path[-1]
             page = self.page(self.data.get(collection, []), variables)
+            if operation == "Orders":
+                page["nodes"] = [self.first_line_items(node, 50) for node in page["nodes"]]
             data = {path[0]: page} if len(path) == 1 else {path[0]: {path[1]: page}}
             if len(path) > 1 and not self.payments_enabled:
                 data = {path[0]: None}
@@ -126,6 +135,15 @@ class ShopifyStub:
             "pageInfo": {"hasNextPage": more, "endCursor": str(start + first) if more else None},
             "nodes": chunk,
         }
+
+    @staticmethod
+    def first_line_items(node: dict, first: int) -> dict:
+        """An order as a page query returns it: its first ``first`` line items."""
+        items = node["lineItems"]["nodes"]
+        if len(items) <= first:
+            return node
+        info = {"hasNextPage": True, "endCursor": str(first)}
+        return {**node, "lineItems": {"pageInfo": info, "nodes": items[:first]}}
 
     def run_bulk(self, query: str) -> dict:
         """Start (and at once finish) a bulk operation; its JSONL lists children before parents."""

@@ -82,3 +82,14 @@ def test_rows_have_exactly_the_raw_table_columns(stub, stub_config):
     txn = result.records["transactions"][0]
     assert (txn["order_id"], txn["fee"], txn["fee_currency"]) == ("gid://shopify/Order/1000", "0.77", "USD")
     assert result.records["shop"][0]["iana_timezone"] == "America/New_York"
+
+
+def test_orders_with_many_line_items_are_completed(stub, stub_config):
+    big = order(1000, 1)
+    template = big["lineItems"]["nodes"][0]
+    big["lineItems"]["nodes"] = [{**template, "id": f"gid://shopify/LineItem/{n}"} for n in range(170)]
+    stub.data["orders"] = [big, order(1001, 2)]
+    result = run_sync(stub_config, streams=["orders"])
+    rows = {r["id"]: r for r in result.records["orders"]}
+    assert [li["id"] for li in rows[big["id"]]["line_items"]] == [li["id"] for li in big["lineItems"]["nodes"]]
+    assert len(rows["gid://shopify/Order/1001"]["line_items"]) == 1

@@ -184,6 +184,19 @@ class OrdersStream(BulkWindowedStream):
 
     @override
     def completed(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        # An order with more line items than one nested page: fetch the rest of them.
+        for node in nodes:
+            page = node.get("lineItems") or {}
+            info = page.get("pageInfo") or {}
+            while info.get("hasNextPage"):
+                data = self.graphql("order_line_items", {"id": node["id"], "after": info.get("endCursor")})
+                more = dig(data, "order", "lineItems") or {}
+                page["nodes"] = [*page.get("nodes", []), *(more.get("nodes") or [])]
+                info = more.get("pageInfo") or {}
+            yield node
+
+    @override
+    def completed_bulk(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
         # A bulk query cannot reach connections inside the refunds list: fetch refund line
         # items and refunded shipping for the orders that have refunds, a batch at a time.
         batch: list[Node] = []
