@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The test helpers live beside this file; make them importable in every pytest import mode.
+sys.path.insert(0, str(Path(__file__).parent))
+
 from adplatforms_testkit import AdsSandbox, Output, start_sandbox, stop_sandbox
 from tap_adplatforms.tap import TapAdPlatforms
 
