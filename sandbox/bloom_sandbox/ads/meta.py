@@ -29,7 +29,7 @@ from bloom_sandbox.ads.spend import truth as spend_truth
 from bloom_sandbox.api import Request, Response
 
 SYNC_MAX_DAYS = 31  # longer time_increment=1 ranges need an async report run
-USAGE_PER_CALL = 0.2  # percent of the business-use-case budget one call uses
+USAGE_PER_CALL = 0.1  # percent of the business-use-case budget one call uses (1000 calls a minute)
 USAGE_WINDOW_SECONDS = 60.0
 MAX_LIMIT = 500
 ATTRIBUTION_SETTING = "7d_click_1d_view"
