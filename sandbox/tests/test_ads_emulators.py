@@ -235,3 +235,16 @@ def test_daily_figures_older_than_37_months_are_refused(apis, world):
                                f"FROM campaign WHERE segments.date BETWEEN '{old}' AND '{today(world)}'")
     assert payload["error"]["details"][0]["errors"][0]["errorCode"] == {
         "dateRangeError": "REQUESTED_DATE_GRANULARITY_NOT_SUPPORTED"}
+
+
+def test_meta_usage_grows_with_calls_and_blocks_past_the_limit(apis, monkeypatch):
+    from bloom_sandbox.ads import meta as meta_module
+
+    monkeypatch.setattr(meta_module, "USAGE_PER_CALL", 40.0)
+    percents = []
+    for _ in range(3):
+        response, payload = call(apis["meta"], "GET", "/meta/v21.0/act_1002", headers=META_AUTH)
+        percents.append(json.loads(response.headers["x-business-use-case-usage"])["1002"][0]["call_count"])
+    assert percents[:2] == [40, 80]
+    assert payload["error"]["code"] == 80004  # the third call goes past 100 %
+    assert json.loads(response.headers["x-business-use-case-usage"])["1002"][0]["estimated_time_to_regain_access"] >= 1
