@@ -332,8 +332,9 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
                    "quantity": 1, "original_unit_price": "15.00", "total_discount": "0.00", "tax": "0.00",
                    "is_gift_card": false, "requires_shipping": true}]', '[]', '[]')
         """)
-    # A one-day lookback: profit_daily recomputes 01-13 onwards only.
-    warehouse.run_dbt("build", "--select", "marts", "--vars", "{lookback_days: 1}")
+    # The daily run, with a one-day lookback: profit_daily recomputes 01-13 onwards only,
+    # the incremental line tables only the orders updated since 01-13 12:00.
+    warehouse.run_dbt("build", "--vars", "{lookback_days: 1}")
     day = _daily(warehouse)["2026-01-15"]
     got = dict(zip(DAILY_COLUMNS, day, strict=True))
     assert (got["orders"], got["gross_sales"], got["returns"], got["net_sales"], got["cogs"]) == (

@@ -1,17 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'order_id'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
 {#- Line items of non-test orders with their report figures on the order's day. Gift
     cards are a liability, not a sale: their lines carry 0 in every figure. The unit cost
-    is the merchant override valid on the order's day, else the variant's synced cost. -#}
+    is the merchant override valid on the order's day, else the variant's synced cost.
+
+    A table, incremental by order: unnesting jsonb and looking costs up is the heaviest
+    step, and an order's lines only change when the order is updated. A run replaces the
+    lines of the orders updated since `lookback_days` before the newest update built. -#}
+
+{%- set since = lookback_cutoff(
+    "select max(order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
 
 line_items as (
 
     select * from {{ ref('stg_shopify__order_line_items') }}
+    {%- if since %}
+    where order_updated_at >= {{ since }}
+    {%- endif %}
 
 ),
 
 orders as (
 
     select shop, order_id, processed_date from {{ ref('stg_shopify__orders') }}
+    {%- if since %}
+    where updated_at >= {{ since }}
+    {%- endif %}
 
 ),
 

@@ -1,17 +1,40 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'order_id'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
 {#- Refund line items with their figures on the refund's day. Goods restocked (`RETURN`,
     `CANCEL`) stop being a cost at the unit cost booked on their order line; gift-card
-    lines carry 0 (they were never a sale). -#}
+    lines carry 0 (they were never a sale).
+
+    A table, incremental by order like int_shopify__order_lines: a refund updates its
+    order, so a run replaces the refund lines of the orders updated since the cut-off. -#}
+
+{%- set since = lookback_cutoff(
+    "select max(order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
 
 refund_line_items as (
 
     select * from {{ ref('stg_shopify__refund_line_items') }}
+    {%- if since %}
+    where order_updated_at >= {{ since }}
+    {%- endif %}
 
 ),
 
 refunds as (
 
     select shop, order_id, refund_id, processed_date from {{ ref('stg_shopify__refunds') }}
+    {%- if since %}
+    where order_updated_at >= {{ since }}
+    {%- endif %}
 
 ),
 
@@ -19,6 +42,9 @@ order_lines as (
 
     select shop, order_id, line_item_id, variant_id, product_id, is_gift_card, unit_cost
     from {{ ref('int_shopify__order_lines') }}
+    {%- if since %}
+    where order_updated_at >= {{ since }}
+    {%- endif %}
 
 ),
 

@@ -11,6 +11,10 @@
     and its contribution margins. Incremental: a run recomputes the orders updated, refunded,
     charged or labelled within `lookback_days` of the newest order update already built. -#}
 
+{%- set since = lookback_cutoff(
+    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
 
 order_sales as (
@@ -49,29 +53,21 @@ labels as (
 
 ),
 
-{% if is_incremental() %}
-cutoff as (
-
-    select coalesce(max(updated_at), '1900-01-01'::timestamp)
-        - interval '{{ var("lookback_days") }} days' as since
-    from {{ this }}
-
-),
-
+{% if since %}
 changed_orders as (
 
     select shop, order_id from order_sales
-    where updated_at >= (select since from cutoff)
+    where updated_at >= {{ since }}
     union
     select shop, order_id from refunds
-    where processed_at >= (select since from cutoff)
+    where processed_at >= {{ since }}
     union
     select shop, order_id from fees
-    where processed_at >= (select since from cutoff)
+    where processed_at >= {{ since }}
     union
     select shop, order_id from labels
     where order_id is not null
-        and coalesce(voided_at, created_at) >= (select since from cutoff)
+        and coalesce(voided_at, created_at) >= {{ since }}
 
 ),
 {% endif %}
@@ -138,7 +134,7 @@ joined as (
         fulfilment.handling,
         coalesce(order_fees.transaction_fees, 0) as transaction_fees
     from order_sales
-    {% if is_incremental() %}
+    {% if since %}
     inner join changed_orders
         on changed_orders.shop = order_sales.shop
         and changed_orders.order_id = order_sales.order_id

@@ -8,44 +8,29 @@
 }}
 
 {#- One row per shop and shop-local day of its report range: sales, costs, margins.
-    Incremental: a run recomputes the last `lookback_days` days before the earliest of the
-    shops' last built days (every day when a shop is not built yet); older days only change with `--full-refresh`. -#}
+    Incremental: a run recomputes the days from `lookback_days` before the earliest of the
+    shops' last built days (every day while a shop is not built yet); older days only
+    change with `--full-refresh`. -#}
 
 {%- set platforms = var('ad_platforms') -%}
 
-
+{#- The earliest of the shops' (last built day - lookback); every day while a synced shop
+    has no row yet. -#}
+{%- set since = lookback_cutoff(
+    "select case when exists (select 1 from " ~ ref('stg_shopify__shop') ~ " as shops"
+    ~ " where not exists (select 1 from " ~ this ~ " as built where built.shop = shops.shop))"
+    ~ " then null else (select min(last_day) - " ~ var('lookback_days')
+    ~ " from (select shop, max(date) as last_day from " ~ this ~ " group by shop) as built) end",
+    type='date'
+) -%}
+{%- set since_day = since or "'-infinity'::date" %}
 
 with
-
-{% if is_incremental() %}
-cutoff as (
-
-    -- The earliest of the shops' (last built day - lookback); every day when a synced shop
-    -- has no row yet. One scalar, so that the filters below are cheap.
-    select case
-        when exists (
-            select 1 from {{ ref('stg_shopify__shop') }} as shops
-            where not exists (select 1 from {{ this }} as built where built.shop = shops.shop)
-        ) then '-infinity'::date
-        else (
-            select min(last_day) - {{ var('lookback_days') }}
-            from (select shop, max(date) as last_day from {{ this }} group by shop) as built
-        )
-    end as since
-
-),
-{% else %}
-cutoff as (
-
-    select '-infinity'::date as since
-
-),
-{% endif %}
 
 days as (
 
     select shop, date from {{ ref('int_shop__days') }} as days
-    where days.date >= (select since from cutoff)
+    where days.date >= {{ since_day }}
 
 ),
 
@@ -73,7 +58,7 @@ order_days as (
     inner join {{ ref('int_orders__fulfilment_costs') }} as fulfilment
         on fulfilment.shop = order_sales.shop
         and fulfilment.order_id = order_sales.order_id
-    where order_sales.processed_date >= (select since from cutoff)
+    where order_sales.processed_date >= {{ since_day }}
     group by order_sales.shop, order_sales.processed_date
 
 ),
@@ -82,7 +67,7 @@ new_customer_days as (
 
     select shop, processed_date as date, count(*) as new_customers
     from {{ ref('int_shopify__customer_orders') }} as customer_orders
-    where is_first_order and customer_orders.processed_date >= (select since from cutoff)
+    where is_first_order and customer_orders.processed_date >= {{ since_day }}
     group by shop, processed_date
 
 ),
@@ -98,7 +83,7 @@ refund_days as (
         sum(taxes_refunded) as taxes_refunded,
         sum(cogs_reversed) as cogs_reversed
     from {{ ref('int_shopify__refunds') }} as refunds
-    where refunds.processed_date >= (select since from cutoff)
+    where refunds.processed_date >= {{ since_day }}
     group by shop, processed_date
 
 ),
@@ -107,7 +92,7 @@ fee_days as (
 
     select shop, processed_date as date, sum(transaction_fee) as transaction_fees
     from {{ ref('int_shopify__transaction_fees') }} as fees
-    where fees.processed_date >= (select since from cutoff)
+    where fees.processed_date >= {{ since_day }}
     group by shop, processed_date
 
 ),
@@ -122,7 +107,7 @@ ad_days as (
         {%- endfor %}
         sum(spend_shop_currency) as ad_spend
     from {{ ref('int_ads__spend_converted') }} as spend
-    where spend.spend_date >= (select since from cutoff)
+    where spend.spend_date >= {{ since_day }}
     group by shop, spend_date
 
 ),
@@ -131,7 +116,7 @@ expense_days as (
 
     select shop, date, sum(amount) as operating_expenses
     from {{ ref('int_finance__operating_expenses_daily') }} as expenses
-    where expenses.date >= (select since from cutoff)
+    where expenses.date >= {{ since_day }}
     group by shop, date
 
 ),
@@ -140,7 +125,7 @@ payout_days as (
 
     select shop, issued_date as date, sum(net) as payouts
     from {{ ref('stg_shopify__payouts') }} as payouts
-    where payouts.issued_date >= (select since from cutoff)
+    where payouts.issued_date >= {{ since_day }}
     group by shop, issued_date
 
 ),

@@ -2,7 +2,7 @@ with
 
 orders as (
 
-    select shop, order_id, line_items from {{ ref('stg_shopify__orders') }}
+    select shop, order_id, updated_at, line_items from {{ ref('stg_shopify__orders') }}
 
 ),
 
@@ -11,6 +11,7 @@ unnested as (
     select
         orders.shop,
         orders.order_id,
+        orders.updated_at as order_updated_at,
         item.position,
         item.line_item
     from orders
@@ -29,6 +30,8 @@ renamed as (
         line_item ->> 'variant_id' as variant_id,
         line_item ->> 'product_id' as product_id,
         position::integer as line_position,
+        -- the order's update time: lets incremental models filter before unnesting
+        order_updated_at,
 
         -- text
         line_item ->> 'sku' as sku,

@@ -2,7 +2,7 @@ with
 
 orders as (
 
-    select shop, order_id, shop_timezone, refunds from {{ ref('stg_shopify__orders') }}
+    select shop, order_id, updated_at, shop_timezone, refunds from {{ ref('stg_shopify__orders') }}
 
 ),
 
@@ -11,6 +11,7 @@ unnested as (
     select
         orders.shop,
         orders.order_id,
+        orders.updated_at as order_updated_at,
         orders.shop_timezone,
         item.refund
     from orders
@@ -25,6 +26,8 @@ renamed as (
         shop,
         order_id,
         refund ->> 'id' as refund_id,
+        -- the order's update time (a refund updates its order): for incremental filters
+        order_updated_at,
 
         -- text
         refund ->> 'note' as note,

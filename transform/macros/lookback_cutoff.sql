@@ -1,0 +1,14 @@
+{#- The cut-off of an incremental run as a SQL literal of `type`: the value `query` (one
+    row, one column, typically an aggregate over `this`) returns, read at compile time;
+    none on a full build, before the table exists, or when the query returns null (then
+    the model filters nothing). A literal, unlike a scalar subquery, lets Postgres push the
+    filter down into the views below, so that only recent orders get unnested. -#}
+{% macro lookback_cutoff(query, type='timestamp') -%}
+    {%- if execute and is_incremental() -%}
+        {%- set value = run_query("select (" ~ query ~ ")::text").columns[0].values()[0] -%}
+        {%- if value is not none -%}
+            {{- return("'" ~ value ~ "'::" ~ type) -}}
+        {%- endif -%}
+    {%- endif -%}
+    {{- return(none) -}}
+{%- endmacro %}
