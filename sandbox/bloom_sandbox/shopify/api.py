@@ -25,8 +25,8 @@ from graphql import (
 from bloom_sandbox.api import Request, Response
 from bloom_sandbox.faults import FaultError, parse_count
 from bloom_sandbox.shopify.bulk import BulkManager
+from bloom_sandbox.shopify.context import Context, Index
 from bloom_sandbox.shopify.cost import MAX_COST, actual_cost, analyze
-from bloom_sandbox.shopify.resolvers import Context, Index
 from bloom_sandbox.shopify.schema import load_schema
 from bloom_sandbox.shopify.throttle import RESTORE_RATES, LeakyBucket
 from bloom_sandbox.store.truth import compute_truth

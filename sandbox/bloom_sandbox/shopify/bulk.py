@@ -38,10 +38,12 @@ from graphql import (
 
 from bloom_sandbox.api import Response
 from bloom_sandbox.shopify.codegen import Renderer, compile_renderer
+from bloom_sandbox.shopify.context import Context
 from bloom_sandbox.shopify.cost import SelectionWalker, is_connection, is_list_type
 from bloom_sandbox.shopify.ids import gid
-from bloom_sandbox.shopify.resolvers import CONNECTIONS, FIELDS, TYPE_NAMES, Context, Resolver, object_gid
+from bloom_sandbox.shopify.resolvers import CONNECTIONS, FIELDS, Resolver
 from bloom_sandbox.shopify.schema import SCALARS, field_resolver, snake
+from bloom_sandbox.shopify.views import TYPE_NAMES, object_gid
 from bloom_sandbox.world import World
 
 log = logging.getLogger("bloom_sandbox.shopify.bulk")

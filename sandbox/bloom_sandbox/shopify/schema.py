@@ -11,7 +11,8 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, build_schema
 
 from bloom_sandbox.shopify.pagination import paginate
-from bloom_sandbox.shopify.resolvers import CONNECTIONS, FIELDS, TYPE_NAMES, Resolver
+from bloom_sandbox.shopify.resolvers import CONNECTIONS, FIELDS, Resolver
+from bloom_sandbox.shopify.views import TYPE_NAMES
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

@@ -29,100 +29,29 @@ from bloom_sandbox.store.model import (
     Transaction,
     Variant,
 )
+from bloom_sandbox.store.vocabulary import (
+    CANCEL_REASONS,
+    CARRIERS,
+    COUNTRIES,
+    COUNTRY_CODES,
+    COUNTRY_WEIGHTS,
+    FIRST_NAMES,
+    GATEWAY_FEES,
+    INTERNATIONAL_CARRIERS,
+    LAST_NAMES,
+    PRODUCT_TYPES,
+    PRODUCT_WORDS,
+    SOURCE_NAMES,
+    SOURCE_WEIGHTS,
+    TAGS,
+    VARIANT_TITLES,
+    VENDORS,
+)
 
 PLANS = ("standard", "advanced", "plus", "enterprise")
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 DAY = timedelta(days=1)
-HOUR = timedelta(hours=1)
-
-FIRST_NAMES = (
-    "Olivia",
-    "Liam",
-    "Emma",
-    "Noah",
-    "Ava",
-    "Elijah",
-    "Sophia",
-    "James",
-    "Mia",
-    "Lucas",
-    "Amelia",
-    "Mateo",
-    "Harper",
-    "Levi",
-    "Chloe",
-    "Ethan",
-    "Nora",
-    "Aiden",
-    "Zoe",
-    "Leo",
-    "Maya",
-    "Jack",
-    "Aria",
-    "Owen",
-)
-LAST_NAMES = (
-    "Smith",
-    "Johnson",
-    "Garcia",
-    "Brown",
-    "Miller",
-    "Davis",
-    "Lopez",
-    "Wilson",
-    "Moore",
-    "Taylor",
-    "Clark",
-    "Lewis",
-    "Walker",
-    "Young",
-    "King",
-    "Wright",
-    "Scott",
-    "Green",
-    "Baker",
-    "Adams",
-    "Nelson",
-    "Hill",
-)
-# country: (weight, cities, presentment currency, shop-to-presentment rate, tax rates, shipping taxed)
-COUNTRIES = {
-    "US": (
-        75,
-        ("New York", "Austin", "Denver", "Portland", "Atlanta", "Chicago"),
-        "USD",
-        "1",
-        ("0.0725", "0.0825", "0.06", "0"),
-        False,
-    ),
-    "CA": (12, ("Toronto", "Vancouver", "Montreal"), "CAD", "1.36", ("0.13", "0.05"), True),
-    "GB": (6, ("London", "Leeds", "Bristol"), "USD", "1", ("0.20",), True),
-    "DE": (4, ("Berlin", "Hamburg", "Munich"), "EUR", "0.92", ("0.19",), True),
-    "AU": (3, ("Sydney", "Melbourne"), "USD", "1", ("0.10",), True),
-}
-COUNTRY_CODES = tuple(COUNTRIES)
-COUNTRY_WEIGHTS = tuple(c[0] for c in COUNTRIES.values())
-CARRIERS = {
-    "US": (("USPS", "Priority Mail"), ("USPS", "Ground Advantage"), ("UPS", "UPS Ground"), ("FedEx", "Home Delivery")),
-    "CA": (("Canada Post", "Expedited Parcel"),),
-}
-INTERNATIONAL_CARRIERS = (("DHL Express", "Express Worldwide"),)
-PRODUCT_WORDS = (
-    ("Rose", "Peony", "Tulip", "Lavender", "Orchid", "Sunflower", "Lily", "Dahlia", "Fern", "Ivy", "Sage", "Magnolia"),
-    ("Bouquet", "Candle", "Vase", "Planter", "Wreath", "Soap", "Tea Blend", "Print", "Seed Kit", "Diffuser"),
-)
-PRODUCT_TYPES = ("Flowers", "Home", "Garden", "Bath", "Gifts")
-VENDORS = ("Bloom Studio", "Petal & Stem", "Greenhouse Co.", "Meadow Goods")
-VARIANT_TITLES = (
-    ("Default Title",),
-    ("Small", "Large"),
-    ("Small", "Medium", "Large"),
-    ("Red", "White", "Pink", "Mixed"),
-)
-SOURCES = (("web", 85), ("pos", 7), ("shopify_draft_order", 4), ("iphone", 4))
-CANCEL_REASONS = ("CUSTOMER", "INVENTORY", "FRAUD", "DECLINED", "OTHER")
-TAGS = ("gift", "wholesale", "vip", "subscription", "local-pickup", "birthday")
 
 
 def generate_store(
@@ -391,7 +320,7 @@ class _Generator:
         number = 1000 + oid
         processed = when if rng.random() > 0.03 else when - timedelta(seconds=rng.uniform(60, 6 * 3600))
         test = rng.random() < 0.01
-        source = rng.choices(("web", "pos", "shopify_draft_order", "iphone"), (85, 7, 4, 4))[0]
+        source = rng.choices(SOURCE_NAMES, SOURCE_WEIGHTS)[0]
         order = Order(
             id=oid,
             number=number,
@@ -516,11 +445,10 @@ class _Generator:
         parent: Transaction | None = None,
     ) -> Transaction:
         fee = ZERO
-        charged = status == "SUCCESS" and kind in ("SALE", "CAPTURE")
-        if charged and gateway == "shopify_payments":
-            fee = _q(amount * Decimal("0.029") + Decimal("0.30"))
-        elif charged and gateway == "paypal":
-            fee = _q(amount * Decimal("0.0349") + Decimal("0.49"))
+        terms = GATEWAY_FEES.get(gateway)
+        if terms is not None and status == "SUCCESS" and kind in ("SALE", "CAPTURE"):
+            rate, fixed = terms
+            fee = _q(amount * rate + fixed)
         txn = Transaction(
             id=self.store.next_id("transaction"),
             order_id=order.id,
