@@ -118,3 +118,14 @@ def test_persistent_server_errors_give_up_with_a_clear_message(fresh_sandbox, tm
     assert run.returncode != 0
     assert "Shippo account 'sandbox-shippo': /refunds/ still failing after 5 tries (502)" in run.stderr
     assert_no_secret(run.stderr)
+
+
+def test_default_account_ids_are_derived_not_secret():
+    config = {"shipstation_api_key": "key-123", "shipstation_api_secret": "secret-456",
+              "shippo_api_token": "shippo_live_abcdef"}
+    accounts = {a.provider: a.account_id for a in configured_accounts(config)}
+    assert set(accounts) == {"shipstation", "shippo"}
+    assert accounts["shipstation"].startswith("shipstation-")
+    assert accounts["shippo"].startswith("shippo-")
+    assert accounts == {a.provider: a.account_id for a in configured_accounts(config)}  # stable
+    assert not any(secret in str(accounts) for secret in ("key-123", "secret-456", "abcdef"))

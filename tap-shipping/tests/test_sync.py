@@ -9,7 +9,7 @@ import requests
 from bloom_sandbox.shipping import LabelBook
 from tap_shipping.timezones import PACIFIC
 
-from tests.helpers import costs_by_order, latest_labels, run_tap, sandbox_config, sandbox_truth
+from tests.helpers import SHIPPO_TOKEN, SS_SECRET, costs_by_order, latest_labels, run_tap, sandbox_config, sandbox_truth
 
 PROVIDERS = ("shipstation", "shippo")
 
@@ -21,6 +21,8 @@ def expected_costs(truth: dict, provider: str) -> dict[str, Decimal]:
 def test_label_costs_equal_truth(sandbox, tmp_path):
     run = run_tap(tmp_path, sandbox_config(sandbox.url))
     assert run.returncode == 0, run.stderr
+    assert SS_SECRET not in run.stderr
+    assert SHIPPO_TOKEN not in run.stderr
     truth = sandbox_truth(sandbox.url)
     labels = latest_labels(run)
     for provider in PROVIDERS:
