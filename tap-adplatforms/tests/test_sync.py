@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from adplatforms_testkit import truth_by_day
 
 
@@ -71,3 +73,19 @@ def test_paging_follows_meta_cursors_and_tiktok_pages(sandbox, run_tap, monkeypa
     rows = {p: sum(r["platform"] == p for r in output.records["ad_spend_daily"]) for p in ("meta", "tiktok")}
     assert sandbox.stats("meta")["requests"] >= rows["meta"] / 4
     assert sandbox.stats("tiktok")["requests"] >= rows["tiktok"] / 5
+
+
+def test_results_match_the_platforms_figures(sandbox, run_tap):
+    """Impressions, clicks, conversions and their value land as each platform reported them."""
+    from bloom_sandbox.ads.spend import ACCOUNTS, SpendModel
+
+    output = run_tap(sandbox.config())
+    model = SpendModel(sandbox.world)
+    figures = {(a.platform, a.account_id, cid, day.isoformat()): f
+               for a in ACCOUNTS for (cid, day), f in model.rows(a).items()}
+    assert output.records["ad_spend_daily"]
+    for record in output.records["ad_spend_daily"]:
+        want = figures[(record["platform"], record["account_id"], record["campaign_id"], record["date"])]
+        assert (record["impressions"], record["clicks"]) == (want.impressions, want.clicks)
+        assert Decimal(str(record["conversions"])) == want.conversions
+        assert Decimal(record["conversion_value"]) == want.conversion_value
