@@ -22,6 +22,7 @@ from tap_shipping.rate_limit import RateGate, header_seconds
 from tap_shipping.timezones import parse_iso
 
 if TYPE_CHECKING:
+    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import RequestFunc
 
@@ -37,7 +38,7 @@ class ProviderAPIError(FatalAPIError):
     """A request failed for good; the message names provider, account and fix."""
 
 
-def window_start(stream: Any, context: Context | None) -> datetime | None:
+def window_start(stream: Stream, context: Context | None) -> datetime | None:
     """Where a run starts reading: the bookmark minus the trailing window, not before ``start_date``.
 
     ``context["since"]`` (ISO-8601) overrides the bookmark, for streams reading on behalf of
