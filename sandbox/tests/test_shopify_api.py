@@ -326,3 +326,15 @@ def test_search_or_not_and_negation(shared):
     )
     expected = sum(1 for o in store.orders if not o.test)
     assert body["data"]["a"]["count"] == body["data"]["b"]["count"] == expected
+
+
+def test_raw_graphql_bodies_are_accepted(shared):
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{shared.url}/admin/api/2026-10/graphql.json",
+        data=b"{ shop { currencyCode } }",
+        headers={"Content-Type": "application/graphql", "X-Shopify-Access-Token": TOKEN},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["data"] == {"shop": {"currencyCode": "USD"}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from bloom_sandbox.store.generate import advance_store, generate_store
@@ -84,7 +84,7 @@ def test_shopify_payments_fees_and_payouts(store):
     for order in store.orders[:500]:
         for t in order.transactions:
             if t.gateway == "shopify_payments" and t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS":
-                expected = (t.amount * Decimal("0.029") + Decimal("0.30")).quantize(Decimal("0.01"))
+                expected = (t.amount * Decimal("0.029") + Decimal("0.30")).quantize(Decimal("0.01"), ROUND_HALF_UP)
                 assert t.fee == expected
     by_payout: dict[int, Decimal] = {}
     for b in store.balance_transactions:
@@ -134,3 +134,8 @@ def test_generation_speed():
     elapsed = time.perf_counter() - started
     assert len(store.orders) == 20_000
     assert elapsed < 12, f"20k orders took {elapsed:.1f}s: 100k would not fit in a minute"
+
+
+def test_orders_peak_at_the_holidays(store):
+    by_month = Counter(o.processed_at.month for o in store.orders if o.processed_at.year == 2025)
+    assert by_month[12] > by_month[10] > by_month[1]

@@ -171,10 +171,14 @@ class ShopifyAPI:
             return bucket
 
     def _graphql(self, request: Request, scopes: frozenset[str]) -> Response:
-        try:
-            payload = request.json()
-        except ValueError:
-            payload = None
+        payload: Any
+        if request.headers.get("content-type", "").startswith("application/graphql"):
+            payload = {"query": request.body.decode("utf-8", "replace")}  # the query as the raw body
+        else:
+            try:
+                payload = request.json()
+            except ValueError:
+                payload = None
         query = payload.get("query") if isinstance(payload, dict) else None
         if not isinstance(query, str) or not query.strip():
             return Response.json({"errors": {"query": "Required parameter missing or invalid"}}, status=400)

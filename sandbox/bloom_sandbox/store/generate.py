@@ -88,8 +88,7 @@ def generate_store(
     gen.seed_catalog(max(12, min(300, orders // 400 + 10)))
     span = (now - start).total_seconds()
     rng = gen.rng
-    # Growth: order density rises over the history (u ** (1/1.4) leans toward the end).
-    times = sorted(start + timedelta(seconds=span * rng.random() ** (1 / 1.4)) for _ in range(orders))
+    times = sorted(_order_time(rng, start, span) for _ in range(orders))
     for when in times:
         gen.make_order(when, now)
     gen.finish(now)
@@ -138,10 +137,25 @@ def advance_store(store: Store, days: int, seed: int) -> None:
     recent = sum(1 for o in store.orders[-5000:] if o.processed_at >= old_now - 30 * DAY)
     per_day = max(1.0, recent / 30)
     count = round(per_day * days * rng.uniform(0.85, 1.15))
-    times = sorted(old_now + timedelta(seconds=rng.uniform(1, days * 86400)) for _ in range(count))
+    times = sorted(_order_time(rng, old_now, days * 86400, growth=False) for _ in range(count))
     for when in times:
         gen.make_order(when, new_now)
     gen.finish(new_now)
+
+
+# Relative order volume by month (holiday peak) and weekday (Monday = 0), for rejection sampling.
+MONTH_WEIGHT = (0.8, 0.75, 0.85, 0.9, 1.1, 0.9, 0.85, 0.85, 0.9, 0.95, 1.3, 1.5)
+WEEKDAY_WEIGHT = (0.95, 0.9, 0.9, 0.95, 1.0, 0.85, 0.8)
+PEAK_WEIGHT = max(MONTH_WEIGHT) * max(WEEKDAY_WEIGHT)
+
+
+def _order_time(rng: random.Random, start: datetime, span: float, growth: bool = True) -> datetime:
+    """A moment in ``[start, start + span)``: more orders later (growth), at the holidays, on weekdays."""
+    while True:
+        u = rng.random()
+        when = start + timedelta(seconds=span * (u ** (1 / 1.4) if growth else u))
+        if rng.random() * PEAK_WEIGHT <= MONTH_WEIGHT[when.month - 1] * WEEKDAY_WEIGHT[when.weekday()]:
+            return when
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
