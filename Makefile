@@ -29,9 +29,12 @@ install: .meltano/.installed
 demo: install
 	$(BIN)/bloom-demo --orders $(ORDERS)
 
+# Each part is its own package with its own tests/: one pytest run each, from its folder.
+TEST_PARTS := sandbox tap-shopify-bloom tap-adplatforms tap-shipping transform .
+
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest -x -q sandbox/tests tap-shopify-bloom/tests tap-adplatforms/tests tap-shipping/tests transform/tests tests
+	set -e; for part in $(TEST_PARTS); do echo "== tests of $$part"; (cd $$part && $(CURDIR)/$(BIN)/pytest -q -p no:cacheprovider); done
 
 clean:
 	rm -rf .bloom .meltano $(VENV)

@@ -5,7 +5,8 @@ seeded store, runs ``meltano --environment=demo run sync-all`` (the three taps i
 target-postgres, then ``dbt build``), prints the last 30 days from
 ``reports.profit_daily`` and stops what it started. The warehouse, Meltano's state and
 the sandbox's clock persist in ``.bloom/demo``, so a second run is incremental: the
-sandbox's store moves one day forward and only what changed is synced.
+sandbox's store lives in real time (it moves forward by the days since the first run) and
+only what changed is synced.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bloom_suite.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
@@ -32,14 +33,15 @@ DATABASE = "bloom"
 
 def _load_clock(path: Path, orders: int, seed: int) -> dict[str, object]:
     """The sandbox's clock across demo runs: the day it was generated and the days since."""
+    today = datetime.now(UTC).date()
     if path.exists():
         clock = json.loads(path.read_text())
         if clock["orders"] == orders and clock["seed"] == seed:
             clock["runs"] = int(clock["runs"]) + 1
+            clock["days"] = (today - date.fromisoformat(clock["now"])).days
             return clock
         log.warning("store size or seed changed: the demo starts over in a new warehouse")
-    today = datetime.now(UTC).date().isoformat()
-    return {"now": today, "orders": orders, "seed": seed, "runs": 0}
+    return {"now": today.isoformat(), "orders": orders, "seed": seed, "runs": 0, "days": 0}
 
 
 # Lines of meltano's log shown while the demo runs; the whole log goes to a file.
@@ -89,9 +91,12 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
         with running_sandbox(
             seed=seed, orders=orders, now=str(clock["now"]), log_path=workdir / "sandbox.log"
         ) as sandbox:
+            if clock["days"]:
+                # The store lives in real time: it moves forward by the days since the first run.
+                sandbox.post("/_sandbox/advance", {"days": int(clock["days"])})
+                print(f"[demo] the store moved {clock['days']} day(s) forward since the first run", flush=True)
             if clock["runs"]:
-                sandbox.post("/_sandbox/advance", {"days": int(clock["runs"])})
-                print(f"[demo] the store moved {clock['runs']} day(s) forward: incremental sync", flush=True)
+                print("[demo] incremental sync: only what changed since the last run is fetched", flush=True)
             start_date = (datetime.fromisoformat(str(clock["now"])) - timedelta(days=750)).date().isoformat()
             env = meltano_env(
                 BLOOM_PG_PORT=str(pg_port),
