@@ -60,6 +60,7 @@ class ShippoStream(ShippingStream):
     replication_key = "object_created"
     is_sorted = False  # newest first
     records_jsonpath = "$.results[*]"
+    _since: datetime | None = None  # start of the window being read (set per read)
 
     @property
     @override
@@ -68,6 +69,7 @@ class ShippoStream(ShippingStream):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict]:
+        """Records of the window only; the window is kept for the paginator this read creates."""
         single = bool(context and context.get("object_id"))
         self._since = None if single else window_start(self, context)
         for record in super().request_records(context):
@@ -76,7 +78,7 @@ class ShippoStream(ShippingStream):
 
     @override
     def get_new_paginator(self) -> NewestFirstPaginator:
-        return NewestFirstPaginator(getattr(self, "_since", None))
+        return NewestFirstPaginator(self._since)
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
