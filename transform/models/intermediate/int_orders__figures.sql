@@ -1,12 +1,56 @@
-{#- One row per non-test order with its shipping and handling costs, on the order's day.
-    Shipping: the matched, non-voided labels; an order without one that has units to
-    ship gets the `shipping_cost_rules` estimate. Handling: the `handling_costs` seed. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'order_id'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+{#- One row per non-test order with every figure booked on its own day: its sales
+    (int_shopify__order_sales) and its shipping and handling costs. Shipping: the matched,
+    non-voided labels; an order without one that has units to ship gets the
+    `shipping_cost_rules` estimate. Handling: the `handling_costs` seed.
+
+    A table, incremental by order, read by profit_daily, orders_profit and shipping_costs:
+    a run recomputes the orders updated, or whose labels were bought or voided, since
+    `lookback_days` before the newest order update built. -#}
+
+-- depends_on: {{ ref('stg_shopify__orders') }}
+{%- set since = lookback_cutoff(
+    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
+
+all_labels as (
+
+    select * from {{ ref('int_shipping__labels') }}
+    where order_id is not null
+
+),
+
+{% if since %}
+changed_orders as (
+
+    select shop, order_id from {{ ref('stg_shopify__orders') }}
+    where updated_at >= {{ since }}
+    union
+    select shop, order_id from all_labels
+    where coalesce(voided_at, created_at) >= {{ since }}
+
+),
+{% endif %}
 
 orders as (
 
-    select shop, order_id, processed_date, shipping_country, units, shippable_units
-    from {{ ref('int_shopify__order_sales') }}
+    select order_sales.*
+    from {{ ref('int_shopify__order_sales') }} as order_sales
+    {%- if since %}
+    inner join changed_orders
+        on changed_orders.shop = order_sales.shop
+        and changed_orders.order_id = order_sales.order_id
+    {%- endif %}
 
 ),
 
@@ -20,8 +64,8 @@ labels as (
         sum(insurance_cost_shop_currency) as insurance_cost,
         sum(other_fees_shop_currency) as other_fees,
         sum(total_cost_shop_currency) as total_cost
-    from {{ ref('int_shipping__labels') }}
-    where order_id is not null and not is_voided
+    from all_labels
+    where not is_voided
     group by shop, order_id
 
 ),

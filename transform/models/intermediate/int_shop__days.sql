@@ -7,9 +7,14 @@ event_days as (
 
     select shop, processed_date as day from {{ ref('stg_shopify__orders') }}
     union
-    select shop, processed_date from {{ ref('stg_shopify__refunds') }}
+    select shop, processed_date from {{ ref('int_shopify__refunds') }}
     union
-    select shop, processed_date from {{ ref('int_shopify__transaction_fees') }}
+    select transactions.shop, transactions.processed_date
+    from {{ ref('stg_shopify__transactions') }} as transactions
+    inner join {{ ref('stg_shopify__orders') }} as orders
+        on orders.shop = transactions.shop
+        and orders.order_id = transactions.order_id
+    where transactions.status = 'SUCCESS' and transactions.kind in ('SALE', 'CAPTURE')
     union
     select shop, issued_date from {{ ref('stg_shopify__payouts') }}
     union

@@ -1,9 +1,27 @@
-{#- One row per refund with what it takes back, booked on the refund's own day. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'order_id'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
+{#- One row per refund with what it takes back, booked on the refund's own day. A table,
+    incremental by order like int_shopify__refund_lines (a refund updates its order). -#}
+
+{%- set since = lookback_cutoff(
+    "select max(order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
 
 refunds as (
 
     select * from {{ ref('stg_shopify__refunds') }}
+    {%- if since %}
+    where order_updated_at >= {{ since }}
+    {%- endif %}
 
 ),
 
@@ -18,6 +36,9 @@ refund_lines as (
         sum(taxes_refunded) as line_taxes_refunded,
         sum(cogs_reversed) as cogs_reversed
     from {{ ref('int_shopify__refund_lines') }}
+    {%- if since %}
+    where order_updated_at >= {{ since }}
+    {%- endif %}
     group by shop, order_id, refund_id
 
 ),
@@ -28,6 +49,7 @@ final as (
         refunds.shop,
         refunds.order_id,
         refunds.refund_id,
+        refunds.order_updated_at,
         refunds.processed_at,
         refunds.processed_date,
         coalesce(refund_lines.units_returned, 0) as units_returned,

@@ -17,9 +17,9 @@
 
 with
 
-order_sales as (
+order_figures as (
 
-    select * from {{ ref('int_shopify__order_sales') }}
+    select * from {{ ref('int_orders__figures') }}
 
 ),
 
@@ -32,12 +32,6 @@ refunds as (
 fees as (
 
     select * from {{ ref('int_shopify__transaction_fees') }}
-
-),
-
-fulfilment as (
-
-    select * from {{ ref('int_orders__fulfilment_costs') }}
 
 ),
 
@@ -56,7 +50,7 @@ labels as (
 {% if since %}
 changed_orders as (
 
-    select shop, order_id from order_sales
+    select shop, order_id from order_figures
     where updated_at >= {{ since }}
     union
     select shop, order_id from refunds
@@ -100,57 +94,54 @@ order_fees as (
 joined as (
 
     select
-        order_sales.shop,
-        order_sales.order_id,
-        order_sales.order_name,
-        order_sales.customer_id,
+        order_figures.shop,
+        order_figures.order_id,
+        order_figures.order_name,
+        order_figures.customer_id,
         case
-            when order_sales.customer_id is null then 'guest'
+            when order_figures.customer_id is null then 'guest'
             when customer_orders.is_first_order then 'new'
             else 'returning'
         end as customer_type,
         customer_orders.customer_order_number,
-        order_sales.processed_at,
-        order_sales.processed_date,
-        order_sales.updated_at,
-        order_sales.is_cancelled,
-        order_sales.cancelled_at,
-        order_sales.source_name,
-        order_sales.channel,
-        order_sales.shipping_country,
-        order_sales.currency,
-        order_sales.units,
+        order_figures.processed_at,
+        order_figures.processed_date,
+        order_figures.updated_at,
+        order_figures.is_cancelled,
+        order_figures.cancelled_at,
+        order_figures.source_name,
+        order_figures.channel,
+        order_figures.shipping_country,
+        order_figures.currency,
+        order_figures.units,
         coalesce(order_refunds.units_returned, 0) as units_returned,
         coalesce(order_refunds.refunds, 0) as refunds,
         order_refunds.last_refund_date,
-        order_sales.gross_sales,
-        order_sales.discounts,
+        order_figures.gross_sales,
+        order_figures.discounts,
         coalesce(order_refunds.returns, 0) as returns,
-        order_sales.shipping_charged - coalesce(order_refunds.shipping_refunded, 0) as shipping_charged,
-        order_sales.taxes - coalesce(order_refunds.taxes_refunded, 0) as taxes,
-        order_sales.cogs - coalesce(order_refunds.cogs_reversed, 0) as cogs,
-        fulfilment.shipping_costs,
-        fulfilment.shipping_cost_source,
-        fulfilment.handling,
+        order_figures.shipping_charged - coalesce(order_refunds.shipping_refunded, 0) as shipping_charged,
+        order_figures.taxes - coalesce(order_refunds.taxes_refunded, 0) as taxes,
+        order_figures.cogs - coalesce(order_refunds.cogs_reversed, 0) as cogs,
+        order_figures.shipping_costs,
+        order_figures.shipping_cost_source,
+        order_figures.handling,
         coalesce(order_fees.transaction_fees, 0) as transaction_fees
-    from order_sales
+    from order_figures
     {% if since %}
     inner join changed_orders
-        on changed_orders.shop = order_sales.shop
-        and changed_orders.order_id = order_sales.order_id
+        on changed_orders.shop = order_figures.shop
+        and changed_orders.order_id = order_figures.order_id
     {% endif %}
     left join order_refunds
-        on order_refunds.shop = order_sales.shop
-        and order_refunds.order_id = order_sales.order_id
+        on order_refunds.shop = order_figures.shop
+        and order_refunds.order_id = order_figures.order_id
     left join order_fees
-        on order_fees.shop = order_sales.shop
-        and order_fees.order_id = order_sales.order_id
-    left join fulfilment
-        on fulfilment.shop = order_sales.shop
-        and fulfilment.order_id = order_sales.order_id
+        on order_fees.shop = order_figures.shop
+        and order_fees.order_id = order_figures.order_id
     left join customer_orders
-        on customer_orders.shop = order_sales.shop
-        and customer_orders.order_id = order_sales.order_id
+        on customer_orders.shop = order_figures.shop
+        and customer_orders.order_id = order_figures.order_id
 
 ),
 

@@ -43,23 +43,20 @@ shops as (
 order_days as (
 
     select
-        order_sales.shop,
-        order_sales.processed_date as date,
+        shop,
+        processed_date as date,
         count(*) as orders,
-        sum(order_sales.units) as units,
-        sum(order_sales.gross_sales) as gross_sales,
-        sum(order_sales.discounts) as discounts,
-        sum(order_sales.shipping_charged) as shipping_charged,
-        sum(order_sales.taxes) as taxes,
-        sum(order_sales.cogs) as cogs,
-        sum(fulfilment.shipping_costs) as shipping_costs,
-        sum(fulfilment.handling) as handling
-    from {{ ref('int_shopify__order_sales') }} as order_sales
-    inner join {{ ref('int_orders__fulfilment_costs') }} as fulfilment
-        on fulfilment.shop = order_sales.shop
-        and fulfilment.order_id = order_sales.order_id
-    where order_sales.processed_date >= {{ since_day }}
-    group by order_sales.shop, order_sales.processed_date
+        sum(units) as units,
+        sum(gross_sales) as gross_sales,
+        sum(discounts) as discounts,
+        sum(shipping_charged) as shipping_charged,
+        sum(taxes) as taxes,
+        sum(cogs) as cogs,
+        sum(shipping_costs) as shipping_costs,
+        sum(handling) as handling
+    from {{ ref('int_orders__figures') }}
+    where processed_date >= {{ since_day }}
+    group by shop, processed_date
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 fulfilment as (
 
-    select * from {{ ref('int_orders__fulfilment_costs') }}
+    select * from {{ ref('int_orders__figures') }}
 
 ),
 
