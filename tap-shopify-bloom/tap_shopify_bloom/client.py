@@ -196,6 +196,8 @@ class ShopifyStream(GraphQLStream):
         cost = dig(payload, "extensions", "cost")
         self.bucket.observe(cost)
         codes = errors.error_codes(payload)
+        if codes or cost:
+            self._learn_cost(response, payload)
         if "THROTTLED" in codes:
             self.bucket.throttled += 1
             raise ThrottledError("Shopify answered THROTTLED; waiting for the cost bucket", response)
@@ -208,13 +210,16 @@ class ShopifyStream(GraphQLStream):
         if payload.get("errors"):
             raise FatalAPIError(f"Shopify refused the query of '{self.name}': {errors.error_text(payload)}")
 
-    @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        requested = dig(response.json(), "extensions", "cost", "requestedQueryCost")
-        if requested and self.is_connection:
-            self.sizer.adapt(requested, self.bucket.maximum)
-            self.expected_cost = self.sizer.expected_cost
-        return super().parse_response(response)
+    def _learn_cost(self, response: requests.Response, payload: t.Mapping[str, t.Any]) -> None:
+        """Size the next page from what Shopify said this page requested."""
+        requested = dig(payload, "extensions", "cost", "requestedQueryCost")
+        if not requested or not self.is_connection or response.request.body is None:
+            return
+        sent = json.loads(response.request.body)
+        if sent.get("query") != self.query:  # not one of this stream's pages
+            return
+        self.sizer.adapt(requested, int(sent["variables"]["first"]), self.bucket.maximum)
+        self.expected_cost = self.sizer.expected_cost
 
     def graphql(self, query_name: str, variables: dict[str, t.Any]) -> dict[str, t.Any]:
         """Send one other query or mutation of ``queries/`` (cost-aware, with retries); return ``data``."""

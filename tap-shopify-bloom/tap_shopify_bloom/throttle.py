@@ -83,19 +83,22 @@ class PageSizer:
         """The cost the next page is expected to request."""
         return self.per_factor * connection_factor(self.size) if self.per_factor else 50.0
 
-    def adapt(self, requested_cost: float | None, bucket_maximum: float) -> int:
-        """Resize after an answer that requested ``requested_cost`` for ``size`` nodes."""
+    def adapt(self, requested_cost: float | None, used_size: int, bucket_maximum: float) -> int:
+        """Resize after Shopify said a page of ``used_size`` nodes requested ``requested_cost``.
+
+        Shrinks until the page fits the budget; grows by one doubling at most per answer, so
+        that every size is checked against a real answer before the next.
+        """
+        if not requested_cost or used_size < 1:
+            return self.size
         budget = min(self.budget, bucket_maximum / 2, MAX_QUERY_COST * 0.9)
-        if requested_cost:
-            per_factor = requested_cost / connection_factor(self.size)
-            self.per_factor = per_factor
-            size = self.size
-            # Grow while the next size still fits the budget; shrink until it fits.
-            while size < self.maximum and per_factor * connection_factor(min(self.maximum, size * 2)) <= budget:
-                size = min(self.maximum, size * 2)
-            while size > 1 and per_factor * connection_factor(size) > budget:
-                size = max(1, size // 2)
-            self.size = size
+        self.per_factor = requested_cost / connection_factor(used_size)
+        size = used_size
+        if size < self.maximum and self.per_factor * connection_factor(min(self.maximum, size * 2)) <= budget:
+            size = min(self.maximum, size * 2)
+        while size > 1 and self.per_factor * connection_factor(size) > budget:
+            size = max(1, size // 2)
+        self.size = size
         return self.size
 
     def shrink(self) -> int:

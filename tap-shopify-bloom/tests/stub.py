@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tap_shopify_bloom.throttle import connection_factor
 from werkzeug import Request, Response
 
 TOKEN = "shpat_test_token"
@@ -63,6 +64,11 @@ class ShopifyStub:
     max_running: int = 0
     downloaded: set[str] = field(default_factory=set)
     delay: float = 0.0  # seconds before each answer
+    #: (maximumAvailable, restoreRate) of a leaky bucket Shopify-style; None: always full.
+    bucket: tuple[float, float] | None = None
+    level: float = 0.0
+    level_at: float = 0.0
+    throttled: int = 0
     scopes: tuple[str, ...] = ("read_orders", "read_all_orders", "read_products", "read_customers")
 
     def handle(self, request: Request) -> Response:
@@ -111,12 +117,28 @@ class ShopifyStub:
             collection = "transactions_orders" if operation == "Transactions" else path[-1]
             page = self.page(self.data.get(collection, []), variables)
             if operation == "Orders":
-                page["nodes"] = [self.first_line_items(node, 50) for node in page["nodes"]]
+                page["nodes"] = [self.as_paged(node) for node in page["nodes"]]
             data = {path[0]: page} if len(path) == 1 else {path[0]: {path[1]: page}}
             if len(path) > 1 and not self.payments_enabled:
                 data = {path[0]: None}
+        cost = cost_block()
+        if self.bucket:
+            maximum, rate = self.bucket
+            now = time.monotonic()
+            self.level = min(maximum, self.level + (now - self.level_at) * rate)
+            self.level_at = now
+            requested = 2 + 3 * connection_factor(int(variables.get("first") or 1))  # Shopify's sizing
+            status = {"maximumAvailable": maximum, "currentlyAvailable": self.level, "restoreRate": rate}
+            if requested > self.level:  # checked before running the query
+                self.throttled += 1
+                throttled = {"message": "Throttled", "extensions": {"code": "THROTTLED"}}
+                cost = {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": status}
+                return Response(json.dumps({"errors": [throttled], "extensions": {"cost": cost}}))
+            self.level -= requested
+            status["currentlyAvailable"] = self.level
+            cost = {"requestedQueryCost": requested, "actualQueryCost": requested, "throttleStatus": status}
         return Response(
-            json.dumps({"data": data, "extensions": {"cost": cost_block()}}),
+            json.dumps({"data": data, "extensions": {"cost": cost}}),
             content_type="application/json",
         )
 
@@ -137,13 +159,12 @@ class ShopifyStub:
         }
 
     @staticmethod
-    def first_line_items(node: dict, first: int) -> dict:
-        """An order as a page query returns it: its first ``first`` line items."""
+    def as_paged(node: dict, first: int = 25) -> dict:
+        """An order as ``orders.graphql`` gets it: ``first`` line items, refunds without details."""
+        refunds = [{k: v for k, v in r.items() if not k.startswith("refund")} for r in node.get("refunds", [])]
         items = node["lineItems"]["nodes"]
-        if len(items) <= first:
-            return node
-        info = {"hasNextPage": True, "endCursor": str(first)}
-        return {**node, "lineItems": {"pageInfo": info, "nodes": items[:first]}}
+        info = {"hasNextPage": len(items) > first, "endCursor": str(first)}
+        return {**node, "refunds": refunds, "lineItems": {"pageInfo": info, "nodes": items[:first]}}
 
     def run_bulk(self, query: str) -> dict:
         """Start (and at once finish) a bulk operation; its JSONL lists children before parents."""

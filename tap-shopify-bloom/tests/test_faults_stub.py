@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 from tap_shopify_bloom.client import ShopifyStream
 from tap_shopify_bloom.errors import MerchantActionError
+from tap_shopify_bloom.throttle import connection_factor
 from werkzeug import Response
 
 from tests.factories import order
@@ -151,3 +153,17 @@ def test_missing_read_all_orders_is_warned_about(stub, stub_config, caplog):
         result = run_sync({**stub_config, "start_date": "2025-01-01"}, streams=["orders"])
     assert len(result.records["orders"]) == 1
     assert "lacks the scope `read_all_orders`" in caplog.text
+
+
+def test_paced_by_the_bucket_without_throttled_answers(stub, stub_config):
+    stub.data["orders"] = [order(1000 + i, 1) for i in range(60)]
+    stub.bucket = (60.0, 100.0)  # tiny bucket: every few pages the tap must wait
+    stub.data["orders"] = [order(1000 + i, 1) for i in range(300)]
+    stub.level, stub.level_at = 60.0, time.monotonic()
+    result = run_sync(stub_config, streams=["orders"])
+    assert len(result.records["orders"]) == 300
+    pages = [r for r in stub.requests if r["query"].startswith("query Orders(")]
+    requested = sum(2 + 3 * connection_factor(r["variables"]["first"]) for r in pages)
+    assert requested > 2 * 60  # more than two bucketfuls were requested
+    assert result.tap.bucket.waited_seconds > 0  # so it waited ...
+    assert stub.throttled == 0  # ... exactly enough: never refused

@@ -79,6 +79,7 @@ def test_rows_have_exactly_the_raw_table_columns(stub, stub_config):
     assert row["shipping_lines"][0]["tax"] == "0.25"
     assert row["total_price"] == "26.50"
     assert row["total_price_presentment"] == "26.50"
+    assert row["refunds"] == []
     txn = result.records["transactions"][0]
     assert (txn["order_id"], txn["fee"], txn["fee_currency"]) == ("gid://shopify/Order/1000", "0.77", "USD")
     assert result.records["shop"][0]["iana_timezone"] == "America/New_York"
@@ -93,3 +94,12 @@ def test_orders_with_many_line_items_are_completed(stub, stub_config):
     rows = {r["id"]: r for r in result.records["orders"]}
     assert [li["id"] for li in rows[big["id"]]["line_items"]] == [li["id"] for li in big["lineItems"]["nodes"]]
     assert len(rows["gid://shopify/Order/1001"]["line_items"]) == 1
+
+
+def test_refund_details_follow_the_page(stub, stub_config):
+    stub.data["orders"] = [order(1001, 1)]  # odd numbers have a refund
+    result = run_sync(stub_config, streams=["orders"])
+    refund = result.records["orders"][0]["refunds"][0]
+    assert refund["refund_line_items"][0]["subtotal"] == "9.00"
+    assert refund["shipping_subtotal"] == "0.00"
+    assert any(r["query"].startswith("query RefundDetails(") for r in stub.requests)

@@ -52,10 +52,16 @@ def test_connection_factor_matches_observed_costs():
 
 def test_page_sizer_shrinks_expensive_pages_and_grows_cheap_ones():
     sizer = PageSizer(size=100, budget=500)
-    sizer.adapt(requested_cost=900, bucket_maximum=2000)
+    sizer.adapt(requested_cost=900, used_size=100, bucket_maximum=2000)
     assert sizer.size < 100
     assert sizer.expected_cost <= 500
     cheap = PageSizer(size=10, budget=500)
-    cheap.adapt(requested_cost=6, bucket_maximum=2000)
-    assert cheap.size == 250
+    sizes = [cheap.adapt(requested_cost=6, used_size=cheap.size, bucket_maximum=2000) for _ in range(6)]
+    assert sizes == [20, 40, 80, 160, 250, 250]  # one doubling per answer, up to Shopify's 250
     assert cheap.shrink() == 125
+
+
+def test_page_sizer_respects_a_small_bucket():
+    sizer = PageSizer(size=50, budget=500)
+    sizer.adapt(requested_cost=2 + 7 * 20, used_size=50, bucket_maximum=100)  # node cost 20
+    assert sizer.expected_cost <= 50  # at most half the bucket per page

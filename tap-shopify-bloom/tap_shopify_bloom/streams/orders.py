@@ -149,6 +149,8 @@ class OrdersStream(BulkWindowedStream):
     bulk_children: t.ClassVar[dict[str, str]] = {"LineItem": "lineItems", "ShippingLine": "shippingLines"}
     #: Refunds per follow-up query (each asks for up to 50 refund line items).
     refund_batch = 20
+    #: Refunds per order in ``orders.graphql`` (``refunds(first: 10)``).
+    max_refunds = 10
 
     @override
     def to_row(self, node: Node) -> dict[str, t.Any]:
@@ -184,7 +186,14 @@ class OrdersStream(BulkWindowedStream):
 
     @override
     def completed(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
-        # An order with more line items than one nested page: fetch the rest of them.
+        return self.with_refund_details(self.with_all_line_items(nodes))
+
+    @override
+    def completed_bulk(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        return self.with_refund_details(nodes)
+
+    def with_all_line_items(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        """Orders with more line items than one nested page, completed."""
         for node in nodes:
             page = node.get("lineItems") or {}
             info = page.get("pageInfo") or {}
@@ -195,19 +204,28 @@ class OrdersStream(BulkWindowedStream):
                 info = more.get("pageInfo") or {}
             yield node
 
-    @override
-    def completed_bulk(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
-        # A bulk query cannot reach connections inside the refunds list: fetch refund line
-        # items and refunded shipping for the orders that have refunds, a batch at a time.
+    def with_refund_details(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        """Orders whose refunds carry their refund line items and refunded shipping.
+
+        The order queries (paged and bulk) fetch refunds without those connections: in a
+        bulk query they cannot sit inside the ``refunds`` list, and in a page they would
+        multiply its requested cost. They come with ``nodes(ids:)``, a batch at a time,
+        only for the orders that have refunds.
+        """
         batch: list[Node] = []
         for node in nodes:
+            refunds = node.get("refunds") or []
+            if len(refunds) >= self.max_refunds:
+                self.logger.warning(
+                    "orders: %s has %d refunds or more; only %d are synced", node["id"], len(refunds), self.max_refunds
+                )
             batch.append(node)
             if sum(len(n.get("refunds") or []) for n in batch) >= self.refund_batch:
-                yield from self._with_refund_details(batch)
+                yield from self._fill_refunds(batch)
                 batch = []
-        yield from self._with_refund_details(batch)
+        yield from self._fill_refunds(batch)
 
-    def _with_refund_details(self, batch: list[Node]) -> list[Node]:
+    def _fill_refunds(self, batch: list[Node]) -> list[Node]:
         refunds = [refund for node in batch for refund in node.get("refunds") or []]
         for start in range(0, len(refunds), self.refund_batch):
             chunk = refunds[start : start + self.refund_batch]
