@@ -26,8 +26,9 @@ TAP = [sys.executable, "-m", "tap_shopify_bloom.tap"]
 
 def control(url: str, path: str, payload: dict | None = None) -> dict:
     data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=600) as response:
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, headers=headers)  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310
         return json.load(response)
 
 
@@ -87,23 +88,25 @@ def main() -> None:
         large = measure(args.orders, args.plan, Path(tmp))
         small = measure(args.small_orders, args.plan, Path(tmp))
     first, stats = large["first"], large["stats"]
+    week, daily, small_daily = large["week"], large["daily"], small["daily"]
+    rows = [
+        ("first sync: records", f"{first['records']}"),
+        ("first sync: wall time", f"{first['wall']:.1f} s"),
+        ("first sync: records per second", f"{first['records'] / first['wall']:.0f}"),
+        ("points spent per 1,000 records", f"{1000 * stats['points_spent'] / max(first['records'], 1):.1f}"),
+        ("THROTTLED answers", f"{stats['throttled']}"),
+        ("bulk operations completed / failed", f"{stats['bulk_completed']} / {stats['bulk_failed']}"),
+        ("last 7 days only (start_date 7 days back)", f"{week['wall']:.1f} s, {week['records']} records"),
+        (f"daily incremental, {args.orders} orders of history", f"{daily['wall']:.1f} s, {daily['records']} records"),
+        (
+            f"daily incremental, {args.small_orders} orders of history",
+            f"{small_daily['wall']:.1f} s, {small_daily['records']} records",
+        ),
+    ]
     print(f"| figure ({args.orders} orders, {args.plan} plan) | value |")
     print("|---|---|")
-    print(f"| first sync: records | {first['records']} |")
-    print(f"| first sync: wall time | {first['wall']:.1f} s |")
-    print(f"| first sync: records per second | {first['records'] / first['wall']:.0f} |")
-    print(f"| points spent per 1,000 records | {1000 * stats['points_spent'] / max(first['records'], 1):.1f} |")
-    print(f"| THROTTLED answers | {stats['throttled']} |")
-    print(f"| bulk operations completed / failed | {stats['bulk_completed']} / {stats['bulk_failed']} |")
-    print(
-        f"| last 7 days only (start_date 7 days back) | {large['week']['wall']:.1f} s, {large['week']['records']} records |"
-    )
-    print(
-        f"| daily incremental after 1 day, {args.orders} orders of history | {large['daily']['wall']:.1f} s, {large['daily']['records']} records |"
-    )
-    print(
-        f"| daily incremental after 1 day, {args.small_orders} orders of history | {small['daily']['wall']:.1f} s, {small['daily']['records']} records |"
-    )
+    for figure, value in rows:
+        print(f"| {figure} | {value} |")
 
 
 if __name__ == "__main__":
