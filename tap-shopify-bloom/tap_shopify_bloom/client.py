@@ -94,6 +94,7 @@ class ShopifyStream(GraphQLStream):
         self.bucket: CostBucket = getattr(tap, "bucket", None) or CostBucket()
         self.sizer = PageSizer(size=self.page_size)
         self.expected_cost = 50.0
+        self.other_costs: dict[str, float] = {}  # last requested cost of other queries, by text
         self._warned: set[str] = set()
 
     @cached_property
@@ -144,10 +145,17 @@ class ShopifyStream(GraphQLStream):
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         def send(prepared_request: requests.PreparedRequest, context: Context | None) -> requests.Response:
             self._fit_page(prepared_request)
-            self.bucket.wait_for(self.expected_cost)
+            self.bucket.wait_for(self._expected_cost_of(prepared_request))
             return func(prepared_request, context)
 
         return super().request_decorator(send)
+
+    def _expected_cost_of(self, prepared_request: requests.PreparedRequest) -> float:
+        """What the request is expected to request: its last cost, scaled for pages."""
+        query = json.loads(prepared_request.body or b"{}").get("query")
+        if query == self.query:
+            return self.expected_cost
+        return self.other_costs.get(query, 50.0)
 
     def _fit_page(self, prepared_request: requests.PreparedRequest) -> None:
         """Shrink ``first`` in a request being retried after MAX_COST_EXCEEDED."""
@@ -213,10 +221,11 @@ class ShopifyStream(GraphQLStream):
     def _learn_cost(self, response: requests.Response, payload: t.Mapping[str, t.Any]) -> None:
         """Size the next page from what Shopify said this page requested."""
         requested = dig(payload, "extensions", "cost", "requestedQueryCost")
-        if not requested or not self.is_connection or response.request.body is None:
+        if not requested or response.request.body is None:
             return
         sent = json.loads(response.request.body)
-        if sent.get("query") != self.query:  # not one of this stream's pages
+        if sent.get("query") != self.query or not self.is_connection:  # not one of this stream's pages
+            self.other_costs[sent.get("query")] = float(requested)
             return
         self.sizer.adapt(requested, int(sent["variables"]["first"]), self.bucket.maximum)
         self.expected_cost = self.sizer.expected_cost

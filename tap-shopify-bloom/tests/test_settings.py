@@ -84,3 +84,23 @@ def test_about_markdown_documents_every_setting():
         "pii",
     }:
         assert f"| {setting} |" in run.stdout
+
+
+def test_settings_from_environment_variables():
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TAP_SHOPIFY_BLOOM_STORE": "my-shop",
+        "TAP_SHOPIFY_BLOOM_ACCESS_TOKEN": "shpat_x",
+        "TAP_SHOPIFY_BLOOM_START_DATE": "2025-01-01",
+        "TAP_SHOPIFY_BLOOM_MAX_CONCURRENCY": "7",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "tap_shopify_bloom.tap", "--config", "ENV"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert run.returncode == 1
+    assert "Setting `max_concurrency`: 7 is out of range. Use a number from 1 to 5." in run.stderr
