@@ -351,6 +351,7 @@ class WindowedStream(ShopifyStream):
         latest: str | None = None
         count = 0
         spent_before = self.bucket.points_spent
+        self.logger.info("%s: fetching window %s by %s", self.name, window, how)
         for node in nodes:
             if node.get("id") in skip:
                 continue
