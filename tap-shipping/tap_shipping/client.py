@@ -18,6 +18,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from tap_shipping import schemas
+from tap_shipping.page_memo import PageMemo
 from tap_shipping.rate_limit import RateGate, header_seconds
 from tap_shipping.timezones import parse_iso
 
@@ -65,10 +66,11 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     #: What to tell the user when credentials are refused.
     credentials_fix: ClassVar[str]
 
-    def __init__(self, tap: TapShipping, account: Account, gate: RateGate) -> None:
-        """Bind the stream to one account and the rate gate all its streams share."""
+    def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo) -> None:
+        """Bind the stream to one account and the rate gate and page memo all its streams share."""
         self.account = account
         self.gate = gate
+        self.memo = memo
         super().__init__(tap=tap)
 
     @property
@@ -81,21 +83,39 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     def partitions(self) -> list[dict[str, Any]]:
         return [{"account_id": self.account.account_id}]
 
+    def shares_pages(self, context: Context | None) -> bool:
+        """Whether this read's pages are read twice in the run (raw stream and ``shipping_labels``).
+
+        Only the window's list pages are: not ShipStation's void-date query nor single objects.
+        """
+        if context and (context.get("by") or context.get("object_id")):
+            return False
+        return self.selected and self.memo.labels_selected()
+
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        """Wait at the rate gate before every attempt; name the account when retries run out."""
+        """Wait at the rate gate before every attempt; name the account when retries run out.
+
+        A page the other reader of the account already fetched in this run is taken from the
+        page memo instead of requested again.
+        """
 
         @wraps(func)
-        def gated(*args: Any, **kwargs: Any) -> requests.Response:
+        def gated(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
             self.gate.before_request()
-            return func(*args, **kwargs)
+            response = func(prepared, context)
+            if self.shares_pages(context):
+                self.memo.keep(response)
+            return response
 
-        retried = super().request_decorator(gated)
+        retried = super().request_decorator(gated)  # type: ignore[arg-type]
 
         @wraps(func)
-        def explained(*args: Any, **kwargs: Any) -> requests.Response:
+        def explained(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            if self.shares_pages(context) and (kept := self.memo.take(prepared.url or "")):
+                return kept
             try:
-                return retried(*args, **kwargs)
+                return retried(prepared, context)
             except RetriableAPIError as exc:
                 status = exc.response.status_code if exc.response is not None else "no answer"
                 msg = (f"{self.account.describe()}: {self.path} still failing after {self.backoff_max_tries()} "

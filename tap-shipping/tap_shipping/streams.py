@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tap_shipping.label_streams import ShippingLabelsStream
+from tap_shipping.page_memo import PageMemo
 from tap_shipping.rate_limit import RateGate
 from tap_shipping.settings import configured_accounts, shippo_requests_per_minute
 from tap_shipping.shippo_streams import RefundsStream, TransactionsStream
@@ -19,17 +20,18 @@ if TYPE_CHECKING:
 def build_streams(tap: TapShipping) -> list[Stream]:
     """Raw streams for each configured provider, and ``shipping_labels`` over all of them.
 
-    All streams of one account share one rate gate, so their requests count against one budget.
+    All streams of one account share one rate gate, so their requests count against one budget,
+    and one page memo, so ``shipping_labels`` and the raw streams fetch each page once.
     """
-    streams: list[Stream] = []
     sources: dict[str, Stream] = {}
+    labels: list[ShippingLabelsStream] = []  # built last; the memos ask whether it is selected
     for account in configured_accounts(tap.config):
+        memo = PageMemo(labels_selected=lambda: bool(labels) and labels[0].selected)
         if account.provider == "shipstation":
-            sources["shipments"] = ShipmentsStream(tap, account, RateGate())
+            sources["shipments"] = ShipmentsStream(tap, account, RateGate(), memo)
         else:
             gate = RateGate(min_interval=60.0 / shippo_requests_per_minute(tap.config))
-            sources["transactions"] = TransactionsStream(tap, account, gate)
-            sources["refunds"] = RefundsStream(tap, account, gate)
-    streams.extend(sources.values())
-    streams.append(ShippingLabelsStream(tap, **sources))  # type: ignore[arg-type]
-    return streams
+            sources["transactions"] = TransactionsStream(tap, account, gate, memo)
+            sources["refunds"] = RefundsStream(tap, account, gate, memo)
+    labels.append(ShippingLabelsStream(tap, **sources))  # type: ignore[arg-type]
+    return [*sources.values(), labels[0]]

@@ -22,7 +22,7 @@ def test_shipstation_budget_from_headers_means_no_429(fresh_sandbox, tmp_path):
     elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stderr
     stats = sandbox_stats(fresh_sandbox.url)["shipstation"]
-    assert stats["requests"] >= 3  # raw shipments, labels voided in the window, labels created in it
+    assert stats["requests"] >= 2  # shipments created in the window (read once), shipments voided in it
     assert stats["throttled"] == 0
     assert elapsed >= stats["requests"] - 1  # it waited for each window to reset
 

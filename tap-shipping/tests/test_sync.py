@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from math import ceil
 
 import requests
 from bloom_sandbox.shipping import LabelBook
 from tap_shipping.timezones import PACIFIC
 
-from tests.helpers import SHIPPO_TOKEN, SS_SECRET, costs_by_order, latest_labels, run_tap, sandbox_config, sandbox_truth
+from tests.helpers import (
+    SHIPPO_TOKEN,
+    SS_SECRET,
+    costs_by_order,
+    latest_labels,
+    run_tap,
+    sandbox_config,
+    sandbox_stats,
+    sandbox_truth,
+)
 
 PROVIDERS = ("shipstation", "shippo")
 
@@ -19,7 +29,9 @@ def expected_costs(truth: dict, provider: str) -> dict[str, Decimal]:
 
 
 def test_label_costs_equal_truth(sandbox, tmp_path):
+    before = sandbox_stats(sandbox.url)
     run = run_tap(tmp_path, sandbox_config(sandbox.url))
+    after = sandbox_stats(sandbox.url)
     assert run.returncode == 0, run.stderr
     assert SS_SECRET not in run.stderr
     assert SHIPPO_TOKEN not in run.stderr
@@ -37,6 +49,10 @@ def test_label_costs_equal_truth(sandbox, tmp_path):
     assert len(run.records["shippo_transactions"]) == truth["shippo"]["labels"]
     assert len(run.records["shippo_refunds"]) == truth["shippo"]["voided"]
     assert {r["account_id"] for r in run.records["shippo_transactions"]} == {"sandbox-shippo"}
+    # shipping_labels re-read the raw streams' pages from the page memo: one request per page.
+    requests_made = {p: after[p]["requests"] - before[p]["requests"] for p in PROVIDERS}
+    assert requests_made == {"shipstation": ceil(truth["shipstation"]["labels"] / 500),
+                             "shippo": ceil(truth["shippo"]["labels"] / 100) + ceil(truth["shippo"]["voided"] / 100)}
     assert "shipTo" in run.records["shipstation_shipments"][0]
     assert "name" not in run.records["shipstation_shipments"][0]["shipTo"]  # no personal data
 
