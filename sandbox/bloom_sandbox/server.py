@@ -202,7 +202,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         sandbox = self.server.sandbox
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._send(Response.json({"error": "invalid Content-Length"}, status=400))
+            return
         if length > MAX_BODY:
             self._send(Response.json({"error": "request body too large"}, status=413))
             return

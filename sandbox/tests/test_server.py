@@ -216,3 +216,14 @@ def test_registry_skips_absent_packages_but_not_broken_ones(shared, tmp_path, mo
             registry.load_apis(shared.world)
     finally:
         sys.modules.pop("broken_emulator", None)
+
+
+def test_a_bad_content_length_is_a_400(shared):
+    host, port = shared.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /admin/api/2026-10/graphql.json HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes the connection after answering
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"invalid Content-Length" in answer
