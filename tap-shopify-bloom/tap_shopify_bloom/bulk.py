@@ -39,6 +39,10 @@ class BulkFailedError(Exception):
         self.operation = operation
 
 
+class BulkResultUnavailableError(Exception):
+    """A bulk result file could not be read (its signed URL expired, or it is gone)."""
+
+
 def bulk_query_text(stream_name: str, search: str) -> str:
     """The bulk query of a stream with its window's search filter filled in."""
     return (BULK_QUERIES / f"{stream_name}.graphql").read_text().replace('"SEARCH"', json.dumps(search))
@@ -86,6 +90,8 @@ class BulkClient:
     def lines(self, url: str) -> t.Iterator[dict[str, t.Any]]:
         """Stream the JSONL at ``url`` (a signed URL: no Shopify token is sent)."""
         with requests.get(url, stream=True, timeout=self.stream.timeout) as response:
+            if response.status_code in {400, 403, 404, 410}:  # e.g. an expired signed URL
+                raise BulkResultUnavailableError(f"bulk result unavailable ({response.status_code})")
             response.raise_for_status()
             for line in response.iter_lines():
                 if line.strip():

@@ -17,7 +17,7 @@ from singer_sdk.streams import GraphQLStream
 from typing_extensions import override
 
 from tap_shopify_bloom import errors, schemas
-from tap_shopify_bloom.bulk import BulkClient, bulk_query_text, joined_nodes
+from tap_shopify_bloom.bulk import BulkClient, BulkResultUnavailableError, bulk_query_text, joined_nodes
 from tap_shopify_bloom.records import Node, dig
 from tap_shopify_bloom.settings import Settings, parse_settings
 from tap_shopify_bloom.throttle import CostBucket, PageSizer
@@ -447,7 +447,7 @@ class BulkWindowedStream(WindowedStream):
             in_flight.pop(t.cast("str", window.key), None)
 
     def fetch_bulk(
-        self, window: Window, operation_id: str | None, depth: int, skip: set[str]
+        self, window: Window, operation_id: str | None, depth: int, skip: set[str], *, resubmitted: bool = False
     ) -> t.Generator[dict[str, t.Any], None, str | None]:
         """Run (or pick up) a bulk operation for ``window``; split and retry on failure."""
         if operation_id is None:
@@ -457,7 +457,15 @@ class BulkWindowedStream(WindowedStream):
             if not operation.get("url"):  # no objects matched
                 return None
             nodes = self.completed_bulk(joined_nodes(self.bulk.lines(operation["url"]), self.bulk_children))
-            return (yield from self.emit_nodes(nodes, window, "bulk", skip))
+            try:
+                # The whole file is read before the first record is emitted, so a failed
+                # download emits nothing and the window can simply be asked for again.
+                return (yield from self.emit_nodes(nodes, window, "bulk", skip))
+            except BulkResultUnavailableError:
+                operation = {**operation, "status": "EXPIRED"}
+        if operation.get("status") == "EXPIRED" and not resubmitted:
+            self.logger.warning("%s: bulk result for %s expired; running the operation again", self.name, window)
+            return (yield from self.fetch_bulk(window, None, depth, skip, resubmitted=True))
         if operation.get("errorCode") == "ACCESS_DENIED":
             raise errors.access_denied([{"message": f"bulk operation of '{self.name}' was denied access"}])
         self.logger.warning(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from bloom_sandbox.testing import running_sandbox
 from tap_shopify_bloom.bulk import BulkClient
@@ -116,3 +118,20 @@ def test_incremental_after_advance_fetches_only_changes(sandbox):
     assert len(ids) < after["orders"] / 4  # only what changed, not the history
     assert all(row["updated_at"] >= cursor for row in second.records["orders"])
     assert len(distinct(first, "orders") | ids) == after["orders"]
+
+
+def test_expired_result_url_runs_the_operation_again(sandbox, caplog):
+    before = shopify_stats(sandbox)
+    control(sandbox, "faults", [{"type": "expired_url", "count": 1}])
+    try:
+        with caplog.at_level(logging.INFO):
+            result = run_sync(tap_config(sandbox, bulk_threshold=10, max_concurrency=1), streams=["transactions"])
+    finally:
+        control(sandbox, "faults", method="DELETE")
+    after = shopify_stats(sandbox)
+    assert "expired; running the operation again" in caplog.text
+    # Every operation completed; one of them twice over, since its first result had expired.
+    windows_by_bulk = caplog.text.count("bulk operation started for")
+    assert after["bulk_created"] - before["bulk_created"] == windows_by_bulk + 1
+    assert len(result.records["transactions"]) == len(distinct(result, "transactions"))
+    assert len(distinct(result, "transactions")) == truth_counts(sandbox)["transactions"]
