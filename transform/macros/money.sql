@@ -7,3 +7,10 @@
 {% macro safe_divide(numerator, denominator) -%}
     (({{ numerator }})::numeric / nullif(({{ denominator }})::numeric, 0))
 {%- endmacro %}
+
+{#- `round(<column>, 2) as <column>` for each of `columns`, comma-separated. -#}
+{% macro cents_columns(columns) -%}
+    {%- for column in columns %}
+        {{ cents(column) }} as {{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

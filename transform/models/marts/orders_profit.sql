@@ -149,19 +149,8 @@ figures as (
 
     select
         *,
-        gross_sales - discounts - returns as net_sales
+        {{ profit_figures() }}
     from joined
-
-),
-
-margins as (
-
-    select
-        *,
-        net_sales + shipping_charged + taxes as total_sales,
-        net_sales - cogs as cm1,
-        net_sales - cogs - shipping_costs - handling - transaction_fees as cm2
-    from figures
 
 ),
 
@@ -187,23 +176,15 @@ final as (
         units_returned,
         refunds,
         last_refund_date,
-        {{ cents('gross_sales') }} as gross_sales,
-        {{ cents('discounts') }} as discounts,
-        {{ cents('returns') }} as returns,
-        {{ cents('net_sales') }} as net_sales,
-        {{ cents('shipping_charged') }} as shipping_charged,
-        {{ cents('taxes') }} as taxes,
-        {{ cents('total_sales') }} as total_sales,
-        {{ cents('cogs') }} as cogs,
-        {{ cents('shipping_costs') }} as shipping_costs,
+        {{ cents_columns([
+            'gross_sales', 'discounts', 'returns', 'net_sales', 'shipping_charged', 'taxes',
+            'total_sales', 'cogs', 'shipping_costs',
+        ]) }},
         shipping_cost_source,
-        {{ cents('handling') }} as handling,
-        {{ cents('transaction_fees') }} as transaction_fees,
-        {{ cents('cm1') }} as cm1,
-        {{ cents('cm2') }} as cm2,
+        {{ cents_columns(['handling', 'transaction_fees', 'cm1', 'cm2']) }},
         round({{ safe_divide('cm1', 'net_sales') }}, 4) as cm1_margin,
         round({{ safe_divide('cm2', 'net_sales') }}, 4) as cm2_margin
-    from margins
+    from figures
 
 )
 

@@ -168,7 +168,7 @@ figures as (
 
     select
         *,
-        gross_sales - discounts - returns as net_sales
+        {{ profit_figures() }}
     from joined
 
 ),
@@ -177,12 +177,8 @@ margins as (
 
     select
         *,
-        net_sales + shipping_charged + taxes as total_sales,
-        net_sales - cogs as cm1,
-        net_sales - cogs - shipping_costs - handling - transaction_fees as cm2,
-        net_sales - cogs - shipping_costs - handling - transaction_fees - ad_spend as cm3,
-        net_sales - cogs - shipping_costs - handling - transaction_fees - ad_spend - operating_expenses
-            as net_profit
+        cm2 - ad_spend as cm3,
+        cm2 - ad_spend - operating_expenses as net_profit
     from figures
 
 ),
@@ -197,26 +193,14 @@ final as (
         new_customers,
         units,
         units_returned,
-        {{ cents('gross_sales') }} as gross_sales,
-        {{ cents('discounts') }} as discounts,
-        {{ cents('returns') }} as returns,
-        {{ cents('net_sales') }} as net_sales,
-        {{ cents('shipping_charged') }} as shipping_charged,
-        {{ cents('taxes') }} as taxes,
-        {{ cents('total_sales') }} as total_sales,
-        {{ cents('cogs') }} as cogs,
-        {{ cents('shipping_costs') }} as shipping_costs,
-        {{ cents('handling') }} as handling,
-        {{ cents('transaction_fees') }} as transaction_fees,
+        {{ cents_columns([
+            'gross_sales', 'discounts', 'returns', 'net_sales', 'shipping_charged', 'taxes',
+            'total_sales', 'cogs', 'shipping_costs', 'handling', 'transaction_fees',
+        ]) }},
         {%- for platform in platforms %}
         {{ cents('ad_spend_' ~ platform) }} as ad_spend_{{ platform }},
         {%- endfor %}
-        {{ cents('ad_spend') }} as ad_spend,
-        {{ cents('operating_expenses') }} as operating_expenses,
-        {{ cents('cm1') }} as cm1,
-        {{ cents('cm2') }} as cm2,
-        {{ cents('cm3') }} as cm3,
-        {{ cents('net_profit') }} as net_profit,
+        {{ cents_columns(['ad_spend', 'operating_expenses', 'cm1', 'cm2', 'cm3', 'net_profit']) }},
         round({{ safe_divide('cm1', 'net_sales') }}, 4) as cm1_margin,
         round({{ safe_divide('cm2', 'net_sales') }}, 4) as cm2_margin,
         round({{ safe_divide('cm3', 'net_sales') }}, 4) as cm3_margin,
