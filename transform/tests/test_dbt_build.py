@@ -2,8 +2,9 @@
 
 Each test database is created fresh on the local Postgres (``BLOOM_TEST_PG_*`` settings,
 default ``postgres@127.0.0.1:5432``), loaded with ``fixtures/raw.sql`` (whose header works
-the figures out), then ``dbt seed`` + ``dbt build`` run with the executable named by
-``DBT_EXECUTABLE`` (default ``dbt`` on PATH). The demo seeds in ``seeds/`` apply.
+the figures out), then ``dbt build`` (seeds included) runs with the executable named by
+``DBT_EXECUTABLE`` (default ``dbt`` on PATH, else Meltano's dbt-postgres utility). The demo
+seeds apply.
 """
 
 from __future__ import annotations
@@ -101,10 +102,15 @@ def _expected_day(day: str) -> dict[str, object]:
 
 
 def _dbt_executable() -> str:
-    name = os.environ.get("DBT_EXECUTABLE", "dbt")
-    path = shutil.which(name)
+    """``DBT_EXECUTABLE``, else ``dbt`` on PATH, else the one ``meltano install`` put in its utility venv."""
+    name = os.environ.get("DBT_EXECUTABLE")
+    meltano_dbt = PROJECT_DIR.parent / ".meltano" / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt"
+    path = shutil.which(name) if name else shutil.which("dbt") or (str(meltano_dbt) if meltano_dbt.exists() else None)
     if path is None:
-        pytest.fail(f"dbt executable {name!r} not found: install dbt-postgres~=1.11.0 or set DBT_EXECUTABLE.")
+        pytest.fail(
+            f"dbt executable {name or 'dbt'!r} not found: run `meltano install` (dbt-postgres utility), "
+            "install dbt-postgres~=1.11.0, or set DBT_EXECUTABLE."
+        )
     return path
 
 
