@@ -316,7 +316,7 @@ class WindowedStream(ShopifyStream):
             open_start=self.history_before_start_date,
         )
         self._checkpoint()
-        latest = yield from self.fetch_window(live)
+        latest = yield from self.fetch_live(live)
         plan.finish_live(latest, live)
         self._checkpoint()
         pending = plan.pending_history()
@@ -328,6 +328,10 @@ class WindowedStream(ShopifyStream):
 
     def prepare_history(self, windows: list[Window]) -> None:
         """Get ready for the pending history windows (the bulk stream starts operations)."""
+
+    def fetch_live(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
+        """Fetch the live window (paginated; the bulk stream uses bulk when it is large)."""
+        return (yield from self.fetch_window(window))
 
     def fetch_history(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
         """Fetch one closed history window (paginated; the bulk stream overrides this)."""
@@ -434,6 +438,13 @@ class BulkWindowedStream(WindowedStream):
             )
             self.logger.info("%s: bulk operation started for %s (%d running)", self.name, window, len(in_flight))
         self._checkpoint()
+
+    @override
+    def fetch_live(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
+        threshold = self.settings.bulk_threshold
+        if threshold and self.window_count(window) >= threshold:  # e.g. a first sync of a busy shop
+            return (yield from self.fetch_bulk(window, None, depth=0, skip=set()))
+        return (yield from self.fetch_window(window))
 
     @override
     def fetch_history(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:
