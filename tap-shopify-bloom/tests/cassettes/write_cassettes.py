@@ -171,10 +171,12 @@ throttled = {
     },
 }
 invalid = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+count = {"data": {"ordersCount": {"count": 1, "precision": "EXACT"}}, "extensions": cost(10, 10, 1988.0)}
 docs = {
     "version": 1,
     "interactions": [
         interaction("Shop", shop),
+        interaction("OrdersCount", count),
         interaction("Orders", throttled),
         interaction("Orders", orders),
         interaction("RefundDetails", refund_details),
