@@ -91,6 +91,7 @@ class ShopifyStream(GraphQLStream):
     def __init__(self, tap: t.Any, **kwargs: t.Any) -> None:
         """Share the tap's cost bucket (one per store)."""
         super().__init__(tap, **kwargs)
+        self.owner = tap
         self.bucket: CostBucket = getattr(tap, "bucket", None) or CostBucket()
         self.sizer = PageSizer(size=self.page_size)
         self.expected_cost = 50.0
@@ -380,16 +381,22 @@ class WindowedStream(ShopifyStream):
         return latest
 
     def _checkpoint(self) -> None:
-        """Fold this run's progress into the bookmark and emit a STATE message."""
+        """Fold this run's progress into the bookmark and emit a STATE message.
+
+        The SDK tracks an unsorted stream's latest value in ``progress_markers`` and would
+        promote it at the end even when it is older than the bookmark (history comes newest
+        first); the tap keeps the maximum itself and empties the markers at each window.
+        """
         state = self.stream_state
-        markers = state.pop("progress_markers", None) or {}
-        value = markers.get("replication_key_value")
+        markers = state.setdefault("progress_markers", {})
+        value = markers.pop("replication_key_value", None)
+        markers.clear()
         if value is not None:
             old = state.get("replication_key_value")
             if old is None or parse_iso(str(value)) > parse_iso(str(old)):
                 state["replication_key"] = self.replication_key
                 state["replication_key_value"] = value
-        self.finalize_state_progress_markers()
+        self.owner.state_writer.write_state(self.tap_state)
 
 
 class BulkWindowedStream(WindowedStream):
