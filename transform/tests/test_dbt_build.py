@@ -319,14 +319,14 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
     """
     with warehouse.connect() as conn:
         conn.execute("""
-            update raw_shopify.orders set updated_at = '2026-01-15 18:00:00', refunds = '[{
+            update raw_shopify.orders set updated_at = '2026-01-15 18:00:00', refunds = array['{
                 "id": "gid://shopify/Refund/3", "created_at": "2026-01-15T18:00:00Z",
                 "processed_at": "2026-01-15T18:00:00Z", "note": null, "total_refunded": "14.58",
                 "total_refunded_presentment": "14.58", "shipping_subtotal": "0.00", "shipping_tax": "0.00",
                 "refund_line_items": [{"id": "gid://shopify/RefundLineItem/3",
                   "line_item_id": "gid://shopify/LineItem/5", "quantity": 1, "restock_type": "NO_RESTOCK",
                   "subtotal": "13.50", "subtotal_presentment": "13.50",
-                  "total_tax": "1.08", "total_tax_presentment": "1.08"}]}]'
+                  "total_tax": "1.08", "total_tax_presentment": "1.08"}]}'::jsonb]
             where id = 'gid://shopify/Order/1003'
         """)
         conn.execute("""
@@ -334,9 +334,9 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
                 currency, source_name, shipping_country, line_items, shipping_lines, refunds)
             values ('bloom-test', 'gid://shopify/Order/1006', '#1006', 1006, '2026-01-15 17:00:00',
                 '2026-01-15 17:00:00', '2026-01-15 17:00:00', false, 'USD', 'web', 'US',
-                '[{"id": "gid://shopify/LineItem/8", "variant_id": "gid://shopify/ProductVariant/21",
+                array['{"id": "gid://shopify/LineItem/8", "variant_id": "gid://shopify/ProductVariant/21",
                    "quantity": 1, "original_unit_price": "15.00", "total_discount": "0.00", "tax": "0.00",
-                   "is_gift_card": false, "requires_shipping": true}]', '[]', '[]')
+                   "is_gift_card": false, "requires_shipping": true}'::jsonb], '{}', null)
         """)
     # The daily run, with a one-day lookback: profit_daily recomputes 01-13 onwards only,
     # the incremental line tables only the orders updated since 01-13 12:00.

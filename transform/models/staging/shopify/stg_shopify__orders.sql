@@ -34,7 +34,7 @@ renamed as (
         source.source_name::text as source_name,
         coalesce(nullif(source.channel::text, ''), source.source_name::text) as channel,
         source.shipping_country::text as shipping_country,
-        coalesce(source.tags::jsonb, '[]'::jsonb) as tags,
+        {{ as_jsonb_array('source.tags') }} as tags,
 
         -- numerics (shop money unless `_presentment`)
         source.subtotal::numeric as subtotal,
@@ -64,9 +64,9 @@ renamed as (
         {{ local_date('source.processed_at::timestamp', 'shops.iana_timezone') }} as processed_date,
 
         -- nested arrays, unnested by stg_shopify__order_line_items / _shipping_lines / _refunds
-        coalesce(source.line_items::jsonb, '[]'::jsonb) as line_items,
-        coalesce(source.shipping_lines::jsonb, '[]'::jsonb) as shipping_lines,
-        coalesce(source.refunds::jsonb, '[]'::jsonb) as refunds
+        {{ as_jsonb_array('source.line_items') }} as line_items,
+        {{ as_jsonb_array('source.shipping_lines') }} as shipping_lines,
+        {{ as_jsonb_array('source.refunds') }} as refunds
 
     from source
     left join shops on shops.shop = source.shop::text

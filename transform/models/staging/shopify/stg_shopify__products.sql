@@ -27,7 +27,7 @@ renamed as (
         updated_at::timestamp as updated_at,
 
         -- nested variants, unnested by stg_shopify__product_variants
-        coalesce(variants::jsonb, '[]'::jsonb) as variants
+        {{ as_jsonb_array('variants') }} as variants
 
     from source
 

@@ -47,7 +47,7 @@ renamed as (
         shop_timezone,
 
         -- nested refund line items, unnested by stg_shopify__refund_line_items
-        coalesce(refund -> 'refund_line_items', '[]'::jsonb) as refund_line_items
+        {{ as_jsonb_array("refund -> 'refund_line_items'") }} as refund_line_items
 
     from unnested
 
