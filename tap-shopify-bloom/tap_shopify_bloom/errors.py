@@ -66,7 +66,8 @@ def access_denied(errors: list[t.Mapping[str, t.Any]]) -> MerchantActionError:
         texts.append(str(extensions.get("requiredAccess") or ""))
         texts.append(str(error.get("message") or ""))
     scopes = sorted(set(SCOPE_PATTERN.findall(" ".join(texts))))
-    paths = sorted({".".join(str(p) for p in e.get("path") or []) for e in errors} - {""})
+    # One entry per field, not per node: orders.nodes.0.customer -> orders.nodes.customer
+    paths = sorted({".".join(str(p) for p in e.get("path") or [] if not isinstance(p, int)) for e in errors} - {""})
     where = f" to {', '.join(paths)}" if paths else ""
     wanted = ", ".join(f"`{s}`" for s in scopes) or "the missing scope"
     return MerchantActionError(

@@ -44,3 +44,13 @@ def test_retired_version_is_reported(sandbox, caplog):
 def test_unknown_version_path_is_store_not_found(sandbox):
     with pytest.raises(MerchantActionError, match="Store not found"):
         run_sync(tap_config(sandbox, api_version="unstable", api_url=f"{sandbox.url}/nowhere"), streams=["shop"])
+
+
+def test_missing_scope_on_a_nested_field_is_named_once(sandbox):
+    # Order.customer needs read_customers: one line names the field and the scope.
+    with pytest.raises(MerchantActionError) as caught:
+        run_sync(tap_config(sandbox, access_token=LIMITED_TOKEN), streams=["orders"])
+    message = str(caught.value)
+    assert "orders.nodes.customer (ACCESS_DENIED)" in message
+    assert "`read_customers`" in message
+    assert message.count("customer") == 2
