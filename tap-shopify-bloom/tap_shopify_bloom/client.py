@@ -295,6 +295,17 @@ class WindowedStream(ShopifyStream):
     history_before_start_date = False
     is_sorted = False
     records_so_far = 0
+    #: Set while the shop stream runs this stream's first live window ahead of all history.
+    live_only = False
+
+    @cached_property
+    def seen_live(self) -> dict[str, str]:
+        """Node id -> cursor value of what the early live window emitted (not emitted again)."""
+        return {}
+
+    def needs_first_sync(self) -> bool:
+        """Whether this stream has never finished a live window."""
+        return "cursor" not in self.stream_state.get("windows", {})
 
     def expand(self, node: Node) -> t.Iterable[Node]:
         """The records in one node (the node itself, or e.g. an order's transactions)."""
@@ -320,6 +331,8 @@ class WindowedStream(ShopifyStream):
         latest = yield from self.fetch_live(live)
         plan.finish_live(latest, live)
         self._checkpoint()
+        if self.live_only:
+            return
         pending = plan.pending_history()
         for index, window in enumerate(pending):
             self.prepare_history(pending[index:])
@@ -342,25 +355,33 @@ class WindowedStream(ShopifyStream):
         self, window: Window, skip: t.Container[str] = ()
     ) -> t.Generator[dict[str, t.Any], None, str | None]:
         """Fetch one window page by page; return the latest cursor value seen."""
-        nodes = self.request_records({"search": window.search(self.filter_field)})
-        return (yield from self.emit_nodes(self.completed(nodes), window, "pages", skip))
+        nodes = self.fresh(self.request_records({"search": window.search(self.filter_field)}), skip)
+        return (yield from self.emit_nodes(self.completed(nodes), window, "pages"))
+
+    def fresh(self, nodes: t.Iterable[Node], skip: t.Container[str] = ()) -> t.Iterator[Node]:
+        """Nodes not emitted already: not in ``skip``, nor unchanged since the early live window."""
+        for node in nodes:
+            node_id = str(node.get("id"))
+            if node_id in skip or self.seen_live.get(node_id, "") == node.get(self.cursor_field):
+                continue
+            yield node
 
     def completed(self, nodes: t.Iterable[Node]) -> t.Iterable[Node]:
         """Nodes completed with what their query could not fetch (nested pages beyond the first)."""
         return nodes
 
     def emit_nodes(
-        self, nodes: t.Iterable[Node], window: Window, how: str, skip: t.Container[str] = ()
+        self, nodes: t.Iterable[Node], window: Window, how: str
     ) -> t.Generator[dict[str, t.Any], None, str | None]:
-        """Yield the records of ``nodes`` (except ids in ``skip``); log progress; return the latest cursor."""
+        """Yield the records of ``nodes``; log progress; return the latest cursor value."""
         latest: str | None = None
         count = 0
         spent_before = self.bucket.points_spent
         self.logger.info("%s: fetching window %s by %s", self.name, window, how)
         for node in nodes:
-            if node.get("id") in skip:
-                continue
             value = node.get(self.cursor_field)
+            if self.live_only and value:
+                self.seen_live[str(node.get("id"))] = value
             if value and (latest is None or parse_iso(value) > parse_iso(latest)):
                 latest = value
             for record in self.expand(node):
@@ -474,11 +495,12 @@ class BulkWindowedStream(WindowedStream):
         if operation.get("status") == "COMPLETED":
             if not operation.get("url"):  # no objects matched
                 return None
-            nodes = self.completed_bulk(joined_nodes(self.bulk.lines(operation["url"]), self.bulk_children))
+            joined = joined_nodes(self.bulk.lines(operation["url"]), self.bulk_children)
+            nodes = self.completed_bulk(self.fresh(joined, skip))
             try:
                 # The whole file is read before the first record is emitted, so a failed
                 # download emits nothing and the window can simply be asked for again.
-                return (yield from self.emit_nodes(nodes, window, "bulk", skip))
+                return (yield from self.emit_nodes(nodes, window, "bulk"))
             except BulkResultUnavailableError:
                 operation = {**operation, "status": "EXPIRED"}
         if operation.get("status") == "EXPIRED" and not resubmitted:
@@ -502,7 +524,7 @@ class BulkWindowedStream(WindowedStream):
                     skip.add(str(node["id"]))  # after it was emitted
 
             partial = joined_nodes(self.bulk.lines(operation["partialDataUrl"]), {})
-            latest = yield from self.emit_nodes(remembered(partial), window, "partial bulk data", skip)
+            latest = yield from self.emit_nodes(remembered(self.fresh(partial, skip)), window, "partial bulk data")
         halves = window.split()
         if halves is None or depth >= self.max_split_depth:
             later = yield from self.fetch_window(window, skip)

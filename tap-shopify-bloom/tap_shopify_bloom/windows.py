@@ -112,6 +112,8 @@ class WindowPlan:
                 state["backfill"] = {"start": iso(start_date), "end": iso(live_start), "done": []}
             state["live_start"] = iso(live_start)
         live_start = parse_iso(state["cursor"]) - lookback if "cursor" in state else parse_iso(state["live_start"])
+        if "backfill" in state:  # the pending history covers what lies before its end
+            live_start = max(live_start, parse_iso(state["backfill"]["end"]))
         return plan, Window(max(start_date, live_start))
 
     def finish_live(self, latest: str | None, live: Window) -> None:

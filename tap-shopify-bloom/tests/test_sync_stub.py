@@ -103,3 +103,16 @@ def test_refund_details_follow_the_page(stub, stub_config):
     assert refund["refund_line_items"][0]["subtotal"] == "9.00"
     assert refund["shipping_subtotal"] == "0.00"
     assert any(r["query"].startswith("query RefundDetails(") for r in stub.requests)
+
+
+def test_every_stream_fetches_its_recent_window_before_any_history(stub, stub_config):
+    stub.data["orders"] = [order(1000 + i, days) for i, days in enumerate([1, 3, 40, 100])]
+    stub.data["transactions_orders"] = stub.data["orders"]
+    result = run_sync({**stub_config, "bulk_threshold": 0})
+    searches = [r["variables"].get("query") for r in stub.requests if "query" in r["variables"]]
+    live = [i for i, q in enumerate(searches) if q and " AND " not in q and ":>=" in q]
+    history = [i for i, q in enumerate(searches) if q and " AND " in q]
+    assert len(live) >= 6  # one recent window per windowed stream ...
+    assert max(live[:6]) < min(history)  # ... all of them before the first history window
+    ids = [r["id"] for r in result.records["orders"]]
+    assert sorted(ids) == sorted(o["id"] for o in stub.data["orders"])  # and nothing twice

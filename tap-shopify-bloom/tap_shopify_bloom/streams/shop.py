@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 
 from typing_extensions import override
 
-from tap_shopify_bloom.client import ShopifyStream
+from tap_shopify_bloom.client import ShopifyStream, WindowedStream
 from tap_shopify_bloom.records import Node, dig
 from tap_shopify_bloom.windows import iso
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
 
 
 class ShopStream(ShopifyStream):
@@ -20,6 +23,19 @@ class ShopStream(ShopifyStream):
     replication_key = None
     connection_path = ("shop",)
     is_connection = False
+
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        yield from super().get_records(context)
+        # On a first sync, every other stream's recent window comes before anyone's history,
+        # so that recent reports appear quickly: run those streams now, live window only.
+        for stream in self.owner.streams.values():
+            if isinstance(stream, WindowedStream) and stream.selected and stream.needs_first_sync():
+                stream.live_only = True
+                try:
+                    stream.sync()
+                finally:
+                    stream.live_only = False
 
     @override
     def to_row(self, node: Node) -> dict[str, t.Any]:

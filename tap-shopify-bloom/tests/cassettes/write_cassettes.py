@@ -180,6 +180,9 @@ docs = {
         interaction("Orders", throttled),
         interaction("Orders", orders),
         interaction("RefundDetails", refund_details),
+        # The orders stream's own run after the early live window: nothing new since.
+        interaction("OrdersCount", count),
+        interaction("Orders", orders),
     ],
 }
 (out / "shop_and_orders.yaml").write_text(yaml.safe_dump(docs, sort_keys=False, width=10**6))
