@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -16,11 +17,14 @@ import pytest
 from bloom_suite.processes import Sandbox, meltano_env, running_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
+MELTANO = Path(sys.executable).parent / "meltano"  # the one installed beside this Python
 PG_HOST = os.environ.get("BLOOM_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BLOOM_TEST_PG_PORT", "5432")
 SEED = 7
 ORDERS = 1500
-NOW = "2026-11-20"  # fixed, so every run of the suite sees the same store
+# The store's clock is today, as for a real shop: the taps derive their first live window
+# from the local clock, and a store whose clock lags days behind it is not a real case.
+NOW = datetime.now(UTC).date().isoformat()
 
 
 @dataclass
@@ -48,7 +52,7 @@ class Pipeline:
     def meltano(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run ``meltano --environment=demo <args>``; fail the test with its log if it fails."""
         done = subprocess.run(
-            ["meltano", "--environment=demo", *args],
+            [str(MELTANO), "--environment=demo", *args],
             cwd=ROOT, env=self.env(), capture_output=True, text=True, check=False,
         )  # fmt: skip
         (self.workdir / "meltano.log").open("a").write(done.stdout + done.stderr)

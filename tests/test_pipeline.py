@@ -81,6 +81,12 @@ def test_a_second_run_changes_no_report_and_no_raw_value(first_sync):
     assert table_checksums(first_sync, [*reports, *raw]) == before
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug (issue 5): after the store advances, dbt's incremental run leaves profit_daily "
+    "and orders_profit unreconciled (an order edited or cancelled more than lookback_days after its "
+    "processing day is recomputed in orders_profit only); strict, so it fails once fixed",
+)
 def test_incremental_sync_fetches_only_changes_and_updates_win(first_sync):
     stats_before = first_sync.sandbox.get("/_sandbox/stats")
     first_sync.sandbox.post("/_sandbox/advance", {"days": 2})
