@@ -18,9 +18,8 @@ from graphql import (
     build_client_schema,
 )
 
-REFERENCE = Path("/work/shared/reference/shopify/admin_2026-10.introspection.json.gz")
-if not REFERENCE.exists():  # beside every checkout and in CI; elsewhere found relative to the repo
-    REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/shopify/admin_2026-10.introspection.json.gz"
+# ../shared lies beside every checkout, CI's clone included.
+REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/shopify/admin_2026-10.introspection.json.gz"
 
 
 @pytest.fixture(scope="module")
