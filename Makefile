@@ -9,7 +9,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 PACKAGES := -e . -e ./sandbox -e ./tap-shopify-bloom -e ./tap-adplatforms -e ./tap-shipping
 TEST_DEPS := --group test
 
-.PHONY: demo test install venv lint soak clean
+.PHONY: demo test install clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
