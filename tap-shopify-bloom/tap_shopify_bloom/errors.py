@@ -13,16 +13,19 @@ if t.TYPE_CHECKING:
 SCOPE_PATTERN = re.compile(r"\bread_[a-z_]+")
 
 
-class MerchantActionError(ConfigValidationError, FatalAPIError):
-    """A fatal error the merchant fixes in Shopify or in the tap's settings.
+class ActionableError(ConfigValidationError):
+    """A fatal error whose one message says what to fix; the CLI prints just that line.
 
-    It is a :class:`ConfigValidationError`, so the SDK's command line prints the one
-    message and exits 1 without a stack trace.
+    It is a :class:`ConfigValidationError`, so any SDK runner stops without a stack trace.
     """
 
     def __init__(self, message: str) -> None:
         """Keep ``message`` as the single error shown."""
         super().__init__(message, errors=[message])
+
+
+class MerchantActionError(ActionableError, FatalAPIError):
+    """A fatal error the merchant fixes in Shopify or in the tap's settings."""
 
 
 def http_error(response: requests.Response, store: str, url: str) -> MerchantActionError | None:
@@ -36,8 +39,8 @@ def http_error(response: requests.Response, store: str, url: str) -> MerchantAct
         )
     if status == 402:
         return MerchantActionError(
-            f"The shop {store} is frozen (402 Payment Required). Settle the shop's Shopify bill, "
-            "then run the sync again."
+            f"The shop {store} is frozen (402 Payment Required): its Shopify bill is unpaid. The shop "
+            "owner must log in to the Shopify admin and pay the outstanding balance, then run the sync again."
         )
     if status == 403:
         scopes = sorted(set(SCOPE_PATTERN.findall(response.text)))
@@ -52,8 +55,9 @@ def http_error(response: requests.Response, store: str, url: str) -> MerchantAct
         )
     if status == 423:
         return MerchantActionError(
-            f"The shop {store} is locked (423: unavailable). Contact Shopify support; the sync "
-            "can resume once the shop is unlocked."
+            f"The shop {store} is locked (423 Locked): Shopify locks a shop that repeatedly exceeds its API "
+            "request limits or whose account has a problem (e.g. a suspected compromise or fraud). The shop "
+            "owner must contact Shopify Support; run the sync again once the shop is unlocked."
         )
     return None
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+
+from tap_shopify_bloom.errors import ActionableError
 
 DEFAULT_API_VERSION = "2026-10"
 # Paging costs about 1 point per order (10 orders/s on a standard plan); a bulk operation
@@ -131,8 +132,7 @@ class Settings:
 
 
 def _refuse(setting: str, problem: str, fix: str) -> t.NoReturn:
-    message = f"Setting `{setting}`: {problem}. {fix}"
-    raise ConfigValidationError(message, errors=[message])
+    raise ActionableError(f"Setting `{setting}`: {problem}. {fix}")
 
 
 def _is_loopback(host: str) -> bool:
@@ -189,7 +189,7 @@ def parse_settings(config: t.Mapping[str, t.Any], now: datetime | None = None) -
     """Check the settings beyond their JSON schema and normalise them.
 
     Raises:
-        ConfigValidationError: naming the setting and the fix.
+        ActionableError: naming the setting and the fix.
     """
     now = now or datetime.now(UTC)
     store = normalise_store(str(config.get("store") or ""))

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 import typing as t
+from contextlib import contextmanager
 
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from typing_extensions import override
 
+from tap_shopify_bloom.errors import ActionableError
 from tap_shopify_bloom.settings import CONFIG_SCHEMA, parse_settings
 from tap_shopify_bloom.streams import STREAM_TYPES
 from tap_shopify_bloom.throttle import CostBucket
+
+
+class QuietOnActionableErrors(logging.Filter):
+    """Drops the SDK's "unhandled error while syncing" line when the error explains itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but that one, logged while an ActionableError is handled."""
+        return not (isinstance(sys.exc_info()[1], ActionableError) and str(record.msg).startswith("An unhandled error"))
+
+
+QUIET = QuietOnActionableErrors()
+
+
+@contextmanager
+def one_line_errors(logger: logging.Logger) -> t.Iterator[None]:
+    """Print an :class:`ActionableError` as its one line (no summary, no stack trace); exit 1."""
+    try:
+        yield
+    except ActionableError as exc:
+        logger.error("%s", exc.errors[0] if exc.errors else exc)  # no stack trace: the line says it all
+        raise click.exceptions.Exit(1) from None
 
 
 class TapShopifyBloom(Tap):
@@ -29,7 +55,22 @@ class TapShopifyBloom(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        streams = [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        for stream in streams:
+            stream.logger.addFilter(QUIET)  # once per logger
+        return streams
+
+    @classmethod
+    @override
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # ty:ignore[invalid-method-override]
+        with one_line_errors(cls.logger):
+            super().invoke(*args, **kwargs)
+
+    @classmethod
+    @override
+    def cb_test(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        with one_line_errors(cls.logger):
+            super().cb_test(*args, **kwargs)
 
     @override
     def load_streams(self) -> list[Stream]:

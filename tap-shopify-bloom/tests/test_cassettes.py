@@ -72,3 +72,16 @@ def test_recorded_shop_and_orders():
 def test_recorded_invalid_token():
     with replay.use_cassette("invalid_token.yaml"), pytest.raises(MerchantActionError, match="401"):
         run_sync(CONFIG, streams=["shop"])
+
+
+@pytest.mark.parametrize(
+    ("cassette", "message"),
+    [
+        ("frozen_shop.yaml", r"bloom-demo is frozen \(402 Payment Required\).*pay the outstanding balance"),
+        ("locked_shop.yaml", r"bloom-demo is locked \(423 Locked\).*contact Shopify Support"),
+    ],
+)
+def test_recorded_unavailable_shop(cassette, message):
+    with replay.use_cassette(cassette) as recorded, pytest.raises(MerchantActionError, match=message):
+        run_sync(CONFIG, streams=["shop"])
+    assert recorded.all_played  # one answer, not retried: waiting does not unfreeze a shop

@@ -18,7 +18,6 @@ REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/shopify/admi
 QUERIES = sorted((resources.files("tap_shopify_bloom") / "queries").iterdir(), key=lambda p: p.name)
 
 
-
 @pytest.fixture(scope="module")
 def shopify_schema():
     if not REFERENCE.exists():

@@ -199,3 +199,22 @@ docs = {
     ],
 }
 (out / "invalid_token.yaml").write_text(yaml.safe_dump(docs, sort_keys=False, width=10**6))
+# Shopify's unavailable shops (shopify.dev/docs/api/usage/response-codes): a frozen shop
+# (unpaid bill) answers 402, a locked one 423, with the bodies stores were seen to send.
+for name, status, message, body in [
+    ("frozen_shop", 402, "Payment Required", {"errors": "Unavailable Shop"}),
+    ("locked_shop", 423, "Locked", {"errors": "This store is unavailable"}),
+]:
+    docs = {
+        "version": 1,
+        "interactions": [
+            interaction(
+                "Shop",
+                body,
+                status=status,
+                message=message,
+                headers={"Content-Type": ["application/json; charset=utf-8"]},
+            )
+        ],
+    }
+    (out / f"{name}.yaml").write_text(yaml.safe_dump(docs, sort_keys=False, width=10**6))

@@ -1,0 +1,53 @@
+"""On the command line, an error the merchant can act on is exactly one log line: no summary, no stack trace."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from werkzeug import Response
+
+
+def run_cli(config: dict, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run(
+        [sys.executable, "-m", "tap_shopify_bloom.tap", "--config", str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "| ERROR" in line or "Traceback" in line]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (401, {"errors": "[API] Invalid API key or access token"}, "Shopify refused the access token (401"),
+        (402, {"errors": "Unavailable Shop"}, "The shop stub-shop is frozen (402 Payment Required)"),
+        (404, {"errors": "Not Found"}, "Store not found: http://localhost:"),
+        (423, {"errors": "This store is unavailable"}, "The shop stub-shop is locked (423 Locked)"),
+    ],
+)
+@pytest.mark.parametrize("mode", [(), ("--test",)], ids=["sync", "test"])
+def test_one_clear_line(stub, stub_config, tmp_path, status, body, message, mode):
+    stub.faults = [lambda _body: Response(json.dumps(body), status=status, content_type="application/json")]
+    run = run_cli(stub_config, tmp_path, *mode)
+    assert run.returncode == 1
+    errors = error_lines(run.stderr)
+    assert len(errors) == 1, errors
+    assert message in errors[0]
+    assert stub_config["access_token"] not in run.stderr  # the secret is never logged
+
+
+def test_invalid_setting_is_one_line_too(tmp_path):
+    config = {"store": "my-shop", "access_token": "shpat_x", "start_date": "2999-01-01"}
+    errors = error_lines(run_cli(config, tmp_path).stderr)
+    assert len(errors) == 1
+    assert errors[0].endswith("Setting `start_date`: 2999-01-01 is in the future. Use a date in the past.")
