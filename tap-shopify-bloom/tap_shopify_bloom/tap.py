@@ -49,6 +49,7 @@ class TapShopifyBloom(Tap):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Check the settings beyond their schema before anything runs."""
         self.bucket = CostBucket()
+        self.payments_enabled: bool | None = None  # learnt by the first payments stream
         super().__init__(*args, **kwargs)
         if kwargs.get("validate_config", True):
             parse_settings(self.config)

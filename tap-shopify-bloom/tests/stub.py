@@ -100,6 +100,9 @@ class ShopifyStub:
             more = start + 100 < len(source["lineItems"]["nodes"])
             info = {"hasNextPage": more, "endCursor": str(start + 100)}
             data = {"order": {"lineItems": {"pageInfo": info, "nodes": chunk}}}
+        elif operation == "PaymentsAccount":
+            account = {"id": "gid://shopify/ShopifyPaymentsAccount/1", "activated": True}
+            data = {"shopifyPaymentsAccount": account if self.payments_enabled else None}
         elif operation == "AccessScopes":
             data = {"currentAppInstallation": {"accessScopes": [{"handle": h} for h in self.scopes]}}
         elif operation == "BulkRun":

@@ -140,10 +140,16 @@ def test_payouts_skipped_when_shopify_payments_is_off(stub, stub_config, caplog)
     stub.payments_enabled = False
     stub.data["orders"] = [order(1000, 1)]
     with caplog.at_level(logging.WARNING):
-        result = run_sync(stub_config, streams=["orders", "payouts", "balance_transactions"])
+        result = run_sync(stub_config, streams=["shop", "orders", "payouts", "balance_transactions"])
     assert len(result.records["orders"]) == 1
     assert "payouts" not in result.records
-    assert "Shopify Payments is not enabled" in caplog.text
+    warnings = [r.getMessage() for r in caplog.records if "Shopify Payments is not enabled" in r.getMessage()]
+    assert len(warnings) == 1  # one warning for both streams
+    assert warnings[0].startswith("payouts and balance_transactions skipped")
+    asked = [r for r in stub.requests if r["query"].lstrip().startswith(("query Payouts", "query BalanceTransactions"))]
+    assert asked == []  # no window was fetched ...
+    for stream in ("payouts", "balance_transactions"):  # ... nor recorded: enabling Payments later gets all
+        assert "windows" not in result.state["bookmarks"].get(stream, {})
 
 
 def test_missing_read_all_orders_is_warned_about(stub, stub_config, caplog):

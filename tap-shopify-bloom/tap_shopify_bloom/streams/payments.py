@@ -11,7 +11,7 @@ from tap_shopify_bloom.client import WindowedStream
 from tap_shopify_bloom.records import Node, decimal_sum, dig, legacy_gid
 
 if t.TYPE_CHECKING:
-    import requests
+    from singer_sdk.helpers.types import Context
 
 # The summary fields the sandbox serves too; Shopify also has advance, reserved-funds and
 # retried-payout parts (rare; not yet summed, see the README).
@@ -20,21 +20,41 @@ SUMMARY_FEES = ("adjustmentsFee", "chargesFee", "refundsFee")
 
 
 class PaymentsStream(WindowedStream):
-    """A stream under ``shopifyPaymentsAccount``, skipped with a warning when that is null."""
+    """A stream under ``shopifyPaymentsAccount``: skipped, state untouched, when that is null.
+
+    Whether the shop has Shopify Payments is asked once per run (``payments_account``, 1
+    point) and shared by both payments streams through the tap, so one warning covers both
+    and no window is fetched (nor recorded as done) while the account is missing: once
+    Payments is enabled, the next run fetches the whole history.
+    """
 
     # Payout status and a balance transaction's payout change after the fact.
     lookback = timedelta(days=14)
 
+    def payments_enabled(self) -> bool:
+        """Whether the shop has a Shopify Payments account (asked once per tap)."""
+        known: bool | None = getattr(self.owner, "payments_enabled", None)
+        if known is None:
+            account = self.graphql("payments_account", {}).get("shopifyPaymentsAccount")
+            known = account is not None
+            self.owner.payments_enabled = known
+            if not known:
+                skipped = [s.name for s in self.owner.streams.values() if isinstance(s, PaymentsStream) and s.selected]
+                self.logger.warning(
+                    "%s skipped: Shopify Payments is not enabled on this shop (no shopifyPaymentsAccount). "
+                    "The other streams go on.",
+                    " and ".join(skipped),
+                )
+        return known
+
     @override
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        if dig(response.json(), "data", "shopifyPaymentsAccount") is None and "payments" not in self._warned:
-            self._warned.add("payments")
-            self.logger.warning(
-                "%s skipped: Shopify Payments is not enabled on this shop (no shopifyPaymentsAccount). "
-                "The other streams go on.",
-                self.name,
-            )
-        return super().parse_response(response)
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        if self.payments_enabled():
+            yield from super().get_records(context)
+
+    @override
+    def needs_first_sync(self) -> bool:
+        return super().needs_first_sync() and self.payments_enabled()
 
 
 class PayoutsStream(PaymentsStream):
