@@ -56,6 +56,12 @@ def load_query(name: str) -> str:
     return "\n\n".join([text.rstrip(), *(fragments[f] for f in sorted(added))]) + "\n"
 
 
+def only_connection(data: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The one connection in ``{owner: {field: connection}}`` (empty if the owner is gone)."""
+    owner = next(iter(data.values()), None) or {}
+    return next(iter(owner.values()), None) or {}
+
+
 class ThrottledError(RetriableAPIError):
     """Shopify answered THROTTLED: the cost bucket, not the backoff, decides the wait."""
 
@@ -246,6 +252,19 @@ class ShopifyStream(GraphQLStream):
             return response
 
         return self.request_decorator(send)(prepared, None).json().get("data") or {}
+
+    def complete_connection(self, page: dict[str, t.Any], query_name: str, owner_id: str) -> None:
+        """Append to a nested connection's ``nodes`` the pages after its first.
+
+        ``query_name`` takes ``$id`` (the connection's owner) and ``$after``, and answers
+        with one connection at its only ``{field: {connection}}`` path.
+        """
+        info = page.get("pageInfo") or {}
+        while info.get("hasNextPage"):
+            data = self.graphql(query_name, {"id": owner_id, "after": info.get("endCursor")})
+            more = only_connection(data)
+            page["nodes"] = [*page.get("nodes", []), *(more.get("nodes") or [])]
+            info = more.get("pageInfo") or {}
 
     def _check_version(self, response: requests.Response) -> None:
         served = response.headers.get("X-Shopify-API-Version")

@@ -117,3 +117,60 @@ def refund(number: int, when: str) -> dict:
             ]
         },
     }
+
+
+def big_order(
+    number: int, updated_days_ago: float, *, items: int, shipping: int, refunds: int, transactions: int
+) -> dict:
+    """An order with more nested objects than one page of the tap's order queries holds.
+
+    Its first refund has ``items`` refund line items and ``shipping`` refunded shipping lines.
+    """
+    node = order(number, updated_days_ago)
+    line_item = node["lineItems"]["nodes"][0]
+    node["lineItems"]["nodes"] = [{**line_item, "id": f"{line_item['id']}-{i}"} for i in range(items)]
+    line = node["shippingLines"]["nodes"][0]
+    node["shippingLines"]["nodes"] = [{**line, "id": f"{line['id']}-{i}"} for i in range(shipping)]
+    node["refunds"] = [
+        {**refund(number, node["updatedAt"]), "id": f"gid://shopify/Refund/{number}-{i}"} for i in range(refunds)
+    ]
+    first = node["refunds"][0]
+    item = first["refundLineItems"]["nodes"][0]
+    first["refundLineItems"] = {"nodes": [{**item, "id": f"{item['id']}-{i}"} for i in range(items)]}
+    first["refundShippingLines"] = {"nodes": first["refundShippingLines"]["nodes"] * shipping}
+    sale = node["transactions"][0]
+    node["transactions"] = [{**sale, "id": f"{sale['id']}-{i}"} for i in range(transactions)]
+    return node
+
+
+def product(number: int, updated_days_ago: float, variants: int = 1) -> dict:
+    """A ``Product`` node with ``variants`` variants, each with a unit cost."""
+    updated = at(updated_days_ago)
+    return {
+        "id": f"gid://shopify/Product/{number}",
+        "title": f"Product {number}",
+        "vendor": "Bloom",
+        "productType": "Shirts",
+        "status": "ACTIVE",
+        "isGiftCard": False,
+        "createdAt": updated,
+        "updatedAt": updated,
+        "variants": {
+            "nodes": [
+                {
+                    "id": f"gid://shopify/ProductVariant/{number}{i:04d}",
+                    "title": f"Size {i}",
+                    "sku": f"SKU-{number}-{i}",
+                    "price": "20.00",
+                    "compareAtPrice": None,
+                    "createdAt": updated,
+                    "updatedAt": updated,
+                    "inventoryItem": {
+                        "id": f"gid://shopify/InventoryItem/{number}{i:04d}",
+                        "unitCost": {"amount": "7.50", "currencyCode": "USD"},
+                    },
+                }
+                for i in range(variants)
+            ]
+        },
+    }

@@ -23,6 +23,16 @@ FILTER = re.compile(r"(\w+):(>=|<)'([^']+)'")
 OPERATION = re.compile(r"^\s*(?:query|mutation)\s+(\w+)")
 BULK_ROOT = re.compile(r'(\w+)\(query: ("(?:[^"\\]|\\.)*")\)')
 TIME_FIELDS = {"updated_at": "updatedAt", "issued_at": "issuedAt", "processed_at": "transactionDate"}
+#: Follow-up queries of one nested connection: operation -> (owner field, connection, page size).
+NESTED = {
+    "OrderLineItems": ("order", "lineItems", 100),
+    "OrderShippingLines": ("order", "shippingLines", 100),
+    "RefundLineItems": ("node", "refundLineItems", 250),
+    "RefundShippingLines": ("node", "refundShippingLines", 100),
+    "ProductVariants": ("product", "variants", 250),
+}
+#: Follow-up queries of a whole list of an order: operation -> list field.
+WHOLE_LISTS = {"OrderRefunds": "refunds", "OrderTransactions": "transactions"}
 CONNECTIONS = {
     "Orders": ("orders",),
     "Transactions": ("orders",),
@@ -93,13 +103,15 @@ class ShopifyStub:
         variables = body.get("variables") or {}
         if operation == "Shop":
             data: dict[str, Any] = {"shop": self.shop}
-        elif operation == "OrderLineItems":
-            source = next(o for o in self.data["orders"] if o["id"] == variables["id"])
-            start = int(variables.get("after") or 0)
-            chunk = source["lineItems"]["nodes"][start : start + 100]
-            more = start + 100 < len(source["lineItems"]["nodes"])
-            info = {"hasNextPage": more, "endCursor": str(start + 100)}
-            data = {"order": {"lineItems": {"pageInfo": info, "nodes": chunk}}}
+        elif operation in NESTED:
+            owner, field_name, first = NESTED[operation]
+            source = self.find(variables["id"])
+            data = {owner: {field_name: self.slice(source[field_name]["nodes"], first, variables.get("after"))}}
+        elif operation in WHOLE_LISTS:
+            field_name = WHOLE_LISTS[operation]
+            source = self.find(variables["id"])
+            whole = source[field_name] if field_name == "transactions" else self.summary_refunds(source)
+            data = {"order": {field_name: whole}}
         elif operation == "PaymentsAccount":
             account = {"id": "gid://shopify/ShopifyPaymentsAccount/1", "activated": True}
             data = {"shopifyPaymentsAccount": account if self.payments_enabled else None}
@@ -110,8 +122,7 @@ class ShopifyStub:
         elif operation == "BulkPoll":
             data = {"node": self.operations.get(variables["id"])}
         elif operation == "RefundDetails":
-            refunds = {r["id"]: r for o in self.data.get("orders", []) for r in o.get("refunds", [])}
-            data = {"nodes": [refunds.get(i) for i in variables["ids"]]}
+            data = {"nodes": [self.refund_details(self.find(i)) for i in variables["ids"]]}
         elif operation == "OrdersCount":
             matching = self.page(self.data.get("orders", []), {"query": variables.get("query"), "first": 10**9})
             data = {"ordersCount": {"count": len(matching["nodes"]), "precision": "EXACT"}}
@@ -121,6 +132,10 @@ class ShopifyStub:
             page = self.page(self.data.get(collection, []), variables)
             if operation == "Orders":
                 page["nodes"] = [self.as_paged(node) for node in page["nodes"]]
+            elif operation == "Transactions":
+                page["nodes"] = [{**node, "transactions": node["transactions"][:50]} for node in page["nodes"]]
+            elif operation == "Products":
+                page["nodes"] = [self.with_first(node, "variants", 100) for node in page["nodes"]]
             data = {path[0]: page} if len(path) == 1 else {path[0]: {path[1]: page}}
             if len(path) > 1 and not self.payments_enabled:
                 data = {path[0]: None}
@@ -162,12 +177,46 @@ class ShopifyStub:
         }
 
     @staticmethod
-    def as_paged(node: dict, first: int = 25) -> dict:
-        """An order as ``orders.graphql`` gets it: ``first`` line items, refunds without details."""
-        refunds = [{k: v for k, v in r.items() if not k.startswith("refund")} for r in node.get("refunds", [])]
-        items = node["lineItems"]["nodes"]
-        info = {"hasNextPage": len(items) > first, "endCursor": str(first)}
-        return {**node, "refunds": refunds, "lineItems": {"pageInfo": info, "nodes": items[:first]}}
+    def slice(nodes: list[dict], first: int, after: str | None = None) -> dict:
+        """One page of a nested connection (cursors are offsets)."""
+        start = int(after or 0)
+        more = start + first < len(nodes)
+        return {
+            "pageInfo": {"hasNextPage": more, "endCursor": str(start + first)},
+            "nodes": nodes[start : start + first],
+        }
+
+    @classmethod
+    def with_first(cls, node: dict, field_name: str, first: int) -> dict:
+        """``node`` with only the first page of its connection ``field_name``."""
+        return {**node, field_name: cls.slice(node[field_name]["nodes"], first)}
+
+    def find(self, gid: str) -> dict:
+        """An order, refund or product of the stub's data by id."""
+        for collection in ("orders", "products"):
+            for node in self.data.get(collection, []):
+                if node["id"] == gid:
+                    return node
+                for refund in node.get("refunds", []):
+                    if refund["id"] == gid:
+                        return refund
+        raise KeyError(gid)
+
+    @staticmethod
+    def summary_refunds(node: dict) -> list[dict]:
+        """An order's refunds as a query gets them (no refund line items or refunded shipping)."""
+        return [{k: v for k, v in r.items() if not k.startswith("refund")} for r in node.get("refunds", [])]
+
+    @classmethod
+    def refund_details(cls, refund: dict) -> dict:
+        """``RefundDetails``: the first 5 refunded shipping lines and the first 50 refund line items."""
+        return cls.with_first(cls.with_first(refund, "refundShippingLines", 5), "refundLineItems", 50)
+
+    @classmethod
+    def as_paged(cls, node: dict) -> dict:
+        """An order as ``orders.graphql`` gets it: first pages, 10 refunds without details."""
+        paged = cls.with_first(cls.with_first(node, "lineItems", 25), "shippingLines", 5)
+        return {**paged, "refunds": cls.summary_refunds(node)[:10]}
 
     def run_bulk(self, query: str) -> dict:
         """Start (and at once finish) a bulk operation; its JSONL lists children before parents."""

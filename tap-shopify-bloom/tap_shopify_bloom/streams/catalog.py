@@ -52,5 +52,12 @@ class ProductsStream(WindowedStream):
     page_size = 50
 
     @override
+    def completed(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        """Products with variants beyond the first nested page (``product_variants``)."""
+        for node in nodes:
+            self.complete_connection(t.cast("dict", node).get("variants") or {}, "product_variants", node["id"])
+            yield node
+
+    @override
     def to_row(self, node: Node) -> dict[str, t.Any]:
         return product_row(node)

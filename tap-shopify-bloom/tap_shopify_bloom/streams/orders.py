@@ -149,7 +149,7 @@ class OrdersStream(BulkWindowedStream):
     bulk_children: t.ClassVar[dict[str, str]] = {"LineItem": "lineItems", "ShippingLine": "shippingLines"}
     #: Refunds per follow-up query (each asks for up to 50 refund line items).
     refund_batch = 20
-    #: Refunds per order in ``orders.graphql`` (``refunds(first: 10)``).
+    #: Refunds per order in ``orders.graphql`` (``refunds(first: 10)``); more are fetched whole.
     max_refunds = 10
 
     @override
@@ -186,23 +186,25 @@ class OrdersStream(BulkWindowedStream):
 
     @override
     def completed(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
-        return self.with_refund_details(self.with_all_line_items(nodes))
+        return self.with_refund_details(self.with_all_nested(nodes))
 
     @override
     def completed_bulk(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        # A bulk query has every line item, shipping line and refund already.
         return self.with_refund_details(nodes)
 
-    def with_all_line_items(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
-        """Orders with more line items than one nested page, completed."""
+    def with_all_nested(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        """Paged orders completed: line items and shipping lines beyond the first nested page
+        (``order_line_items``, ``order_shipping_lines``), refunds beyond ``max_refunds``
+        (``order_refunds``: the whole list)."""
         for node in nodes:
-            page = node.get("lineItems") or {}
-            info = page.get("pageInfo") or {}
-            while info.get("hasNextPage"):
-                data = self.graphql("order_line_items", {"id": node["id"], "after": info.get("endCursor")})
-                more = dig(data, "order", "lineItems") or {}
-                page["nodes"] = [*page.get("nodes", []), *(more.get("nodes") or [])]
-                info = more.get("pageInfo") or {}
-            yield node
+            order = t.cast("dict[str, t.Any]", node)
+            self.complete_connection(order.get("lineItems") or {}, "order_line_items", order["id"])
+            self.complete_connection(order.get("shippingLines") or {}, "order_shipping_lines", order["id"])
+            if len(order.get("refunds") or []) >= self.max_refunds:
+                data = self.graphql("order_refunds", {"id": order["id"]})
+                order["refunds"] = dig(data, "order", "refunds") or order["refunds"]
+            yield order
 
     def with_refund_details(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
         """Orders whose refunds carry their refund line items and refunded shipping.
@@ -210,15 +212,11 @@ class OrdersStream(BulkWindowedStream):
         The order queries (paged and bulk) fetch refunds without those connections: in a
         bulk query they cannot sit inside the ``refunds`` list, and in a page they would
         multiply its requested cost. They come with ``nodes(ids:)``, a batch at a time,
-        only for the orders that have refunds.
+        only for the orders that have refunds; a refund with more than one page of either
+        is completed page by page.
         """
         batch: list[Node] = []
         for node in nodes:
-            refunds = node.get("refunds") or []
-            if len(refunds) >= self.max_refunds:
-                self.logger.warning(
-                    "orders: %s has %d refunds or more; only %d are synced", node["id"], len(refunds), self.max_refunds
-                )
             batch.append(node)
             if sum(len(n.get("refunds") or []) for n in batch) >= self.refund_batch:
                 yield from self._fill_refunds(batch)
@@ -233,6 +231,8 @@ class OrdersStream(BulkWindowedStream):
             details = {d["id"]: d for d in data.get("nodes") or [] if d}
             for refund in chunk:
                 refund.update(details.get(refund["id"], {}))
+                self.complete_connection(refund.get("refundLineItems") or {}, "refund_line_items", refund["id"])
+                self.complete_connection(refund.get("refundShippingLines") or {}, "refund_shipping_lines", refund["id"])
         return batch
 
 
@@ -244,6 +244,17 @@ class TransactionsStream(BulkWindowedStream):
     replication_key = "processed_at"
     connection_path = ("orders",)
     page_size = 100
+    #: Transactions per order in ``transactions.graphql`` (``transactions(first: 50)``).
+    max_transactions = 50
+
+    @override
+    def completed(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:
+        """Orders with ``max_transactions`` or more: the whole list (``order_transactions``)."""
+        for node in nodes:
+            if len(node.get("transactions") or []) >= self.max_transactions:
+                data = self.graphql("order_transactions", {"id": node["id"]})
+                node = {**node, "transactions": dig(data, "order", "transactions") or node["transactions"]}
+            yield node
 
     @override
     def expand(self, node: Node) -> t.Iterable[Node]:
