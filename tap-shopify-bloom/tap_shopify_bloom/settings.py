@@ -94,9 +94,11 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType,
         default=DEFAULT_BULK_THRESHOLD,
         title="Bulk threshold",
-        description="A history window with at least this many records (Shopify's count) is "
-        "fetched with a bulk operation instead of paginated queries. 0 disables bulk "
-        "operations.",
+        description="A window (the live window or a history month) of orders, transactions, "
+        "products or customers with at least this many root objects (Shopify's `ordersCount`, "
+        "`productsCount`, `customersCount`) is fetched with a bulk operation instead of "
+        "paginated queries; smaller windows page. Payouts and balance transactions always "
+        "page. 0 disables bulk operations.",
     ),
     th.Property(
         "pii",

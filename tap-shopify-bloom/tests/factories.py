@@ -174,3 +174,18 @@ def product(number: int, updated_days_ago: float, variants: int = 1) -> dict:
             ]
         },
     }
+
+
+def customer(number: int, updated_days_ago: float) -> dict:
+    """A ``Customer`` node."""
+    updated = at(updated_days_ago)
+    return {
+        "id": f"gid://shopify/Customer/{number}",
+        "firstName": "Ada",
+        "lastName": f"Buyer{number}",
+        "defaultEmailAddress": {"emailAddress": f"buyer{number}@example.com"},
+        "defaultPhoneNumber": None,
+        "defaultAddress": {"countryCodeV2": "US", "city": "Boston"},
+        "createdAt": updated,
+        "updatedAt": updated,
+    }

@@ -31,8 +31,12 @@ NESTED = {
     "RefundShippingLines": ("node", "refundShippingLines", 100),
     "ProductVariants": ("product", "variants", 250),
 }
+#: Count queries: operation -> collection.
+COUNTS = {"OrdersCount": "orders", "ProductsCount": "products", "CustomersCount": "customers"}
 #: Follow-up queries of a whole list of an order: operation -> list field.
 WHOLE_LISTS = {"OrderRefunds": "refunds", "OrderTransactions": "transactions"}
+#: Connections a bulk query lists as child lines.
+BULK_CHILDREN = ("lineItems", "shippingLines", "variants")
 CONNECTIONS = {
     "Orders": ("orders",),
     "Transactions": ("orders",),
@@ -71,6 +75,7 @@ class ShopifyStub:
     #: Outcomes for the next bulk operations: "FAILED" or "FAILED_PARTIAL" (else COMPLETED).
     bulk_outcomes: list[str] = field(default_factory=list)
     bulk_submissions: list[str] = field(default_factory=list)
+    bulk_roots: list[str] = field(default_factory=list)  # the root connection of each submission
     max_running: int = 0
     downloaded: set[str] = field(default_factory=set)
     delay: float = 0.0  # seconds before each answer
@@ -123,9 +128,10 @@ class ShopifyStub:
             data = {"node": self.operations.get(variables["id"])}
         elif operation == "RefundDetails":
             data = {"nodes": [self.refund_details(self.find(i)) for i in variables["ids"]]}
-        elif operation == "OrdersCount":
-            matching = self.page(self.data.get("orders", []), {"query": variables.get("query"), "first": 10**9})
-            data = {"ordersCount": {"count": len(matching["nodes"]), "precision": "EXACT"}}
+        elif operation in COUNTS:
+            collection = COUNTS[operation]
+            matching = self.page(self.data.get(collection, []), {"query": variables.get("query"), "first": 10**9})
+            data = {f"{collection}Count": {"count": len(matching["nodes"]), "precision": "EXACT"}}
         else:
             path = CONNECTIONS[operation]
             collection = "transactions_orders" if operation == "Transactions" else path[-1]
@@ -221,20 +227,19 @@ class ShopifyStub:
     def run_bulk(self, query: str) -> dict:
         """Start (and at once finish) a bulk operation; its JSONL lists children before parents."""
         match = BULK_ROOT.search(query)
-        search = json.loads(match.group(2))
+        collection, search = match.group(1), json.loads(match.group(2))
         transactions = "transactions {" in query
-        nodes = self.page(self.data.get("orders", []), {"query": search, "first": 10**9})["nodes"]
+        nodes = self.page(self.data.get(collection, []), {"query": search, "first": 10**9})["nodes"]
         lines: list[str] = []
         for node in nodes:
             if transactions:
                 root = {"id": node["id"], "updatedAt": node["updatedAt"], "transactions": node["transactions"]}
             else:
-                root = {k: v for k, v in node.items() if k not in ("lineItems", "shippingLines", "transactions")}
-                root["refunds"] = [
-                    {k: v for k, v in r.items() if k not in ("refundLineItems", "refundShippingLines")}
-                    for r in node.get("refunds", [])
-                ]
-                for child in node["lineItems"]["nodes"] + node["shippingLines"]["nodes"]:
+                children = [c for c in BULK_CHILDREN if c in node]
+                root = {k: v for k, v in node.items() if k not in (*children, "transactions")}
+                if "refunds" in node:
+                    root["refunds"] = self.summary_refunds(node)
+                for child in (c for field_name in children for c in node[field_name]["nodes"]):
                     lines.append(json.dumps({**child, "__parentId": node["id"]}))
             lines.append(json.dumps(root))
         number = len(self.operations) + 1
@@ -260,6 +265,7 @@ class ShopifyStub:
                 operation["partialDataUrl"] = f"{self.base_url}/bulk/{number}.jsonl"
         self.operations[operation_id] = operation
         self.bulk_submissions.append(search)
+        self.bulk_roots.append(collection)
         running = sum(1 for name in self.files if name not in self.downloaded)
         self.max_running = max(self.max_running, running)
         return {"bulkOperation": {"id": operation_id, "status": "CREATED"}, "userErrors": []}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 from tap_shopify_bloom.bulk import BulkClient, joined_nodes
+from werkzeug import Response
 
-from tests.factories import order
+from tests.factories import customer, order, product
 from tests.helpers import run_sync
 
 
@@ -94,3 +98,41 @@ def test_operation_in_flight_is_picked_up_after_a_restart(stub, stub_config, his
     first_ids_after_state = {o["id"] for o in history} - resumed_ids
     assert resumed_ids  # the rest of the history came in the resumed run
     assert first_ids_after_state <= {r["id"] for r in first.records["orders"]}
+
+
+def test_products_and_customers_use_bulk_operations_too(stub, stub_config, history):
+    ages = [1, 2, 20, 21, 45, 46, 80, 81, 200, 400]  # 400 days: before start_date, still synced
+    stub.data["products"] = [product(100 + i, days, variants=1 + i * 30) for i, days in enumerate(ages)]
+    stub.data["customers"] = [customer(500 + i, days) for i, days in enumerate(ages)]
+    result = run_sync({**stub_config, "bulk_threshold": 2}, streams=["orders", "products", "customers"])
+    roots = stub.bulk_roots
+    assert {"orders", "products", "customers"} <= set(roots)
+    assert roots == sorted(roots, key=["orders", "products", "customers"].index)  # orders first
+    products = {p["id"]: p for p in result.records["products"]}
+    assert len(result.records["products"]) == len(products) == len(ages)
+    for source in stub.data["products"]:  # variants joined from their own JSONL lines
+        assert [v["id"] for v in products[source["id"]]["variants"]] == [v["id"] for v in source["variants"]["nodes"]]
+    customers = [c["id"] for c in result.records["customers"]]
+    assert sorted(customers) == sorted(c["id"] for c in stub.data["customers"])
+
+
+def test_small_windows_of_products_page(stub, stub_config):
+    stub.data["products"] = [product(100, 1), product(101, 40)]
+    result = run_sync({**stub_config, "bulk_threshold": 2}, streams=["products"])
+    assert stub.bulk_roots == []  # one product a window: paged
+    assert len(result.records["products"]) == 2
+
+
+def test_a_window_shopify_cannot_count_is_paged(stub, stub_config, caplog):
+    stub.data["customers"] = [customer(500 + i, 1) for i in range(5)]
+    refused = {"errors": [{"message": "Field 'customersCount' doesn't exist on type 'QueryRoot'"}]}
+
+    def no_count(body):
+        return Response(json.dumps(refused)) if "customersCount" in body["query"] else None
+
+    stub.faults = [no_count]
+    with caplog.at_level(logging.WARNING):
+        result = run_sync({**stub_config, "bulk_threshold": 2}, streams=["customers"])
+    assert "customers: Shopify cannot count a window" in caplog.text
+    assert stub.bulk_roots == []
+    assert len(result.records["customers"]) == 5

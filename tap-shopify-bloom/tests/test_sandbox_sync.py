@@ -50,15 +50,18 @@ def test_paginated_first_sync_equals_truth(sandbox):
 
 def test_bulk_first_sync_equals_truth(sandbox):
     before = shopify_stats(sandbox)
-    result = run_sync(tap_config(sandbox, bulk_threshold=10, max_concurrency=3), streams=["orders", "transactions"])
+    # Products and customers go by bulk where the sandbox can count them, else they page.
+    streams = ["orders", "transactions", "products", "customers"]
+    result = run_sync(tap_config(sandbox, bulk_threshold=10, max_concurrency=3), streams=streams)
     after = shopify_stats(sandbox)
     assert after["bulk_completed"] - before["bulk_completed"] >= 4
     truth = truth_counts(sandbox)
-    for stream in ("orders", "transactions"):
+    for stream in streams:
         assert len(result.records[stream]) == len(distinct(result, stream)) == truth[stream]
     orders = result.records["orders"]
     assert sum(len(o["line_items"]) for o in orders) == truth["line_items"]
     assert sum(len(r["refund_line_items"]) for o in orders for r in o["refunds"]) == truth["refund_line_items"]
+    assert sum(len(p["variants"]) for p in result.records["products"]) == truth["variants"]
 
 
 def test_failed_bulk_operation_is_split_and_retried(sandbox):

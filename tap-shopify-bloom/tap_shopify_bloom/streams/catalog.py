@@ -6,7 +6,7 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_shopify_bloom.client import WindowedStream
+from tap_shopify_bloom.client import BulkWindowedStream
 from tap_shopify_bloom.records import Node, dig, nodes
 
 
@@ -41,8 +41,8 @@ def product_row(node: Node) -> dict[str, t.Any]:
     }
 
 
-class ProductsStream(WindowedStream):
-    """Products updated in each window, variants nested."""
+class ProductsStream(BulkWindowedStream):
+    """Products updated in each window, variants nested; large windows by bulk operation."""
 
     name = "products"
     primary_keys = ("shop", "id")
@@ -50,6 +50,8 @@ class ProductsStream(WindowedStream):
     connection_path = ("products",)
     history_before_start_date = True  # every product/customer, not just recently updated ones
     page_size = 50
+    count_query = "products_count"
+    bulk_children: t.ClassVar[dict[str, str]] = {"ProductVariant": "variants"}
 
     @override
     def completed(self, nodes: t.Iterable[Node]) -> t.Iterator[Node]:

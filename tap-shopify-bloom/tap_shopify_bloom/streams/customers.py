@@ -6,12 +6,12 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_shopify_bloom.client import WindowedStream
+from tap_shopify_bloom.client import BulkWindowedStream
 from tap_shopify_bloom.records import Node, dig, protect
 
 
-class CustomersStream(WindowedStream):
-    """Customers updated in each window."""
+class CustomersStream(BulkWindowedStream):
+    """Customers updated in each window; large windows by bulk operation."""
 
     name = "customers"
     primary_keys = ("shop", "id")
@@ -19,6 +19,7 @@ class CustomersStream(WindowedStream):
     connection_path = ("customers",)
     history_before_start_date = True  # every product/customer, not just recently updated ones
     page_size = 250
+    count_query = "customers_count"
 
     @override
     def to_row(self, node: Node) -> dict[str, t.Any]:
