@@ -18,6 +18,7 @@ from typing_extensions import override
 
 from tap_shopify_bloom import errors, schemas
 from tap_shopify_bloom.bulk import BulkClient, BulkResultUnavailableError, bulk_query_text, joined_nodes
+from tap_shopify_bloom.cost import requested_cost
 from tap_shopify_bloom.records import Node, dig
 from tap_shopify_bloom.settings import Settings, parse_settings
 from tap_shopify_bloom.throttle import CostBucket, PageSizer
@@ -54,6 +55,11 @@ def load_query(name: str) -> str:
             added.append(fragment)
             pending.extend(FRAGMENT_SPREAD.findall(fragments[fragment]))
     return "\n\n".join([text.rstrip(), *(fragments[f] for f in sorted(added))]) + "\n"
+
+
+def request_size(variables: t.Mapping[str, t.Any]) -> int:
+    """How many objects a request asks for at its root: ``first``, or the number of ``ids``."""
+    return int(variables.get("first") or len(variables.get("ids") or ()) or 1)
 
 
 def only_connection(data: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -100,8 +106,9 @@ class ShopifyStream(GraphQLStream):
         self.owner = tap
         self.bucket: CostBucket = getattr(tap, "bucket", None) or CostBucket()
         self.sizer = PageSizer(size=self.page_size)
-        self.expected_cost = 50.0
-        self.other_costs: dict[str, float] = {}  # last requested cost of other queries, by text
+        self.expected_cost: float | None = None  # of this stream's next page, once Shopify has priced one
+        #: Other queries by text: the last requested cost Shopify reported, and the size it was for.
+        self.other_costs: dict[str, tuple[float, int]] = {}
         self._warned: set[str] = set()
 
     @cached_property
@@ -158,11 +165,16 @@ class ShopifyStream(GraphQLStream):
         return super().request_decorator(send)
 
     def _expected_cost_of(self, prepared_request: requests.PreparedRequest) -> float:
-        """What the request is expected to request: its last cost, scaled for pages."""
-        query = json.loads(prepared_request.body or b"{}").get("query")
-        if query == self.query:
+        """What the request will request: Shopify's last price of the query, scaled to its size
+        (``first`` or the number of ``ids``); before any price, an upper bound from its text."""
+        payload = json.loads(prepared_request.body or b"{}")
+        query, variables = payload.get("query") or "", payload.get("variables") or {}
+        if query == self.query and self.expected_cost is not None:
             return self.expected_cost
-        return self.other_costs.get(query, 50.0)
+        if query in self.other_costs:
+            cost, size = self.other_costs[query]
+            return cost * max(1.0, request_size(variables) / size)
+        return requested_cost(query, variables)
 
     def _fit_page(self, prepared_request: requests.PreparedRequest) -> None:
         """Shrink ``first`` in a request being retried after MAX_COST_EXCEEDED."""
@@ -232,7 +244,7 @@ class ShopifyStream(GraphQLStream):
             return
         sent = json.loads(response.request.body)
         if sent.get("query") != self.query or not self.is_connection:  # not one of this stream's pages
-            self.other_costs[sent.get("query")] = float(requested)
+            self.other_costs[sent.get("query")] = (float(requested), request_size(sent.get("variables") or {}))
             return
         self.sizer.adapt(requested, int(sent["variables"]["first"]), self.bucket.maximum)
         self.expected_cost = self.sizer.expected_cost

@@ -77,11 +77,22 @@ class PageSizer:
     maximum: int = 250
     budget: float = 500.0
     per_factor: float = 0.0  # requested cost per unit of connection_factor, once known
+    priced: tuple[float, int] = (0.0, 1)  # the last requested cost Shopify reported, and its size
 
     @property
     def expected_cost(self) -> float:
-        """The cost the next page is expected to request."""
-        return self.per_factor * connection_factor(self.size) if self.per_factor else 50.0
+        """The cost the next page is expected to request (50 until Shopify has priced one)."""
+        return self.cost_at(self.size) if self.per_factor else 50.0
+
+    def cost_at(self, size: int) -> float:
+        """What a page of ``size`` will request, from the last priced page, never too low.
+
+        Shopify prices a page at ``2 + g(first) x node``: scaling the whole price by ``g`` is
+        high for a larger page, scaling only the node part is exact for a smaller one.
+        """
+        cost, used = self.priced
+        factor, priced_factor = connection_factor(size), connection_factor(used)
+        return max(cost * factor / priced_factor, 2 + (cost - 2) * factor / priced_factor)
 
     def adapt(self, requested_cost: float | None, used_size: int, bucket_maximum: float) -> int:
         """Resize after Shopify said a page of ``used_size`` nodes requested ``requested_cost``.
@@ -92,11 +103,12 @@ class PageSizer:
         if not requested_cost or used_size < 1:
             return self.size
         budget = min(self.budget, bucket_maximum / 2, MAX_QUERY_COST * 0.9)
+        self.priced = (float(requested_cost), used_size)
         self.per_factor = requested_cost / connection_factor(used_size)
         size = used_size
-        if size < self.maximum and self.per_factor * connection_factor(min(self.maximum, size * 2)) <= budget:
+        if size < self.maximum and self.cost_at(min(self.maximum, size * 2)) <= budget:
             size = min(self.maximum, size * 2)
-        while size > 1 and self.per_factor * connection_factor(size) > budget:
+        while size > 1 and self.cost_at(size) > budget:
             size = max(1, size // 2)
         self.size = size
         return self.size

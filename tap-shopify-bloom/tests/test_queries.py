@@ -8,9 +8,17 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from graphql import build_client_schema, build_schema, parse, validate
+from graphql import (
+    FragmentDefinitionNode,
+    OperationDefinitionNode,
+    build_client_schema,
+    build_schema,
+    parse,
+    validate,
+)
 from tap_shopify_bloom.bulk import bulk_query_text
 from tap_shopify_bloom.client import BulkWindowedStream, load_query
+from tap_shopify_bloom.cost import requested_cost
 from tap_shopify_bloom.streams import STREAM_TYPES
 
 # ../shared lies beside every checkout, CI's clone included.
@@ -79,3 +87,16 @@ def test_query_sent_validates_against_the_sandbox(sandbox_schema, name):
 @pytest.mark.parametrize("name", BULK_NAMES)
 def test_bulk_query_validates_against_the_sandbox(sandbox_schema, name):
     assert validate(sandbox_schema, parse(bulk_query_text(name, "updated_at:>='2026-01-01T00:00:00Z'"))) == []
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in SANDBOX_GAPS])
+@pytest.mark.parametrize("size", [1, 10, 250])
+def test_first_request_bound_is_not_below_the_sandboxs_price(name, size):
+    """Before Shopify has priced a query the tap waits for an upper bound of its cost."""
+    cost = pytest.importorskip("bloom_sandbox.shopify.cost")
+    schema = pytest.importorskip("bloom_sandbox.shopify.schema").load_schema()
+    document = parse(load_query(name))
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    variables = {"first": size, "ids": ["gid://shopify/Refund/1"] * size, "id": "gid://shopify/Order/1", "query": ""}
+    assert requested_cost(load_query(name), variables) >= cost.analyze(schema, operation, fragments, variables).cost

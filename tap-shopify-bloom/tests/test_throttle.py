@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tap_shopify_bloom.cost import requested_cost
 from tap_shopify_bloom.throttle import CostBucket, PageSizer, connection_factor
 
 
@@ -65,3 +66,22 @@ def test_page_sizer_respects_a_small_bucket():
     sizer = PageSizer(size=50, budget=500)
     sizer.adapt(requested_cost=2 + 7 * 20, used_size=50, bucket_maximum=100)  # node cost 20
     assert sizer.expected_cost <= 50  # at most half the bucket per page
+
+
+def test_expected_cost_never_underestimates_a_smaller_page():
+    # Shopify prices a page at 2 + g(first) x node; after a large page the sizer shrinks.
+    sizer = PageSizer(size=250, budget=200)
+    sizer.adapt(2 + connection_factor(250) * 40, 250, 2000)
+    assert sizer.size < 250
+    assert sizer.expected_cost >= 2 + connection_factor(sizer.size) * 40
+
+
+def test_first_request_of_a_query_is_bounded_from_its_text():
+    # Shopify's sizing, erring high: a connection of 10 nodes, each an object with one money bag.
+    query = (
+        "query Q($first: Int!) { orders(first: $first) { pageInfo { hasNextPage } "
+        "nodes { id customer { id } totalPriceSet { shopMoney { amount currencyCode } } } } }"
+    )
+    assert requested_cost(query, {"first": 10}) == 2 + connection_factor(10) * 2
+    assert requested_cost("query C { ordersCount { count } }") == 10
+    assert requested_cost('mutation M { bulkOperationRunQuery(query: "") { userErrors { code } } }') == 12
