@@ -316,6 +316,7 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
 
     #1006 (01-15, guest, 1 Mug, US): gross 15.00, cogs 5.00, rule 5.00 + 0.50, handling 1.75.
     #1003 gets a refund on 01-15 of one Mug (subtotal 13.50, tax 1.08, NO_RESTOCK: no cogs back).
+    #1001's label L1 (8.50, order of 01-10) is voided on 01-15: far outside the lookback.
     """
     with warehouse.connect() as conn:
         conn.execute("""
@@ -338,6 +339,10 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
                    "quantity": 1, "original_unit_price": "15.00", "total_discount": "0.00", "tax": "0.00",
                    "is_gift_card": false, "requires_shipping": true}'::jsonb], '{}', null)
         """)
+        conn.execute(
+            "update raw_shipping.shipping_labels set voided = true, voided_at = '2026-01-15 19:00:00'"
+            " where label_id = 'L1'"
+        )
     # The daily run, with a one-day lookback: profit_daily recomputes 01-13 onwards only,
     # the incremental line tables only the orders updated since 01-13 12:00.
     warehouse.run_dbt("build", "--vars", "{lookback_days: 1}")
@@ -357,6 +362,14 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
     assert order == (D("13.50"), D("33.50"), 1)
     # Days before the refund keep their figures.
     assert dict(zip(DAILY_COLUMNS, _daily(warehouse)["2026-01-12"], strict=True)) == _expected_day("2026-01-12")
+    # The voided label's order falls back to the shipping rules, on its own (old) day too.
+    ((source, order_shipping),) = warehouse.rows(
+        "select shipping_cost_source, shipping_costs from reports.orders_profit where order_name = '#1001'"
+    )
+    assert source == "shipping_cost_rules"
+    old_day = dict(zip(DAILY_COLUMNS, _daily(warehouse)["2026-01-10"], strict=True))
+    expected_old_day = _expected_day("2026-01-10")
+    assert old_day["shipping_costs"] == expected_old_day["shipping_costs"] - D("8.50") + order_shipping
 
 
 def test_reports_build_without_ad_and_shipping_tables(dbt_dir: Path) -> None:

@@ -132,7 +132,8 @@ final as (
         case
             when labels > 0 then label_total_cost
             else coalesce(estimated_shipping_cost, 0)
-        end as shipping_costs
+        end as shipping_costs,
+        '{{ run_started_at }}'::timestamptz as built_at
     from costed
 
 )

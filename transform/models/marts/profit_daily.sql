@@ -9,13 +9,14 @@
 
 {#- One row per shop and shop-local day of its report range: sales, costs, margins.
     Incremental: a run recomputes the days from `lookback_days` before the earliest of the
-    shops' last built days (every day while a shop is not built yet); older days only
-    change with `--full-refresh`. -#}
+    shops' last built days (ad platforms and payouts revise recent days), and every day
+    that holds an order, refund or fee of an order int_orders__figures rebuilt since this
+    table's last build, however old (a label voided, an order cancelled or edited). -#}
 
 {%- set platforms = var('ad_platforms') -%}
 
-{#- The earliest of the shops' (last built day - lookback); every day while a synced shop
-    has no row yet. -#}
+{#- The earliest of the shops' (last built day - lookback); none (every day) while a
+    synced shop has no row yet. -#}
 {%- set since = lookback_cutoff(
     "select case when exists (select 1 from " ~ ref('stg_shopify__shop') ~ " as shops"
     ~ " where not exists (select 1 from " ~ this ~ " as built where built.shop = shops.shop))"
@@ -23,14 +24,55 @@
     ~ " from (select shop, max(date) as last_day from " ~ this ~ " group by shop) as built) end",
     type='date'
 ) -%}
-{%- set since_day = since or "'-infinity'::date" %}
+{#- The newest order build this table has seen (none on a table built before the column
+    existed: then every order counts as rebuilt). -#}
+{%- set seen = none -%}
+{%- if since and 'orders_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name')) -%}
+    {%- set seen = lookback_cutoff("select max(orders_built_at) from " ~ this, type='timestamptz') -%}
+{%- endif %}
 
 with
 
+{% if since %}
+rebuilt_orders as (
+
+    select shop, order_id, processed_date from {{ ref('int_orders__figures') }}
+    {%- if seen %}
+    where built_at > {{ seen }}
+    {%- endif %}
+
+),
+
+affected_days as (
+
+    select shop, date from {{ ref('int_shop__days') }}
+    where date >= {{ since }}
+    union
+    select shop, processed_date from rebuilt_orders
+    union
+    select refunds.shop, refunds.processed_date
+    from {{ ref('int_shopify__refunds') }} as refunds
+    inner join rebuilt_orders
+        on rebuilt_orders.shop = refunds.shop
+        and rebuilt_orders.order_id = refunds.order_id
+    union
+    select fees.shop, fees.processed_date
+    from {{ ref('int_shopify__transaction_fees') }} as fees
+    inner join rebuilt_orders
+        on rebuilt_orders.shop = fees.shop
+        and rebuilt_orders.order_id = fees.order_id
+
+),
+{% endif %}
+
 days as (
 
-    select shop, date from {{ ref('int_shop__days') }} as days
-    where days.date >= {{ since_day }}
+    select days.shop, days.date from {{ ref('int_shop__days') }} as days
+    {%- if since %}
+    inner join affected_days
+        on affected_days.shop = days.shop
+        and affected_days.date = days.date
+    {%- endif %}
 
 ),
 
@@ -54,8 +96,8 @@ order_days as (
         sum(cogs) as cogs,
         sum(shipping_costs) as shipping_costs,
         sum(handling) as handling
-    from {{ ref('int_orders__figures') }}
-    where processed_date >= {{ since_day }}
+    from {{ ref('int_orders__figures') }} as figures
+    where (figures.shop, figures.processed_date) in (select shop, date from days)
     group by shop, processed_date
 
 ),
@@ -64,7 +106,8 @@ new_customer_days as (
 
     select shop, processed_date as date, count(*) as new_customers
     from {{ ref('int_shopify__customer_orders') }} as customer_orders
-    where is_first_order and customer_orders.processed_date >= {{ since_day }}
+    where is_first_order
+        and (customer_orders.shop, customer_orders.processed_date) in (select shop, date from days)
     group by shop, processed_date
 
 ),
@@ -80,7 +123,7 @@ refund_days as (
         sum(taxes_refunded) as taxes_refunded,
         sum(cogs_reversed) as cogs_reversed
     from {{ ref('int_shopify__refunds') }} as refunds
-    where refunds.processed_date >= {{ since_day }}
+    where (refunds.shop, refunds.processed_date) in (select shop, date from days)
     group by shop, processed_date
 
 ),
@@ -89,7 +132,7 @@ fee_days as (
 
     select shop, processed_date as date, sum(transaction_fee) as transaction_fees
     from {{ ref('int_shopify__transaction_fees') }} as fees
-    where fees.processed_date >= {{ since_day }}
+    where (fees.shop, fees.processed_date) in (select shop, date from days)
     group by shop, processed_date
 
 ),
@@ -104,7 +147,7 @@ ad_days as (
         {%- endfor %}
         sum(spend_shop_currency) as ad_spend
     from {{ ref('int_ads__spend_converted') }} as spend
-    where spend.spend_date >= {{ since_day }}
+    where (spend.shop, spend.spend_date) in (select shop, date from days)
     group by shop, spend_date
 
 ),
@@ -113,7 +156,7 @@ expense_days as (
 
     select shop, date, sum(amount) as operating_expenses
     from {{ ref('int_finance__operating_expenses_daily') }} as expenses
-    where expenses.date >= {{ since_day }}
+    where (expenses.shop, expenses.date) in (select shop, date from days)
     group by shop, date
 
 ),
@@ -122,7 +165,7 @@ payout_days as (
 
     select shop, issued_date as date, sum(net) as payouts
     from {{ ref('stg_shopify__payouts') }} as payouts
-    where payouts.issued_date >= {{ since_day }}
+    where (payouts.shop, payouts.issued_date) in (select shop, date from days)
     group by shop, issued_date
 
 ),
@@ -151,7 +194,8 @@ joined as (
         {%- endfor %}
         coalesce(ad_days.ad_spend, 0) as ad_spend,
         coalesce(expense_days.operating_expenses, 0) as operating_expenses,
-        coalesce(payout_days.payouts, 0) as payouts
+        coalesce(payout_days.payouts, 0) as payouts,
+        (select max(built_at) from {{ ref('int_orders__figures') }}) as orders_built_at
     from days
     left join shops on shops.shop = days.shop
     left join order_days on order_days.shop = days.shop and order_days.date = days.date
@@ -205,7 +249,8 @@ final as (
         round({{ safe_divide('cm2', 'net_sales') }}, 4) as cm2_margin,
         round({{ safe_divide('cm3', 'net_sales') }}, 4) as cm3_margin,
         round({{ safe_divide('net_profit', 'net_sales') }}, 4) as net_profit_margin,
-        {{ cents('payouts') }} as payouts
+        {{ cents('payouts') }} as payouts,
+        orders_built_at
     from margins
 
 )

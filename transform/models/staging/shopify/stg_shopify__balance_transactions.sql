@@ -23,7 +23,7 @@ renamed as (
         source.source_order_transaction_id::text as transaction_id,
 
         -- text
-        upper(source.type::text) as type,
+        source.type::text as type,
         source.currency::text as currency,
 
         -- numerics

@@ -20,7 +20,7 @@ renamed as (
         source.id::text as payout_id,
 
         -- text
-        upper(source.status::text) as status,
+        source.status::text as status,
         source.currency::text as currency,
 
         -- numerics

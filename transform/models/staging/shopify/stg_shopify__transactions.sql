@@ -22,8 +22,8 @@ renamed as (
         source.parent_id::text as parent_transaction_id,
 
         -- text
-        upper(source.kind::text) as kind,
-        upper(source.status::text) as status,
+        source.kind::text as kind,
+        source.status::text as status,
         lower(source.gateway::text) as gateway,
         source.currency::text as currency,
         source.presentment_currency::text as presentment_currency,
