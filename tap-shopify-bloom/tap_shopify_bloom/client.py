@@ -460,6 +460,8 @@ class BulkWindowedStream(WindowedStream):
     whole record (no children), the failure's partial data is used and not fetched again.
     """
 
+    #: The access scope the stream's queries need (named when a bulk operation is denied access).
+    required_scope = "read_orders"
     #: Child GID type -> parent field, for joining the JSONL lines.
     bulk_children: t.ClassVar[dict[str, str]] = {}
     #: The query counting a window's root objects (``ordersCount``, ``productsCount`` ...).
@@ -553,7 +555,9 @@ class BulkWindowedStream(WindowedStream):
             self.logger.warning("%s: bulk result for %s expired; running the operation again", self.name, window)
             return (yield from self.fetch_bulk(window, None, depth, skip, resubmitted=True))
         if operation.get("errorCode") == "ACCESS_DENIED":
-            raise errors.access_denied([{"message": f"bulk operation of '{self.name}' was denied access"}])
+            # Shopify names no scope here: the stream's own scope is the one its query needs.
+            denied = {"message": f"Required access: `{self.required_scope}` access scope.", "path": [self.name]}
+            raise errors.access_denied([denied])
         self.logger.warning(
             "%s: bulk operation for %s ended %s (%s); splitting the window and retrying",
             self.name,

@@ -72,7 +72,7 @@ class ShopifyStub:
     base_url: str = ""
     operations: dict[str, dict] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
-    #: Outcomes for the next bulk operations: "FAILED" or "FAILED_PARTIAL" (else COMPLETED).
+    #: Outcomes for the next bulk operations: "FAILED", "FAILED_PARTIAL", "ACCESS_DENIED" (else COMPLETED).
     bulk_outcomes: list[str] = field(default_factory=list)
     bulk_submissions: list[str] = field(default_factory=list)
     bulk_roots: list[str] = field(default_factory=list)  # the root connection of each submission
@@ -259,7 +259,8 @@ class ShopifyStub:
             self.files[f"{number}.jsonl"] = lines
             operation.update(status="COMPLETED", url=f"{self.base_url}/bulk/{number}.jsonl" if lines else None)
         else:
-            operation.update(status="FAILED", errorCode="INTERNAL_SERVER_ERROR")
+            code = "ACCESS_DENIED" if outcome == "ACCESS_DENIED" else "INTERNAL_SERVER_ERROR"
+            operation.update(status="FAILED", errorCode=code)
             if outcome == "FAILED_PARTIAL":
                 self.files[f"{number}.jsonl"] = lines[: len(lines) // 2]
                 operation["partialDataUrl"] = f"{self.base_url}/bulk/{number}.jsonl"

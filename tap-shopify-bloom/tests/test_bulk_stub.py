@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from tap_shopify_bloom.bulk import BulkClient, joined_nodes
+from tap_shopify_bloom.errors import MerchantActionError
 from werkzeug import Response
 
 from tests.factories import customer, order, product
@@ -136,3 +137,10 @@ def test_a_window_shopify_cannot_count_is_paged(stub, stub_config, caplog):
     assert "customers: Shopify cannot count a window" in caplog.text
     assert stub.bulk_roots == []
     assert len(result.records["customers"]) == 5
+
+
+def test_bulk_operation_denied_access_names_the_streams_scope(stub, stub_config):
+    stub.data["customers"] = [customer(500 + i, 1) for i in range(3)]
+    stub.bulk_outcomes = ["ACCESS_DENIED"]
+    with pytest.raises(MerchantActionError, match=r"denied access to customers \(ACCESS_DENIED\).*`read_customers`"):
+        run_sync({**stub_config, "bulk_threshold": 2}, streams=["customers"])

@@ -51,6 +51,7 @@ class ProductsStream(BulkWindowedStream):
     history_before_start_date = True  # every product/customer, not just recently updated ones
     page_size = 50
     count_query = "products_count"
+    required_scope = "read_products"
     bulk_children: t.ClassVar[dict[str, str]] = {"ProductVariant": "variants"}
 
     @override

@@ -20,6 +20,7 @@ class CustomersStream(BulkWindowedStream):
     history_before_start_date = True  # every product/customer, not just recently updated ones
     page_size = 250
     count_query = "customers_count"
+    required_scope = "read_customers"
 
     @override
     def to_row(self, node: Node) -> dict[str, t.Any]:
