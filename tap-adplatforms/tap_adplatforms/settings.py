@@ -7,10 +7,12 @@ its group is given, and then its whole group must be complete. Secrets are marke
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,6 +20,11 @@ from singer_sdk import typing as th
 
 PLATFORMS = ("meta", "google_ads", "tiktok")
 LABELS = {"meta": "Meta", "google_ads": "Google Ads", "tiktok": "TikTok"}
+# API versions: their form, and the oldest one the platform still serves (older ones are sunset).
+VERSIONS = {
+    "meta_api_version": (re.compile(r"v(\d+)\.0"), 21, "v21.0"),
+    "google_ads_api_version": (re.compile(r"v(\d+)"), 19, "v21"),
+}
 
 
 @dataclass(frozen=True)
@@ -163,13 +170,24 @@ def check_url(name: str, value: str) -> str | None:
             f"{parsed.hostname or '(none)'}")
 
 
-def problems(config: Mapping[str, Any], *, require_platform: bool = False) -> list[str]:
-    """Everything wrong with ``config`` that the JSON schema does not catch."""
-    errors: list[str] = []
+def problems(
+    config: Mapping[str, Any], *, require_platform: bool = False, known: Collection[str] = ()
+) -> list[str]:
+    """Everything wrong with ``config`` that the JSON schema does not catch.
+
+    ``known`` is every setting the tap reads (its own and the SDK's); any other one is
+    refused, since a misspelled or unsupported setting would otherwise be silently ignored.
+    """
+    errors: list[str] = [_unknown(name, known) for name in config if known and name not in known]
     start = _date(config, "start_date", errors)
     end = _date(config, "end_date", errors)
+    # Every account's time zone is at most 14 hours ahead of UTC.
+    latest = (datetime.now(UTC) + timedelta(hours=14)).date()
+    if start and start > latest:
+        errors.append(f"start_date {start} is in the future: set start_date to the first past day to read")
     if start and end and end < start:
         errors.append("end_date is before start_date: set end_date on or after start_date, or leave it out")
+    errors.extend(_version_problems(config))
     platforms = configured_platforms(config)
     if require_platform and not platforms:
         errors.append("No ad platform is configured: give meta_access_token + meta_account_ids, the "
@@ -194,6 +212,27 @@ def problems(config: Mapping[str, Any], *, require_platform: bool = False) -> li
     login = config.get("google_ads_login_customer_id")
     if login and not normalize_account_id("google_ads", login).isdigit():
         errors.append("google_ads_login_customer_id must be a customer id (digits, dashes allowed)")
+    return errors
+
+
+def _unknown(name: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    fix = f"did you mean {close[0]}?" if close else "remove it (see tap-adplatforms --about for the settings)"
+    platforms = ", ".join(PLATFORMS)
+    return f"{name} is not a setting of tap-adplatforms (platforms: {platforms}): {fix}"
+
+
+def _version_problems(config: Mapping[str, Any]) -> list[str]:
+    errors = []
+    for name, (form, oldest, example) in VERSIONS.items():
+        value = config.get(name)
+        if value is None:
+            continue
+        match = form.fullmatch(str(value))
+        if not match:
+            errors.append(f"{name} '{value}' is not an API version: write it like {example}, or leave it out")
+        elif int(match[1]) < oldest:
+            errors.append(f"{name} {value} is sunset: use {example} (the tap's default) or leave it out")
     return errors
 
 

@@ -24,7 +24,6 @@ def _fails(run_tap, config) -> str:
          ["Meta account act_1001", "error 190", "set meta_access_token"]),
         ("meta", {"meta_account_ids": ["act_4242"]},
          ["Meta account act_4242", "does not exist", "check meta_account_ids"]),
-        ("meta", {"meta_api_version": "v19.0"}, ["Meta account act_1001", "set meta_api_version"]),
         ("google_ads", {"google_ads_refresh_token": "wrong-refresh-token"},
          ["Google Ads", "invalid_grant", "set google_ads_refresh_token"]),
         ("google_ads", {"google_ads_client_secret": "wrong-client-secret"},
@@ -59,6 +58,10 @@ def test_retries_give_up_with_a_clear_message(sandbox, run_tap):
         ({"tiktok_access_token": None}, "TikTok is partly configured: set tiktok_access_token"),
         ({"google_ads_customer_ids": ["abc"]}, "google_ads_customer_ids holds 'abc'"),
         ({"end_date": "2020-01-01"}, "end_date is before start_date"),
+        ({"meta_api_version": "v19.0"}, "meta_api_version v19.0 is sunset: use v21.0"),
+        ({"google_ads_api_version": "21"}, "google_ads_api_version '21' is not an API version"),
+        ({"start_date": "2999-01-01"}, "start_date 2999-01-01 is in the future"),
+        ({"meta_acount_ids": ["1001"]}, "meta_acount_ids is not a setting of tap-adplatforms"),
     ],
 )
 def test_settings_are_checked_at_start(sandbox, overrides, expected):
