@@ -5,10 +5,13 @@ Every message names the provider, the account and what to change.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import ipaddress
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,13 +65,22 @@ def _default_account_id(provider: str, secret: str) -> str:
     return f"{provider}-{hashlib.sha256(secret.encode()).hexdigest()[:10]}"
 
 
-def configured_accounts(config: Mapping[str, Any]) -> list[Account]:
+def _unknown(name: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    fix = f"did you mean {close[0]}?" if close else "remove it (tap-shipping --about lists the settings)"
+    return f"{name} is not a setting of tap-shipping (providers: shipstation, shippo): {fix}"
+
+
+def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) -> list[Account]:
     """The provider accounts whose settings are given, after checking them.
+
+    ``known`` is every setting the tap reads (its own and the SDK's); any other one is
+    refused, since a misspelled setting would otherwise be silently ignored.
 
     Raises:
         ConfigValidationError: naming each problem, its provider, account and fix.
     """
-    errors: list[str] = []
+    errors: list[str] = [_unknown(name, known) for name in config if known and name not in known]
     accounts: list[Account] = []
     key, secret = config.get("shipstation_api_key"), config.get("shipstation_api_secret")
     if key or secret:
@@ -93,9 +105,13 @@ def configured_accounts(config: Mapping[str, Any]) -> list[Account]:
                       "and/or shippo_api_token")
     if start := config.get("start_date"):
         try:
-            parse_iso(start)
+            if parse_iso(str(start)) > datetime.now(UTC):
+                errors.append(f"start_date {start} is in the future; set it to the first past day to read")
         except ValueError:
             errors.append(f"start_date '{start}' is not an ISO-8601 date or time; use e.g. 2024-01-01T00:00:00Z")
+    currency = config.get("shipstation_currency")
+    if currency is not None and not re.fullmatch(r"[A-Z]{3}", str(currency)):
+        errors.append(f"shipstation_currency '{currency}' is not an ISO 4217 code; use e.g. USD")
     if errors:
         # The message carries every error: --discover reports it as a traceback, not a list.
         msg = "tap-shipping settings are invalid: " + "; ".join(errors)

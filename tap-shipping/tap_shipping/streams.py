@@ -25,7 +25,7 @@ def build_streams(tap: TapShipping) -> list[Stream]:
     """
     sources: dict[str, Stream] = {}
     labels: list[ShippingLabelsStream] = []  # built last; the memos ask whether it is selected
-    for account in configured_accounts(tap.config):
+    for account in configured_accounts(tap.config, known=tap.config_jsonschema["properties"]):
         memo = PageMemo(labels_selected=lambda: bool(labels) and labels[0].selected)
         if account.provider == "shipstation":
             sources["shipments"] = ShipmentsStream(tap, account, RateGate(), memo)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import Any
+
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from typing_extensions import override
 
 from tap_shipping.client import DEFAULT_LOOKBACK_DAYS, DEFAULT_RETRY_SECONDS
@@ -39,15 +45,17 @@ class TapShipping(Tap):
                                 "Default: derived from the token (not the token itself)."),
         th.Property("shippo_api_url", th.StringType, default=DEFAULT_URLS["shippo"], title="Shippo API base URL",
                     description="https only, except loopback hosts (the sandbox: http://127.0.0.1:<port>/shippo)."),
-        th.Property("shippo_requests_per_minute", th.NumberType, title="Shippo requests per minute",
+        th.Property("shippo_requests_per_minute", th.NumberType(exclusive_minimum=0),
+                    title="Shippo requests per minute",
                     description="Pace of Shippo requests. Default: Shippo's documented limit for listing "
                                 "(10 per minute with a test token, 50 with a live token)."),
         th.Property("start_date", th.DateTimeType, title="Start date",
                     description="Read labels created from this time on (ISO-8601). Default: all history."),
-        th.Property("lookback_days", th.IntegerType, default=DEFAULT_LOOKBACK_DAYS, title="Trailing window (days)",
+        th.Property("lookback_days", th.IntegerType(minimum=0, maximum=365), default=DEFAULT_LOOKBACK_DAYS,
+                    title="Trailing window (days)",
                     description="Each run re-reads labels created this many days before the bookmark, "
                                 "to pick up voids and refunds that happen after purchase."),
-        th.Property("retry_initial_seconds", th.NumberType, default=DEFAULT_RETRY_SECONDS,
+        th.Property("retry_initial_seconds", th.NumberType(minimum=0), default=DEFAULT_RETRY_SECONDS,
                     title="First retry wait (seconds)",
                     description="Wait before retrying a 5xx or broken connection; doubles on each of the "
                                 "4 retries. A 429 waits as long as the API asks instead."),
@@ -56,6 +64,47 @@ class TapShipping(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         return build_streams(self)
+
+    # The command line: a wrong setting or a refused credential is one line naming the setting
+    # and the fix, never a stack trace. The SDK does so only for settings checked as a sync
+    # starts; these hooks extend it to --discover, --test and the providers' fatal answers.
+
+    @classmethod
+    def _explained(cls, ctx: click.Context, run: Callable[[], None]) -> None:
+        try:
+            run()
+        except ConfigValidationError as exc:
+            for error in exc.errors or [str(exc)]:
+                cls.logger.error("%s", _readable(error))
+            cls.logger.error("Config validation failed")
+            ctx.exit(1)
+        except FatalAPIError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
+
+    @classmethod
+    @override
+    def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
+        cls._explained(click.get_current_context(), lambda: super(TapShipping, cls).invoke(**kwargs))
+
+    @classmethod
+    @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        cls._explained(ctx, lambda: super(TapShipping, cls).cb_discover(ctx, param, value))
+
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        cls._explained(ctx, lambda: super(TapShipping, cls).cb_test(ctx, param, value))
+
+
+def _readable(error: str) -> str:
+    """A JSON-schema error of the settings, turned around to start with the setting and end with the fix."""
+    if match := re.fullmatch(r"(.*) in config\['(\w+)'\]", error):
+        return f"{match[2]}: {match[1]}; change {match[2]} (tap-shipping --about describes every setting)"
+    if match := re.fullmatch(r"'(\w+)' is a required property", error):
+        return f"{match[1]} is required: set it (tap-shipping --about describes every setting)"
+    return error
 
 
 if __name__ == "__main__":

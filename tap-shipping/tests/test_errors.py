@@ -38,6 +38,8 @@ def discover(tmp_path, config: dict) -> subprocess.CompletedProcess[str]:
         ({"shipstation_api_secret": None}, "shipstation account 'sandbox-ss': shipstation_api_secret is missing"),
         ({"shippo_api_token": "not-a-token"}, "shippo account 'sandbox-shippo': shippo_api_token does not look like"),
         ({"start_date": "last tuesday"}, "start_date 'last tuesday' is not an ISO-8601"),
+        ({"start_date": "2999-01-01"}, "start_date 2999-01-01 is in the future"),
+        ({"shipstation_currency": "usd"}, "shipstation_currency 'usd' is not an ISO 4217 code"),
         ({"shipstation_api_key": None, "shipstation_api_secret": None, "shippo_api_token": None},
          "no provider configured"),
     ],
@@ -48,6 +50,14 @@ def test_settings_are_checked_before_any_request(change, expected):
         configured_accounts(config)
     assert any(expected in error for error in caught.value.errors)
     assert_no_secret(str(caught.value))
+
+
+def test_unknown_settings_are_refused_with_a_suggestion():
+    config = {**sandbox_config("http://127.0.0.1:9"), "shippo_api_tokn": "x"}
+    with pytest.raises(ConfigValidationError) as caught:
+        configured_accounts(config, known=TapShipping.config_jsonschema["properties"])
+    assert caught.value.errors == ["shippo_api_tokn is not a setting of tap-shipping (providers: shipstation, "
+                                   "shippo): did you mean shippo_api_token?"]
 
 
 def test_settings_errors_reach_the_command_line(tmp_path):
