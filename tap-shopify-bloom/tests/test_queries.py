@@ -17,8 +17,9 @@ from graphql import (
     validate,
 )
 from tap_shopify_bloom.bulk import bulk_query_text
-from tap_shopify_bloom.client import BulkWindowedStream, load_query
+from tap_shopify_bloom.client import load_query
 from tap_shopify_bloom.cost import requested_cost
+from tap_shopify_bloom.incremental import BulkWindowedStream
 from tap_shopify_bloom.streams import STREAM_TYPES
 
 # ../shared lies beside every checkout, CI's clone included.

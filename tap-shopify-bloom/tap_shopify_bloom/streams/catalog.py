@@ -6,7 +6,7 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_shopify_bloom.client import BulkWindowedStream
+from tap_shopify_bloom.incremental import BulkWindowedStream
 from tap_shopify_bloom.records import Node, dig, nodes
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
-from tap_shopify_bloom.client import BulkWindowedStream
 from tap_shopify_bloom.errors import MerchantActionError
+from tap_shopify_bloom.incremental import BulkWindowedStream
 from tap_shopify_bloom.records import Node, bag_sum, decimal_sum, dig, money_pair, nodes, sha256
 
 # Shopify's sales channel names for the order sources it sets itself.

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from typing_extensions import override
 
-from tap_shopify_bloom.client import WindowedStream
+from tap_shopify_bloom.incremental import WindowedStream
 from tap_shopify_bloom.records import Node, decimal_sum, dig, legacy_gid
 
 if t.TYPE_CHECKING:

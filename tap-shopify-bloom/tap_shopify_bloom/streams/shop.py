@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from typing_extensions import override
 
-from tap_shopify_bloom.client import ShopifyStream, WindowedStream
+from tap_shopify_bloom.client import ShopifyStream
+from tap_shopify_bloom.incremental import WindowedStream
 from tap_shopify_bloom.records import Node, dig
 from tap_shopify_bloom.windows import iso
 
