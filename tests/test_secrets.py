@@ -242,6 +242,25 @@ def load_into_postgres(result: Run, tmp_path: Path) -> dict:
         return {"schemas": user_schemas(admin_dsn(database)), "rows": all_rows_as_text(admin_dsn(database))}
 
 
+def meltano_env(sandbox: Sandbox, database: str, system_db: Path, start_date: str) -> dict[str, str]:
+    return {**os.environ, "BLOOM_PG_PORT": PG_PORT, "BLOOM_PG_DATABASE": database,
+            "BLOOM_SANDBOX_PORT": sandbox.url.rsplit(":", 1)[1], "BLOOM_START_DATE": start_date,
+            "MELTANO_DATABASE_URI": f"sqlite:///{system_db}", "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def test_a_meltano_run_refused_by_an_api_leaks_no_secret(sandbox, tmp_path):
+    wrong = "shippo_live_refused_9d8c7b6a"
+    with fresh_database() as database:
+        env = {**meltano_env(sandbox, database, tmp_path / "meltano.db", shipping_config(sandbox.url)["start_date"]),
+               "TAP_SHIPPING_SHIPPO_API_TOKEN": wrong}  # the environment wins over meltano.yml
+        result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-shipping",
+                      "target-postgres"], cwd=ROOT, env=env, timeout=300)  # fmt: skip
+        assert result.returncode != 0
+        assert "credentials refused (401); check shippo_api_token" in result.stderr
+        assert all_rows_as_text(admin_dsn(database)) == ""  # no row loaded (empty tables may exist: see README)
+        assert leaks(everything(result, files=(tmp_path / "meltano.db",)), [wrong, "ss_sandbox_secret"]) == []
+
+
 def test_a_whole_meltano_run_leaks_no_secret(sandbox, tmp_path):
     """`python -m bloom_suite.sync` (pre-flight, then meltano run) of the ads and shipping taps."""
     demo = {
@@ -251,9 +270,7 @@ def test_a_whole_meltano_run_leaks_no_secret(sandbox, tmp_path):
     secrets = secrets_of("tap-adplatforms", demo) + secrets_of("tap-shipping", demo) + [demo["BLOOM_PG_PASSWORD"]]
     with fresh_database() as database:
         system_db = tmp_path / "meltano.db"
-        env = {**os.environ, "BLOOM_PG_PORT": PG_PORT, "BLOOM_PG_DATABASE": database,
-               "BLOOM_SANDBOX_PORT": sandbox.url.rsplit(":", 1)[1], "BLOOM_START_DATE": demo["start_date"],
-               "MELTANO_DATABASE_URI": f"sqlite:///{system_db}", "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        env = meltano_env(sandbox, database, system_db, demo["start_date"])
         result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-adplatforms",
                       "target-postgres", "tap-shipping", "target-postgres"], cwd=ROOT, env=env, timeout=300)
         assert result.returncode == 0, result.stderr[-4000:]
