@@ -144,3 +144,21 @@ def test_bulk_operation_denied_access_names_the_streams_scope(stub, stub_config)
     stub.bulk_outcomes = ["ACCESS_DENIED"]
     with pytest.raises(MerchantActionError, match=r"denied access to customers \(ACCESS_DENIED\).*`read_customers`"):
         run_sync({**stub_config, "bulk_threshold": 2}, streams=["customers"])
+
+
+def test_operation_expired_while_the_tap_was_away_is_run_again(stub, stub_config, history, caplog):
+    config = {**stub_config, "bulk_threshold": 2, "max_concurrency": 3}
+    first = run_sync(config, streams=["orders"])
+    started = next(s for s in first.states if s["bookmarks"]["orders"]["windows"].get("bulk"))
+    in_flight = started["bookmarks"]["orders"]["windows"]["bulk"]
+    for operation_id in in_flight.values():  # days later: Shopify reports them EXPIRED, no URL
+        stub.operations[operation_id].update(status="EXPIRED", url=None)
+    submitted = len(stub.bulk_submissions)
+    with caplog.at_level(logging.WARNING):
+        resumed = run_sync(config, state=started, streams=["orders"])
+    assert caplog.text.count("expired; running the operation again") == len(in_flight)
+    assert len(stub.bulk_submissions) - submitted >= len(in_flight)  # each run again
+    end = started["bookmarks"]["orders"]["windows"]["backfill"]["end"]
+    expired = {o["id"] for o in history if o["updatedAt"][:7] in in_flight and o["updatedAt"] < end}
+    assert expired
+    assert expired <= {r["id"] for r in resumed.records["orders"]}  # the expired months' orders came
