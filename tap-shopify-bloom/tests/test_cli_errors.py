@@ -31,6 +31,11 @@ def error_lines(stderr: str) -> list[str]:
     [
         (401, {"errors": "[API] Invalid API key or access token"}, "Shopify refused the access token (401"),
         (402, {"errors": "Unavailable Shop"}, "The shop stub-shop is frozen (402 Payment Required)"),
+        (
+            403,
+            {"errors": "[API] This action requires merchant approval for read_all_orders scope."},
+            "Shopify denied access (403). Grant the app read_all_orders and reinstall it",
+        ),
         (404, {"errors": "Not Found"}, "Store not found: http://localhost:"),
         (423, {"errors": "This store is unavailable"}, "The shop stub-shop is locked (423 Locked)"),
     ],
