@@ -58,20 +58,20 @@ def test_transient_faults_are_retried_without_loss(stub, stub_config, fault):
 
 
 def test_timeout_is_retried(stub, stub_config, monkeypatch):
-    monkeypatch.setattr(ShopifyStream, "timeout", 0.5)
+    monkeypatch.setattr(ShopifyStream, "timeout", 0.3)
     stub.data["orders"] = [order(1000, 1), order(1001, 2)]
 
     def too_slow(body):
         if not body["query"].startswith("query Orders("):
             return None
-        time.sleep(1.0)  # the tap gave up after 0.5 s and asks again
+        time.sleep(1.0)  # the tap gives up after 0.3 s and asks again
         return stub.answer(body)
 
     stub.faults = [too_slow]
     result = run_sync(stub_config, streams=["orders"])
     assert sorted(r["id"] for r in result.records["orders"]) == ["gid://shopify/Order/1000", "gid://shopify/Order/1001"]
     pages = [json.dumps(r, sort_keys=True) for r in stub.requests if r["query"].startswith("query Orders(")]
-    assert len(pages) == len(set(pages)) + 1  # one page timed out and was asked for again
+    assert len(pages) > len(set(pages))  # a page timed out and was asked for again (more than once if slow)
 
 
 def test_throttled_answer_waits_for_the_bucket(stub, stub_config):
