@@ -27,8 +27,8 @@
 {#- The newest order build this table has seen (none on a table built before the column
     existed: then every order counts as rebuilt). -#}
 {%- set seen = none -%}
-{%- if since and 'orders_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name')) -%}
-    {%- set seen = lookback_cutoff("select max(orders_built_at) from " ~ this, type='timestamptz') -%}
+{%- if since and '_orders_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name')) -%}
+    {%- set seen = lookback_cutoff("select max(_orders_built_at) from " ~ this, type='timestamptz') -%}
 {%- endif %}
 
 with
@@ -195,7 +195,7 @@ joined as (
         coalesce(ad_days.ad_spend, 0) as ad_spend,
         coalesce(expense_days.operating_expenses, 0) as operating_expenses,
         coalesce(payout_days.payouts, 0) as payouts,
-        (select max(built_at) from {{ ref('int_orders__figures') }}) as orders_built_at
+        (select max(built_at) from {{ ref('int_orders__figures') }}) as _orders_built_at
     from days
     left join shops on shops.shop = days.shop
     left join order_days on order_days.shop = days.shop and order_days.date = days.date
@@ -250,7 +250,7 @@ final as (
         round({{ safe_divide('cm3', 'net_sales') }}, 4) as cm3_margin,
         round({{ safe_divide('net_profit', 'net_sales') }}, 4) as net_profit_margin,
         {{ cents('payouts') }} as payouts,
-        orders_built_at
+        _orders_built_at
     from margins
 
 )
