@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import click
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import SyncLifecycleSignal
 from typing_extensions import override
 
 from tap_shopify_bloom.errors import ActionableError
@@ -19,11 +20,16 @@ from tap_shopify_bloom.throttle import CostBucket
 
 
 class QuietOnActionableErrors(logging.Filter):
-    """Drops the SDK's "unhandled error while syncing" line when the error explains itself."""
+    """Drops the SDK's "unhandled error while syncing" line where there is no error to report.
+
+    That is while an :class:`ActionableError` (it explains itself in one line) or one of the
+    SDK's own lifecycle signals (``--test`` stopping each stream after a record) unwinds.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Keep every record but that one, logged while an ActionableError is handled."""
-        return not (isinstance(sys.exc_info()[1], ActionableError) and str(record.msg).startswith("An unhandled error"))
+        """Keep every record but that one."""
+        explained = isinstance(sys.exc_info()[1], ActionableError | SyncLifecycleSignal)
+        return not (explained and str(record.msg).startswith("An unhandled error"))
 
 
 QUIET = QuietOnActionableErrors()

@@ -9,6 +9,8 @@ import sys
 import pytest
 from werkzeug import Response
 
+from tests.factories import order
+
 
 def run_cli(config: dict, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "config.json"
@@ -49,6 +51,14 @@ def test_one_clear_line(stub, stub_config, tmp_path, status, body, message, mode
     assert len(errors) == 1, errors
     assert message in errors[0]
     assert stub_config["access_token"] not in run.stderr  # the secret is never logged
+
+
+def test_connection_test_logs_no_error(stub, stub_config, tmp_path):
+    # --test stops every stream after its first record: that is no error to report.
+    stub.data["orders"] = [order(1000 + i, i) for i in range(3)]
+    run = run_cli(stub_config, tmp_path, "--test")
+    assert run.returncode == 0
+    assert error_lines(run.stderr) == []
 
 
 def test_invalid_setting_is_one_line_too(tmp_path):
