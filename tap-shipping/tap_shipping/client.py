@@ -162,6 +162,15 @@ class ShippingStream(RESTStream[Any], abc.ABC):
         return self.backoff_runtime(value=wait)
 
     @override
+    def backoff_handler(self, details: Any) -> None:
+        """One warning naming the account and the cause; not the SDK's dump of the request's arguments."""
+        exc = details.get("exception")
+        response = getattr(exc, "response", None)
+        cause = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+        self.logger.warning("%s: %s from %s (try %d); retrying in %.1f s", self.account.describe(), cause, self.path,
+                            details.get("tries", 0), details.get("wait", 0.0))
+
+    @override
     def backoff_jitter(self, value: float) -> float:
         return value * (1 + 0.1 * random.random())  # noqa: S311 - jitter, not cryptography
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -13,7 +14,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from typing_extensions import override
 
-from tap_shipping.client import DEFAULT_LOOKBACK_DAYS, DEFAULT_RETRY_SECONDS
+from tap_shipping.client import DEFAULT_LOOKBACK_DAYS, DEFAULT_RETRY_SECONDS, ShippingStream
 from tap_shipping.settings import DEFAULT_URLS
 from tap_shipping.streams import build_streams
 
@@ -64,6 +65,20 @@ class TapShipping(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         return build_streams(self)
+
+    @override
+    def sync_all(self) -> None:
+        self._check_credentials()
+        super().sync_all()
+
+    def _check_credentials(self) -> None:
+        """One request per account before any message, so a refused credential or a wrong URL
+        stops the run before a table exists: a list of what was created from now on (empty)."""
+        now = datetime.now(UTC).isoformat()
+        streams = sorted((s for s in self.streams.values() if isinstance(s, ShippingStream)), key=lambda s: s.selected)
+        probes = {stream.account: stream for stream in streams}  # a selected stream of the account if any
+        for stream in probes.values():
+            next(iter(stream.request_records({"account_id": stream.account.account_id, "since": now})), None)
 
     # The command line: a wrong setting or a refused credential is one line naming the setting
     # and the fix, never a stack trace. The SDK does so only for settings checked as a sync
