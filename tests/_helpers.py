@@ -24,8 +24,8 @@ PG_HOST = os.environ.get("BLOOM_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BLOOM_TEST_PG_PORT", "5432")
 TODAY = datetime.now(UTC).date()
 START = (TODAY - timedelta(days=45)).isoformat()
-# Lines the SDK adds around the one that explains an error.
-GENERIC_ERRORS = ("Config validation failed", "An unhandled error occurred while syncing")
+# Lines the SDK (and the backoff library under it) add around the one that explains an error.
+GENERIC_ERRORS = ("Config validation failed", "An unhandled error occurred while syncing", "Giving up _request(")
 
 
 @dataclass
