@@ -241,3 +241,22 @@ def test_a_user_without_create_rights_is_named(tmp_path):
             with psycopg.connect(admin_dsn(), autocommit=True) as conn:
                 conn.execute(f'drop database "{database}" with (force)')
                 conn.execute("drop role bloom_reader_test")
+
+
+def test_a_wrong_tap_setting_in_a_meltano_run_is_one_line_and_writes_nothing(sandbox, tmp_path):
+    with fresh_database() as database:
+        env = {**os.environ, "BLOOM_PG_PORT": "5432", "BLOOM_PG_DATABASE": database,
+               "BLOOM_SANDBOX_PORT": sandbox.url.rsplit(":", 1)[1], "BLOOM_START_DATE": TODAY.isoformat(),
+               "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+               "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+               "TAP_ADPLATFORMS_TIKTOK_API_URL": "http://business-api.tiktok.com"}  # the environment wins
+        before = sandbox.get("/_sandbox/stats")["requests"]
+        result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-adplatforms",
+                      "target-postgres"], cwd=ROOT, env=env, timeout=300)  # fmt: skip
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr
+        explained = [line for line in result.stderr.splitlines() if line.startswith("2") and "tiktok_api_url" in line]
+        assert len(explained) == 1, explained
+        assert "https://" in explained[0]
+        assert user_schemas(admin_dsn(database)) == []
+        assert sandbox.get("/_sandbox/stats")["requests"] == before
