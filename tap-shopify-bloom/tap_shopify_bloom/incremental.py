@@ -172,6 +172,8 @@ class BulkWindowedStream(WindowedStream):
     whole record (no children), the failure's partial data is used and not fetched again.
     """
 
+    #: Streams of the same windows whose bulk operations this one starts ahead in free slots.
+    bulk_companions: t.ClassVar[tuple[str, ...]] = ()
     #: The access scope the stream's queries need (named when a bulk operation is denied access).
     required_scope = "read_orders"
     #: Child GID type -> parent field, for joining the JSONL lines.
@@ -215,17 +217,41 @@ class BulkWindowedStream(WindowedStream):
         threshold = self.settings.bulk_threshold
         if not threshold:
             return
+        limit = self.settings.max_concurrency
         in_flight: dict[str, str] = self.stream_state["windows"].setdefault("bulk", {})
-        for window in windows[: self.settings.max_concurrency]:
-            if len(in_flight) >= self.settings.max_concurrency:
+        for window in windows[:limit]:
+            if self.bulk_in_flight() >= limit:
                 break
             if window.key in in_flight or self.window_count(window) < threshold:
                 continue
             in_flight[t.cast("str", window.key)] = self.bulk.submit(
                 bulk_query_text(self.name, window.search(self.filter_field))
             )
-            self.logger.info("%s: bulk operation started for %s (%d running)", self.name, window, len(in_flight))
+            self.logger.info("%s: bulk operation started for %s (%d running)", self.name, window, self.bulk_in_flight())
+        for companion in self.companions():  # slots this stream leaves free
+            companion.start_ahead()
         self._checkpoint()
+
+    def bulk_in_flight(self) -> int:
+        """Bulk operations recorded in flight by the selected streams (the shop's limit is shared)."""
+        bookmarks = self.tap_state.get("bookmarks") or {}
+        selected = [name for name, stream in self.owner.streams.items() if stream.selected]
+        return sum(len((bookmarks.get(name) or {}).get("windows", {}).get("bulk") or {}) for name in selected)
+
+    def companions(self) -> list[BulkWindowedStream]:
+        """The selected streams of ``bulk_companions``."""
+        streams = (self.owner.streams.get(name) for name in self.bulk_companions)
+        return [s for s in streams if isinstance(s, BulkWindowedStream) and s.selected]
+
+    def start_ahead(self) -> None:
+        """Start operations for this stream's next pending months while another stream runs.
+
+        Its run later finds them in its state and picks them up. Only once its backfill plan
+        exists (after its first live window).
+        """
+        state = self.stream_state.get("windows") or {}
+        if "backfill" in state:
+            self.prepare_history(WindowPlan(state, self.history_before_start_date).pending_history())
 
     @override
     def fetch_live(self, window: Window) -> t.Generator[dict[str, t.Any], None, str | None]:

@@ -75,7 +75,7 @@ class ShopifyStub:
     #: Outcomes for the next bulk operations: "FAILED", "FAILED_PARTIAL", "ACCESS_DENIED" (else COMPLETED).
     bulk_outcomes: list[str] = field(default_factory=list)
     bulk_submissions: list[str] = field(default_factory=list)
-    bulk_roots: list[str] = field(default_factory=list)  # the root connection of each submission
+    bulk_roots: list[str] = field(default_factory=list)  # what each submission was for (stream name)
     max_running: int = 0
     downloaded: set[str] = field(default_factory=set)
     delay: float = 0.0  # seconds before each answer
@@ -266,7 +266,7 @@ class ShopifyStub:
                 operation["partialDataUrl"] = f"{self.base_url}/bulk/{number}.jsonl"
         self.operations[operation_id] = operation
         self.bulk_submissions.append(search)
-        self.bulk_roots.append(collection)
+        self.bulk_roots.append("transactions" if transactions else collection)
         running = sum(1 for name in self.files if name not in self.downloaded)
         self.max_running = max(self.max_running, running)
         return {"bulkOperation": {"id": operation_id, "status": "CREATED"}, "userErrors": []}

@@ -162,3 +162,21 @@ def test_operation_expired_while_the_tap_was_away_is_run_again(stub, stub_config
     expired = {o["id"] for o in history if o["updatedAt"][:7] in in_flight and o["updatedAt"] < end}
     assert expired
     assert expired <= {r["id"] for r in resumed.records["orders"]}  # the expired months' orders came
+
+
+def test_transactions_operations_start_in_slots_orders_leave_free(stub, stub_config, history):
+    config = {**stub_config, "bulk_threshold": 2, "max_concurrency": 5}
+    result = run_sync(config, streams=["shop", "orders", "transactions"])
+    roots = stub.bulk_roots
+
+    def windows(state, stream):
+        return state["bookmarks"].get(stream, {}).get("windows", {})
+
+    # While orders' history was still pending, transactions' operations were already running.
+    assert any("backfill" in windows(s, "orders") and windows(s, "transactions").get("bulk") for s in result.states)
+    picked_up = [r for r in stub.requests if "BulkPoll" in r["query"]]
+    assert len(picked_up) >= len(roots)  # every operation was polled and used ...
+    assert {r["id"] for r in result.records["transactions"]} == {o["transactions"][0]["id"] for o in history}
+    assert len(result.records["transactions"]) == len(history)  # ... none twice
+    submitted = [s for s, root in zip(stub.bulk_submissions, roots, strict=True) if root == "transactions"]
+    assert len(submitted) == len(set(submitted))  # and none submitted twice
