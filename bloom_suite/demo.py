@@ -1,8 +1,8 @@
 """``make demo``: the whole pipeline on built-in defaults, then a profit summary.
 
 Starts the embedded Postgres (data kept in ``.bloom/demo``), starts the sandbox with a
-seeded store, runs ``meltano --environment=demo run sync-all`` (the three taps into
-target-postgres, then ``dbt build``), prints the last 30 days from
+seeded store, runs the three taps into target-postgres side by side (``meltano run`` of
+the jobs sync-shopify, sync-ads and sync-shipping), then ``dbt build`` (build-reports), prints the last 30 days from
 ``reports.profit_daily`` and stops what it started. The warehouse, Meltano's state and
 the sandbox's clock persist in ``.bloom/demo``, so a second run is incremental: the
 sandbox's store lives in real time (it moves forward by the days since the first run) and
@@ -15,15 +15,14 @@ import argparse
 import json
 import logging
 import os
-import re
 import shutil
-import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bloom_suite.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 from bloom_suite.processes import meltano_env, running_sandbox
+from bloom_suite.runner import run_pipeline
 from bloom_suite.summary import format_summary, read_summary
 
 log = logging.getLogger("bloom-demo")
@@ -42,31 +41,6 @@ def _load_clock(path: Path, orders: int, seed: int) -> dict[str, object]:
             return clock
         log.warning("store size or seed changed: the demo starts over in a new warehouse")
     return {"now": today.isoformat(), "orders": orders, "seed": seed, "runs": 0, "days": 0}
-
-
-# Lines of meltano's log shown while the demo runs; the whole log goes to a file.
-PROGRESS = re.compile(
-    r"Beginning sync|window|so far|bulk|records|START|OK created|ERROR|Error|WARN|Completed|Run completed"
-)
-LOG_LINE = re.compile(r"^\S+Z \[\s*(?P<level>\w+)\s*\] (?P<plugin>\S+)\s+(?P<message>.*)$")
-
-
-def run_with_progress(command: list[str], cwd: Path, env: dict[str, str], log_path: Path) -> int:
-    """Run ``command``, keep its whole output in ``log_path`` and show the progress lines."""
-    with (
-        log_path.open("a") as full_log,
-        subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        ) as process,
-    ):
-        assert process.stdout is not None
-        for line in process.stdout:
-            full_log.write(line)
-            match = LOG_LINE.match(line.rstrip())
-            if match and "METRIC" not in line and PROGRESS.search(match["message"]):
-                message = re.sub(r"\x1b\[[0-9;]*m", "", match["message"])
-                print(f"  {match['plugin']:<18} {message[:150]}", flush=True)
-    return process.returncode
 
 
 def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) -> int:
@@ -105,16 +79,17 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
                 BLOOM_START_DATE=start_date,
                 MELTANO_DATABASE_URI=f"sqlite:///{workdir / 'meltano.db'}",
             )
-            print("[demo] meltano --environment=demo run sync-all", flush=True)
-            returncode = run_with_progress(
-                ["meltano", "--environment=demo", "run", "sync-all"], root, env, workdir / "meltano.log"
-            )
-            if returncode != 0:
+            report = run_pipeline(root, "demo", env, workdir / "meltano.log")
+            if not report.ok:
                 log.error(
-                    "meltano run failed (exit %s); nothing already loaded is lost. Full log: %s",
-                    returncode, workdir / "meltano.log",
+                    "%s failed; nothing already loaded is lost. Full log: %s",
+                    ", ".join(report.failed_jobs()), workdir / "meltano.log",
                 )  # fmt: skip
-                return returncode
+                return 1
+        synced = ", ".join(f"{tap} {count:,}" for tap, count in sorted(report.records_by_tap().items()))
+        timings = ", ".join(f"{jobs} {seconds:.0f} s" for jobs, seconds in report.seconds.items())
+        print(f"[demo] records synced this run: {synced}", flush=True)
+        print(f"[demo] time: {timings}", flush=True)
         clock_path.write_text(json.dumps(clock))
         print(format_summary(read_summary(postgres.dsn(DATABASE))), flush=True)
         return 0

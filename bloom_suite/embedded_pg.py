@@ -49,6 +49,9 @@ class EmbeddedPostgres:
         return SYSTEM_USER if os.geteuid() == 0 else None
 
     def _run(self, tool: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        if self._run_as is not None and self.data_dir.exists():
+            # Others may have closed a parent folder since (pytest resets its temp root to 0700).
+            ensure_prefix_permissions(self.data_dir)
         command = [str(POSTGRES_BIN_PATH / tool), "-D", str(self.data_dir), *args]
         return subprocess.run(command, user=self._run_as, capture_output=True, text=True, timeout=timeout, check=False)
 
