@@ -12,12 +12,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# This virtualenv's meltano, else the one on PATH.
+MELTANO = (
+    str(Path(sys.executable).parent / "meltano") if (Path(sys.executable).parent / "meltano").exists() else "meltano"
+)
 SOURCE_JOBS = ("sync-shopify", "sync-ads", "sync-shipping")
 REPORTS_JOB = "build-reports"
 
@@ -84,9 +89,13 @@ class _Output:
         self.log.close()
 
 
-def _start(job: str, root: Path, environment: str, env: dict[str, str], output: _Output) -> tuple:
+def _environment(environment: str | None) -> list[str]:
+    return [f"--environment={environment}"] if environment else []
+
+
+def _start(job: str, root: Path, environment: str | None, env: dict[str, str], output: _Output) -> tuple:
     process = subprocess.Popen(
-        ["meltano", f"--environment={environment}", "run", job],
+        [MELTANO, *_environment(environment), "run", job],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -95,7 +104,7 @@ def _start(job: str, root: Path, environment: str, env: dict[str, str], output: 
     return process, reader
 
 
-def _run_jobs(jobs: tuple[str, ...], root: Path, environment: str, env: dict[str, str], output: _Output) -> None:
+def _run_jobs(jobs: tuple[str, ...], root: Path, environment: str | None, env: dict[str, str], output: _Output) -> None:
     started = time.monotonic()
     running = {job: _start(job, root, environment, env, output) for job in jobs}
     for job, (process, reader) in running.items():
@@ -104,10 +113,10 @@ def _run_jobs(jobs: tuple[str, ...], root: Path, environment: str, env: dict[str
     output.report.seconds["+".join(jobs)] = time.monotonic() - started
 
 
-def _prepare_system_database(root: Path, environment: str, env: dict[str, str], output: _Output) -> int:
+def _prepare_system_database(root: Path, environment: str | None, env: dict[str, str], output: _Output) -> int:
     """Create or migrate Meltano's system database once: concurrent first runs would race to do it."""
     done = subprocess.run(
-        ["meltano", f"--environment={environment}", "state", "list"],
+        [MELTANO, *_environment(environment), "state", "list"],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     for line in done.stdout.splitlines(keepends=True):
@@ -115,7 +124,7 @@ def _prepare_system_database(root: Path, environment: str, env: dict[str, str], 
     return done.returncode
 
 
-def run_pipeline(root: Path, environment: str, env: dict[str, str], log_path: Path) -> RunReport:
+def run_pipeline(root: Path, environment: str | None, env: dict[str, str], log_path: Path) -> RunReport:
     """Sync the three sources at once, then build the reports if all of them loaded."""
     report = RunReport()
     output = _Output(log_path, report)
@@ -123,11 +132,11 @@ def run_pipeline(root: Path, environment: str, env: dict[str, str], log_path: Pa
         report.returncodes["meltano state list"] = _prepare_system_database(root, environment, env, output)
         if not report.ok:
             return report
-        print(f"[sync] meltano --environment={environment} run {' | '.join(SOURCE_JOBS)} (side by side)", flush=True)
+        print(f"[sync] meltano run {' | '.join(SOURCE_JOBS)} (side by side)", flush=True)
         _run_jobs(SOURCE_JOBS, root, environment, env, output)
         if not report.ok:
             return report
-        print(f"[sync] meltano --environment={environment} run {REPORTS_JOB}", flush=True)
+        print(f"[sync] meltano run {REPORTS_JOB}", flush=True)
         _run_jobs((REPORTS_JOB,), root, environment, env, output)
         return report
     finally:

@@ -30,6 +30,8 @@ from typing import Any
 
 import psycopg
 
+from bloom_suite.runner import run_pipeline
+
 MELTANO = Path(sys.executable).parent / "meltano"
 LOADER = "target-postgres"
 # The variables meltano.yml reads each setting from: what a user edits in .env.
@@ -84,8 +86,10 @@ def resolve_settings(environment: str | None, loader: str = LOADER) -> dict[str,
 def connection_arguments(config: Mapping[str, Any]) -> dict[str, Any]:
     """libpq arguments equivalent to target-postgres's settings, after checking them."""
     if config.get("sqlalchemy_url"):
-        msg = (f"{_setting('sqlalchemy_url')} is set: this check reads host, port, user, password and "
-               "database; use those settings instead")
+        msg = (
+            f"{_setting('sqlalchemy_url')} is set: this check reads host, port, user, password and "
+            "database; use those settings instead"
+        )
         raise WarehouseError(msg)
     for name in ("host", "user", "database"):
         if not str(config.get(name) or "").strip():
@@ -102,9 +106,11 @@ def connection_arguments(config: Mapping[str, Any]) -> dict[str, Any]:
     ssl = str(config.get("ssl_enable")).lower() in {"true", "1", "yes"}
     ssl_mode = str(config.get("ssl_mode") or "verify-full") if ssl else "prefer"
     if not _is_loopback(host) and (not ssl or ssl_mode not in SECURE_SSL_MODES):
-        msg = (f"{_setting('ssl_enable')} and `ssl_mode`: PostgreSQL at {host}:{port} is not on this machine, "
-               f"and the password would travel without TLS (ssl_enable {str(ssl).lower()}, ssl_mode {ssl_mode}): set "
-               f"{ENV_VARS['ssl_enable']}=true and {ENV_VARS['ssl_mode']}=verify-full (or require)")
+        msg = (
+            f"{_setting('ssl_enable')} and `ssl_mode`: PostgreSQL at {host}:{port} is not on this machine, "
+            f"and the password would travel without TLS (ssl_enable {str(ssl).lower()}, ssl_mode {ssl_mode}): set "
+            f"{ENV_VARS['ssl_enable']}=true and {ENV_VARS['ssl_mode']}=verify-full (or require)"
+        )
         raise WarehouseError(msg)
     arguments: dict[str, Any] = {
         "host": host, "port": port, "user": str(config["user"]), "dbname": str(config["database"]),
@@ -122,18 +128,26 @@ def _explain(error: psycopg.OperationalError, arguments: Mapping[str, Any]) -> s
     where = f"PostgreSQL at {arguments['host']}:{arguments['port']}"
     user, database = arguments["user"], arguments["dbname"]
     if "password authentication failed" in text or "no password supplied" in text:
-        return (f"{_setting('password')}: {where} refused the password of user '{user}': set "
-                f"{ENV_VARS['password']} to that user's password")
+        return (
+            f"{_setting('password')}: {where} refused the password of user '{user}': set "
+            f"{ENV_VARS['password']} to that user's password"
+        )
     if f'role "{user}" does not exist' in text:
         return f"{_setting('user')}: {where} has no user '{user}': set {ENV_VARS['user']} to an existing user"
     if f'database "{database}" does not exist' in text:
-        return (f"{_setting('database')}: {where} has no database '{database}': create it (createdb {database}) "
-                f"or set {ENV_VARS['database']} to an existing one")
+        return (
+            f"{_setting('database')}: {where} has no database '{database}': create it (createdb {database}) "
+            f"or set {ENV_VARS['database']} to an existing one"
+        )
     if "SSL" in text or "certificate" in text:
-        return (f"{_setting('ssl_mode')}: TLS with {where} failed ({_first_reason(text)}): check "
-                f"{ENV_VARS['ssl_mode']} and the server's certificate")
-    return (f"{_setting('host')} and `port`: cannot reach {where} ({_first_reason(text)}): check "
-            f"{ENV_VARS['host']} and {ENV_VARS['port']}, and that the server runs and accepts TCP connections")
+        return (
+            f"{_setting('ssl_mode')}: TLS with {where} failed ({_first_reason(text)}): check "
+            f"{ENV_VARS['ssl_mode']} and the server's certificate"
+        )
+    return (
+        f"{_setting('host')} and `port`: cannot reach {where} ({_first_reason(text)}): check "
+        f"{ENV_VARS['host']} and {ENV_VARS['port']}, and that the server runs and accepts TCP connections"
+    )
 
 
 def _first_reason(text: str) -> str:
@@ -151,21 +165,24 @@ def check_warehouse(config: Mapping[str, Any]) -> str:
     except psycopg.OperationalError as error:
         raise WarehouseError(_explain(error, arguments)) from None
     if not (may_create and may_create[0]):
-        msg = (f"{_setting('user')}: user '{arguments['user']}' may not create schemas in database "
-               f"'{arguments['dbname']}': grant create on database {arguments['dbname']} to {arguments['user']}")
+        msg = (
+            f"{_setting('user')}: user '{arguments['user']}' may not create schemas in database "
+            f"'{arguments['dbname']}': grant create on database {arguments['dbname']} to {arguments['user']}"
+        )
         raise WarehouseError(msg)
     return f"PostgreSQL at {arguments['host']}:{arguments['port']}, database {arguments['dbname']}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Check the warehouse, then replace this process with ``meltano run``."""
-    parser = argparse.ArgumentParser(prog="python -m bloom_suite.sync", description=__doc__.splitlines()[0])
+    """Check the warehouse, then sync: the whole pipeline side by side, or ``meltano run`` of what is named."""
+    parser = argparse.ArgumentParser(prog="bloom-sync", description=__doc__.splitlines()[0])
     parser.add_argument("--environment", "-e", help="the Meltano environment (default: meltano.yml's)")
     parser.add_argument("--loader", default=LOADER, help=f"the loader to check (default: {LOADER})")
-    parser.add_argument("run_args", nargs=argparse.REMAINDER, help="what `meltano run` runs: jobs or plugins")
+    parser.add_argument(
+        "run_args", nargs=argparse.REMAINDER,
+        help="what `meltano run` runs (jobs or plugins); none: the three sources side by side, then the reports",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    if not args.run_args:
-        parser.error("name a job or plugins to run, e.g. sync-all")
     try:
         checked = check_warehouse(resolve_settings(args.environment, args.loader))
     except WarehouseError as error:
@@ -173,7 +190,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     print(f"bloom-sync: {checked} answers; starting meltano run", file=sys.stderr, flush=True)
     environment = [f"--environment={args.environment}"] if args.environment else []
-    os.execv(MELTANO, [str(MELTANO), *environment, "run", *args.run_args])  # noqa: S606 - replaces this process
+    if args.run_args:
+        os.execv(MELTANO, [str(MELTANO), *environment, "run", *args.run_args])  # noqa: S606 - replaces this process
+    log_path = Path(".bloom") / f"sync-{args.environment or 'default'}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    report = run_pipeline(Path.cwd(), args.environment, dict(os.environ), log_path)
+    synced = ", ".join(f"{tap} {count:,}" for tap, count in sorted(report.records_by_tap().items()))
+    if not report.ok:
+        print(f"bloom-sync: {', '.join(report.failed_jobs())} failed; full log: {log_path}", file=sys.stderr)
+        sys.exit(1)
+    print(f"bloom-sync: done; records synced: {synced}", file=sys.stderr)
 
 
 if __name__ == "__main__":

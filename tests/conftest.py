@@ -59,6 +59,16 @@ class Pipeline:
         assert done.returncode == 0, f"meltano {' '.join(args)} failed:\n{done.stderr[-6000:]}"
         return done
 
+    def bloom_sync(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``bloom-sync --environment=demo <args>`` (no args: the sources side by side, then dbt)."""
+        done = subprocess.run(
+            [str(MELTANO.parent / "bloom-sync"), "--environment=demo", *args],
+            cwd=ROOT, env=self.env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        (self.workdir / "meltano.log").open("a").write(done.stdout + done.stderr)
+        assert done.returncode == 0, f"bloom-sync failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        return done
+
     def query(self, sql: str, params: object = None) -> list[tuple]:
         with psycopg.connect(self.dsn) as conn:
             return conn.execute(sql, params).fetchall()
