@@ -16,6 +16,7 @@ from typing_extensions import override
 from tap_shopify_bloom.errors import ActionableError
 from tap_shopify_bloom.settings import CONFIG_SCHEMA, parse_settings
 from tap_shopify_bloom.streams import STREAM_TYPES
+from tap_shopify_bloom.streams.shop import ShopStream
 from tap_shopify_bloom.throttle import CostBucket
 
 
@@ -78,6 +79,27 @@ class TapShopifyBloom(Tap):
     def cb_test(cls, *args: t.Any, **kwargs: t.Any) -> None:
         with one_line_errors(cls.logger):
             super().cb_test(*args, **kwargs)
+
+    def check_access(self) -> None:
+        """Read the shop once before the first message (its record is the shop stream's).
+
+        Shopify's account-level refusals (401, 402, 403, 404, 423) then stop the run before
+        a SCHEMA or STATE line exists, so no loader creates a table for a sync that failed.
+        """
+        shop = self.streams["shop"]
+        if isinstance(shop, ShopStream):
+            shop.read_ahead()
+
+    # The SDK marks the two entry points final; they only gain the access check ahead.
+    @override
+    def sync_all(self) -> None:
+        self.check_access()
+        super().sync_all()
+
+    @override
+    def run_connection_test(self) -> bool:
+        self.check_access()
+        return super().run_connection_test()
 
     @override
     def load_streams(self) -> list[Stream]:

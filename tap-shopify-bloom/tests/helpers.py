@@ -1,14 +1,20 @@
-"""Running the tap in-process and reading its Singer messages."""
+"""Running the tap (in-process or its console script) and reading its Singer messages."""
 
 from __future__ import annotations
 
 import copy
 import io
 import json
+import subprocess
+import sys
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tap_shopify_bloom.tap import TapShopifyBloom
+
+#: The console script, as Meltano runs it.
+TAP = str(Path(sys.executable).with_name("tap-shopify-bloom"))
 
 
 @dataclass
@@ -52,3 +58,18 @@ def run_sync(config: dict, state: dict | None = None, streams: list[str] | None 
     result = parse_messages(buffer.read().splitlines())
     result.tap = tap
     return result
+
+
+def run_cli(config: dict, tmp_path: Path, *args: str, state: dict | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the console script with ``config`` (and ``state``) written to files in ``tmp_path``."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    if state is not None:
+        (tmp_path / "state.json").write_text(json.dumps(state))
+        args = (*args, "--state", str(tmp_path / "state.json"))
+    return subprocess.run([TAP, "--config", str(path), *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The ERROR lines and stack traces of a run's log."""
+    return [line for line in stderr.splitlines() if "| ERROR" in line or "Traceback" in line]

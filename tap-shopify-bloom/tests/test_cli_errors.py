@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from werkzeug import Response
 
 from tests.factories import order
+from tests.helpers import error_lines, run_cli
 
-
-def run_cli(config: dict, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    return subprocess.run(
-        [sys.executable, "-m", "tap_shopify_bloom.tap", "--config", str(path), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if "| ERROR" in line or "Traceback" in line]
+STATE = {"bookmarks": {"orders": {"windows": {"cursor": "2026-06-02T00:00:00Z"}}}}
 
 
 @pytest.mark.parametrize(
@@ -42,15 +27,32 @@ def error_lines(stderr: str) -> list[str]:
         (423, {"errors": "This store is unavailable"}, "The shop stub-shop is locked (423 Locked)"),
     ],
 )
-@pytest.mark.parametrize("mode", [(), ("--test",)], ids=["sync", "test"])
-def test_one_clear_line(stub, stub_config, tmp_path, status, body, message, mode):
+@pytest.mark.parametrize(
+    ("mode", "state"), [((), None), ((), STATE), (("--test",), None)], ids=["sync", "resumed", "test"]
+)
+def test_one_clear_line(stub, stub_config, tmp_path, status, body, message, mode, state):
     stub.faults = [lambda _body: Response(json.dumps(body), status=status, content_type="application/json")]
-    run = run_cli(stub_config, tmp_path, *mode)
+    run = run_cli(stub_config, tmp_path, *mode, state=state)
     assert run.returncode == 1
     errors = error_lines(run.stderr)
     assert len(errors) == 1, errors
     assert message in errors[0]
     assert stub_config["access_token"] not in run.stderr  # the secret is never logged
+    # Refused on the first request, before any SCHEMA or STATE line: no loader creates a table.
+    assert run.stdout == ""
+    assert len(stub.requests) == 1
+
+
+def test_shop_is_read_once_per_sync(stub, stub_config, tmp_path):
+    # The access check's answer is the shop stream's record: no second shop query.
+    run = run_cli(stub_config, tmp_path)
+    assert run.returncode == 0, run.stderr
+    shops = [json.loads(line) for line in run.stdout.splitlines() if '"stream":"shop"' in line.replace(" ", "")]
+    records = [m["record"] for m in shops if m["type"] == "RECORD"]
+    assert [(r["name"], r["currency"], r["iana_timezone"]) for r in records] == [
+        ("Stub Shop", "USD", "America/New_York")
+    ]
+    assert sum(r["query"].lstrip().startswith("query Shop ") for r in stub.requests) == 1
 
 
 def test_connection_test_logs_no_error(stub, stub_config, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from bloom_sandbox.testing import running_sandbox
 from tap_shopify_bloom.errors import MerchantActionError
 
-from tests.helpers import run_sync
+from tests.helpers import error_lines, run_cli, run_sync
 from tests.sandbox_client import tap_config
 
 LIMITED_TOKEN = "shpat_sandbox_limited_token"
@@ -23,6 +23,26 @@ def sandbox():
 def test_revoked_token(sandbox):
     with pytest.raises(MerchantActionError, match=r"401: invalid or revoked.*`access_token`"):
         run_sync(tap_config(sandbox, access_token="shpat_revoked"), streams=["shop"])
+
+
+REFUSALS = {
+    "401": ("access_token", "shpat_revoked", "Shopify refused the access token (401"),
+    "404": ("api_url", "/nowhere", "Store not found"),
+}
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+@pytest.mark.parametrize("mode", [(), ("--test",)], ids=["sync", "test"])
+def test_refused_run_writes_no_message(sandbox, tmp_path, refusal, mode):
+    # A `meltano run` would otherwise have its loader create tables before the failure.
+    setting, value, message = REFUSALS[refusal]
+    value = sandbox.url + value if setting == "api_url" else value
+    run = run_cli(tap_config(sandbox, **{setting: value}), tmp_path, *mode)
+    assert run.returncode == 1
+    assert run.stdout == ""
+    errors = error_lines(run.stderr)
+    assert len(errors) == 1, errors
+    assert message in errors[0]
 
 
 @pytest.mark.parametrize(

@@ -24,10 +24,17 @@ class ShopStream(ShopifyStream):
     replication_key = None
     connection_path = ("shop",)
     is_connection = False
+    #: The shop read by :meth:`read_ahead`, served as this stream's record instead of a second query.
+    read_early: Node | None = None
+
+    def read_ahead(self) -> None:
+        """Query the shop now (the tap's access check before any message)."""
+        self.read_early = self.graphql("shop", {}).get("shop")
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        yield from super().get_records(context)
+        early, self.read_early = self.read_early, None
+        yield from super().get_records(context) if early is None else [early]
         # On a first sync, every other stream's recent window comes before anyone's history,
         # so that recent reports appear quickly: run those streams now, live window only.
         for stream in self.owner.streams.values():
