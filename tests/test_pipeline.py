@@ -6,8 +6,11 @@ re-run, then an incremental sync after the store has moved forward.
 
 from __future__ import annotations
 
+import csv
 import re
-from decimal import Decimal
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +19,11 @@ CENT = Decimal("0.01")
 # Figures of /_sandbox/truth "days" that profit_daily must reproduce to the cent.
 FIGURES = (
     "orders", "gross_sales", "discounts", "returns", "net_sales", "shipping_charged",
-    "taxes", "total_sales", "cogs", "transaction_fees",
+    "taxes", "total_sales", "cogs", "transaction_fees", "payouts",
 )  # fmt: skip
+AD_PLATFORMS = ("meta", "google_ads", "tiktok")
+SHIPPING_PROVIDERS = ("shipstation", "shippo")
+RATES_SEED = Path(__file__).resolve().parents[1] / "transform" / "seeds" / "currency_rates.csv"
 RAW_TABLES = ("raw_shopify.orders", "raw_shopify.products", "raw_shopify.customers", "raw_shopify.transactions")
 
 
@@ -71,6 +77,65 @@ def test_every_order_lands_once(first_sync):
     truth = first_sync.sandbox.get("/_sandbox/truth")
     ((count, distinct),) = first_sync.query("select count(*), count(distinct id) from raw_shopify.orders")
     assert count == distinct == truth["counts"]["orders"]
+
+
+def merchant_rate(from_currency: str, to_currency: str, day: str) -> Decimal:
+    """The merchant's rate (transform/seeds/currency_rates.csv) of ``day``: the latest dated on or before it."""
+    if from_currency == to_currency:
+        return Decimal(1)
+    with RATES_SEED.open() as seed:
+        rates = [row for row in csv.DictReader(seed) if (row["from_currency"], row["to_currency"]) == (
+            from_currency, to_currency) and row["rate_date"] <= day]  # fmt: skip
+    return Decimal(max(rates, key=lambda row: row["rate_date"])["rate"])
+
+
+def test_ad_spend_per_platform_and_day_equals_the_ad_platforms_truth(first_sync):
+    """Each platform's spend per account day (the sandbox's truth, in the account's currency),
+    converted at the merchant's rates, is profit_daily's ad spend of that platform and day."""
+    truth = first_sync.sandbox.get("/_sandbox/truth")
+    shop_currency = truth["shop"]["currency"]
+    expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for platform in AD_PLATFORMS:
+        for account in truth[platform].values():
+            for day, spend in account["spend"].items():
+                expected[(platform, day)] += Decimal(spend) * merchant_rate(account["currency"], shop_currency, day)
+    columns = ", ".join(f"ad_spend_{platform}" for platform in AD_PLATFORMS)
+    rows = first_sync.query(f"select date::text, {columns} from reports.profit_daily where shop = %s", (SHOP,))
+    got = {(platform, row[0]): row[1 + i] for row in rows for i, platform in enumerate(AD_PLATFORMS)}
+    days_with_spend = {key for key, value in expected.items() if value}
+    assert len(days_with_spend) > 600
+    mismatches = [
+        f"{platform} {day}: report {got.get((platform, day))} != truth {value}"
+        for (platform, day), value in sorted(expected.items())
+        # Postgres' round() takes halves away from zero, as money is rounded.
+        if got.get((platform, day), Decimal(0)).quantize(CENT) != value.quantize(CENT, ROUND_HALF_UP)
+    ]
+    assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches[:20])
+
+
+def test_label_costs_per_order_equal_the_shipping_truth(first_sync):
+    """Non-voided label and insurance costs per order, over both providers, as shipping_costs reports them."""
+    truth = first_sync.sandbox.get("/_sandbox/truth")
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for provider in SHIPPING_PROVIDERS:
+        assert truth[provider]["currency"] == truth["shop"]["currency"]
+        for name, cost in truth[provider]["label_cost_by_order"].items():
+            expected[name] += Decimal(cost)
+    rows = first_sync.query(
+        "select order_name, coalesce(label_cost, 0) + coalesce(insurance_cost, 0) from reports.shipping_costs"
+        " where shop = %s and labels > 0",
+        (SHOP,),
+    )
+    got = {name: cost for name, cost in rows}
+    assert len(expected) > 1000
+    # Orders whose labels are all voided have no cost in the truth and no label in the report.
+    expected = {name: cost for name, cost in expected.items() if cost}
+    assert got.keys() == expected.keys(), (
+        sorted(got.keys() - expected.keys())[:5],
+        sorted(expected.keys() - got.keys())[:5],
+    )
+    mismatches = [name for name, cost in expected.items() if got[name].quantize(CENT) != cost.quantize(CENT)]
+    assert not mismatches, [(name, got[name], expected[name]) for name in mismatches[:10]]
 
 
 def test_a_second_run_changes_no_report_and_no_raw_value(first_sync):
