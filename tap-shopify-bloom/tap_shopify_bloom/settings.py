@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from singer_sdk import typing as th
 
 from tap_shopify_bloom.errors import ActionableError
@@ -133,8 +135,55 @@ class Settings:
         return f"{self.api_url}/admin/api/{self.api_version}/graphql.json"
 
 
+#: The fix named when a setting is missing or of the wrong type (JSON schema's checks).
+FIXES = {
+    "store": "Set it to the part before .myshopify.com, e.g. `my-shop`.",
+    "access_token": "Set it to the Admin API access token of your custom app (`shpat_...`).",
+    "start_date": "Set it to an ISO-8601 date, e.g. `2024-01-01`.",
+    "api_version": "Use `YYYY-MM`, e.g. `2026-10`, or leave it unset.",
+    "api_url": "Use e.g. `https://my-shop.myshopify.com`, or leave it unset.",
+    "max_concurrency": "Use a number from 1 to 5.",
+    "initial_window_days": "Use a whole number of days, at least 1.",
+    "bulk_threshold": "Use a whole number; 0 disables bulk operations.",
+}
+TYPE_NAMES = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "true or false"}
+
+
+def refusal(setting: str, problem: str, fix: str) -> ActionableError:
+    """The one-line refusal of a setting: what is wrong with it and how to fix it."""
+    return ActionableError(f"Setting `{setting}`: {problem}. {fix}")
+
+
 def _refuse(setting: str, problem: str, fix: str) -> t.NoReturn:
-    raise ActionableError(f"Setting `{setting}`: {problem}. {fix}")
+    raise refusal(setting, problem, fix)
+
+
+def schema_refusal(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> ActionableError | None:
+    """The first setting of ``config`` that ``schema`` refuses, worded like every other refusal.
+
+    Instead of JSON schema's own wording (``'x' is a required property``); a secret's value
+    is never shown.
+    """
+    properties = schema.get("properties") or {}
+    fallback = "See `tap-shopify-bloom --about` for what it takes."
+    for name in schema.get("required") or ():
+        if config.get(name) is None:
+            return refusal(name, "it is missing", FIXES.get(name, fallback))
+    for name, spec in properties.items():
+        error = best_match(Draft202012Validator(spec).iter_errors(config[name])) if name in config else None
+        if error is None:
+            continue
+        shown = "it" if spec.get("secret") else repr(config[name])
+        if error.validator == "enum":
+            options = [repr(option) for option in spec["enum"] if option is not None]
+            use = f"Use {options[0]}." if len(options) == 1 else f"Use one of {', '.join(options)}."
+            return refusal(name, f"{shown} is not an option", use)
+        if error.validator == "type":
+            types = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
+            wanted = " or ".join(TYPE_NAMES.get(kind, kind) for kind in types if kind != "null")
+            return refusal(name, f"{shown} is not {wanted}", FIXES.get(name, fallback))
+        return refusal(name, error.message if not spec.get("secret") else "it is invalid", FIXES.get(name, fallback))
+    return None
 
 
 def _is_loopback(host: str) -> bool:

@@ -10,11 +10,11 @@ from contextlib import contextmanager
 import click
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import SyncLifecycleSignal
+from singer_sdk.exceptions import ConfigValidationError, SyncLifecycleSignal
 from typing_extensions import override
 
 from tap_shopify_bloom.errors import ActionableError
-from tap_shopify_bloom.settings import CONFIG_SCHEMA, parse_settings
+from tap_shopify_bloom.settings import CONFIG_SCHEMA, parse_settings, schema_refusal
 from tap_shopify_bloom.streams import STREAM_TYPES
 from tap_shopify_bloom.streams.shop import ShopStream
 from tap_shopify_bloom.throttle import CostBucket
@@ -54,10 +54,17 @@ class TapShopifyBloom(Tap):
     message_writer_class = MsgSpecWriter
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        """Check the settings beyond their schema before anything runs."""
+        """Check the settings, their schema and beyond, before anything runs.
+
+        Raises:
+            ActionableError: one line naming the first wrong setting and the fix.
+        """
         self.bucket = CostBucket()
         self.payments_enabled: bool | None = None  # learnt by the first payments stream
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as exc:  # the SDK's schema check, in JSON schema's words
+            raise schema_refusal(self.config, self.config_jsonschema) or exc from None
         if kwargs.get("validate_config", True):
             parse_settings(self.config)
 
@@ -73,6 +80,21 @@ class TapShopifyBloom(Tap):
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # ty:ignore[invalid-method-override]
         with one_line_errors(cls.logger):
             super().invoke(*args, **kwargs)
+
+    @classmethod
+    @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        # The SDK discovers without checking the settings; check them first (offline: the
+        # catalog is static), so a wrong setting fails here, before Meltano's run starts.
+        if value:
+            config = ctx.params.get("config")
+            with one_line_errors(cls.logger):
+                cls(
+                    config=dict(getattr(config, "config", None) or {}),
+                    parse_env_config=bool(getattr(config, "parse_env", False)),
+                    setup_mapper=False,
+                )
+        super().cb_discover(ctx, param, value)
 
     @classmethod
     @override

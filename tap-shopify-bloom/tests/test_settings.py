@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
-from tap_shopify_bloom.settings import CONFIG_SCHEMA, parse_settings
+from tap_shopify_bloom.settings import CONFIG_SCHEMA, parse_settings, schema_refusal
+from tap_shopify_bloom.tap import TapShopifyBloom
+
+from tests.helpers import error_lines, run_cli
 
 VALID = {"store": "my-shop", "access_token": "shpat_x", "start_date": "2025-01-01"}
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -97,3 +100,42 @@ def test_settings_from_environment_variables():
     )
     assert run.returncode == 1
     assert "Setting `max_concurrency`: 7 is out of range. Use a number from 1 to 5." in run.stderr
+
+
+WRONG = [
+    ({"store": "My Store!"}, "Setting `store`: 'My Store!' is not a store handle."),
+    ({"api_url": "http://shop.example.com"}, "Setting `api_url`: plain http is not allowed for shop.example.com."),
+    ({"start_date": "2999-01-01"}, "Setting `start_date`: 2999-01-01 is in the future."),
+    ({"access_token": None}, "Setting `access_token`: it is missing. Set it to the Admin API access token"),
+    ({"pii": "mask"}, "Setting `pii`: 'mask' is not an option. Use one of 'keep', 'hash', 'drop'."),
+    ({"max_concurrency": "three"}, "Setting `max_concurrency`: 'three' is not a whole number. Use a number from 1"),
+]
+
+
+@pytest.mark.parametrize(("override", "message"), WRONG, ids=[next(iter(o)) for o, _ in WRONG])
+@pytest.mark.parametrize("mode", [("--discover",), ()], ids=["discover", "sync"])
+def test_wrong_setting_is_one_line_in_discovery_and_sync(tmp_path, override, message, mode):
+    config = {k: v for k, v in {**VALID, **override}.items() if v is not None}
+    run = run_cli(config, tmp_path, *mode)
+    assert run.returncode == 1
+    assert run.stdout == ""  # no catalog, no message
+    errors = error_lines(run.stderr)
+    assert len(errors) == 1, errors  # the SDK's "Config validation failed" is gone too
+    assert message in errors[0]
+    assert "WARNING" not in run.stderr
+
+
+def test_discovery_is_offline(httpserver, tmp_path):
+    run = run_cli({**VALID, "api_url": httpserver.url_for("/").rstrip("/")}, tmp_path, "--discover")
+    assert run.returncode == 0, run.stderr
+    assert {s["tap_stream_id"] for s in json.loads(run.stdout)["streams"]} >= {"shop", "orders", "payouts"}
+    assert httpserver.log == []
+
+
+def test_schema_refusal_never_shows_a_secret():
+    token = "shpat_1234567890"
+    message = str(schema_refusal({**VALID, "access_token": [token]}, TapShopifyBloom.config_jsonschema))
+    assert message == (
+        "Setting `access_token`: it is not text. Set it to the Admin API access token of your custom app (`shpat_...`)."
+    )
+    assert token not in message
