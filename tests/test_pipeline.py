@@ -138,6 +138,15 @@ def test_label_costs_per_order_equal_the_shipping_truth(first_sync):
     assert not mismatches, [(name, got[name], expected[name]) for name in mismatches[:10]]
 
 
+def test_every_payout_reconciles_with_its_balance_transactions(first_sync):
+    truth = first_sync.sandbox.get("/_sandbox/truth")
+    rows = first_sync.query(
+        "select payout_id, net, balance_net, is_reconciled from reports.payouts_reconciliation where shop = %s", (SHOP,)
+    )
+    assert len(rows) == truth["counts"]["payouts"] > 0
+    assert [row for row in rows if not row[3]] == []
+
+
 def test_a_second_run_changes_no_report_and_no_raw_value(first_sync):
     # Columns starting with "_" (target-postgres' _sdc_*, profit_daily's _orders_built_at)
     # record when rows were loaded or built, so rows are compared without them.
