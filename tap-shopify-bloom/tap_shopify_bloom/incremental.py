@@ -13,7 +13,7 @@ from tap_shopify_bloom import errors
 from tap_shopify_bloom.bulk import BulkClient, BulkResultUnavailableError, bulk_query_text, joined_nodes
 from tap_shopify_bloom.client import ShopifyStream
 from tap_shopify_bloom.records import Node, dig
-from tap_shopify_bloom.windows import Window, WindowPlan, parse_iso
+from tap_shopify_bloom.windows import Window, WindowPlan, iso, parse_iso
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -23,8 +23,9 @@ class WindowedStream(ShopifyStream):
     """An incremental stream read in time windows of a search filter.
 
     A run fetches the live window (everything since the stream's cursor; on the first
-    run the last ``initial_window_days``) and then, newest first, the monthly history
-    windows still pending, recording each finished one in state (see ``windows.py``).
+    run the last ``initial_window_days``) and then, unless the ``backfill`` setting is
+    false, newest first, the monthly history windows still pending, recording each
+    finished one in state (see ``windows.py``).
     """
 
     #: Search field of the time windows, e.g. ``updated_at``.
@@ -77,6 +78,16 @@ class WindowedStream(ShopifyStream):
         if self.live_only:
             return
         pending = plan.pending_history()
+        if pending and not settings.backfill:
+            self.logger.info(
+                "%s: history [%s, %s) left pending (%d months): `backfill` is false; the next run "
+                "with `backfill` true fetches it",
+                self.name,
+                iso(pending[-1].start) if pending[-1].start else "beginning",
+                iso(t.cast("datetime", pending[0].end)),
+                len(pending),
+            )
+            return
         for index, window in enumerate(pending):
             self.prepare_history(pending[index:])
             yield from self.fetch_history(window)

@@ -83,6 +83,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         "fetched first, before the history.",
     ),
     th.Property(
+        "backfill",
+        th.BooleanType,
+        default=True,
+        title="Backfill",
+        description="Fetch the history back to `start_date`. With `false` a run fetches only the "
+        "live window: on a first sync the last `initial_window_days` of every stream (reports of "
+        "the last days appear in minutes), later what changed since the previous run. The history "
+        "is recorded in state as pending (`windows.backfill` of each stream); the next run with "
+        "`true` (the default) fetches it from there, newest month first, with no gap at the seam "
+        "and no record fetched again.",
+    ),
+    th.Property(
         "backfill_window",
         th.StringType,
         default="month",
@@ -126,6 +138,7 @@ class Settings:
     api_url: str
     max_concurrency: int
     initial_window_days: int
+    backfill: bool
     bulk_threshold: int
     pii: str
 
@@ -273,6 +286,7 @@ def parse_settings(config: t.Mapping[str, t.Any], now: datetime | None = None) -
         api_url=parse_api_url(config.get("api_url"), store),
         max_concurrency=concurrency,
         initial_window_days=window_days,
+        backfill=config.get("backfill", True) is not False,
         bulk_threshold=threshold,
         pii=pii,
     )

@@ -1,0 +1,94 @@
+"""``backfill: false`` fetches only the recent window; a later default run completes the history from state."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from bloom_sandbox.testing import running_sandbox
+from tap_shopify_bloom.windows import iso, parse_iso
+
+from tests.factories import order
+from tests.helpers import SyncResult, run_sync
+from tests.sandbox_client import tap_config, truth_counts
+
+#: Stream -> the column its windows select on (transactions: their order's update time).
+TIME_COLUMNS = {
+    "orders": "updated_at",
+    "products": "updated_at",
+    "customers": "updated_at",
+    "payouts": "issued_at",
+    "balance_transactions": "transaction_date",
+}
+REREAD = {"payouts": timedelta(days=14), "balance_transactions": timedelta(days=14)}  # their lookback
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running_sandbox(seed=23, orders=300, months=4, plan="plus") as running:
+        yield running
+
+
+def ids(result: SyncResult, stream: str) -> list[str]:
+    return [row["id"] for row in result.records.get(stream, [])]
+
+
+def windows(result: SyncResult, stream: str) -> dict:
+    return result.state["bookmarks"][stream]["windows"]
+
+
+def test_recent_window_first_then_the_history_from_state(sandbox):
+    config = tap_config(sandbox, bulk_threshold=0)
+    recent = run_sync({**config, "backfill": False})
+    truth = truth_counts(sandbox)
+
+    # The first run: only the last initial_window_days of every stream; the history pending in state.
+    for stream, column in TIME_COLUMNS.items():
+        pending = windows(recent, stream)["backfill"]
+        assert pending["done"] == [], stream
+        assert all(row[column] >= pending["end"] for row in recent.records.get(stream, [])), stream
+    assert 0 < len(ids(recent, "orders")) < truth["orders"] / 4
+    recent_orders = {row["id"] for row in recent.records["orders"]}
+    assert {row["order_id"] for row in recent.records["transactions"]} <= recent_orders
+
+    # The next run with the default completes the history: together they are the truth.
+    full = run_sync(config, state=recent.state)
+    for stream in ("orders", "transactions", *TIME_COLUMNS):
+        assert "backfill" not in windows(full, stream), stream
+        first, second = ids(recent, stream), ids(full, stream)
+        assert len(set(first)) == len(first), f"{stream}: emitted twice in the first run"
+        assert len(set(second)) == len(second), f"{stream}: emitted twice in the second run"
+        assert len(set(first) | set(second)) == truth[stream], stream
+    # Nothing of the first run came again from the history: only the live window's inclusive
+    # cursor (and the payments streams' 14-day re-read) may repeat a record.
+    for stream, column in TIME_COLUMNS.items():
+        since = iso(parse_iso(windows(recent, stream)["cursor"]) - REREAD.get(stream, timedelta(0)))
+        again = set(ids(recent, stream)) & set(ids(full, stream))
+        assert all(row[column] >= since for row in full.records[stream] if row["id"] in again), stream
+    orders_cursor = windows(recent, "orders")["cursor"]
+    changed = {row["id"] for row in full.records["orders"] if row["updated_at"] >= orders_cursor}
+    again = set(ids(recent, "transactions")) & set(ids(full, "transactions"))
+    assert {row["order_id"] for row in full.records["transactions"] if row["id"] in again} <= changed
+
+
+def test_history_stays_pending_while_backfill_is_false(stub, stub_config, caplog):
+    stub.data["orders"] = [order(1000 + i, days) for i, days in enumerate([1, 3, 40, 100])]
+    config = {**stub_config, "backfill": False}
+    with caplog.at_level(logging.INFO):
+        first = run_sync(config, streams=["orders"])
+    assert sorted(ids(first, "orders")) == ["gid://shopify/Order/1000", "gid://shopify/Order/1001"]
+    assert "orders: history [2026-06-01T00:00:00Z, " in caplog.text
+    assert "left pending (" in caplog.text
+    stub.requests.clear()
+    daily = run_sync(config, state=first.state, streams=["orders"])  # still false: changes only
+    assert ids(daily, "orders") == ["gid://shopify/Order/1000"]  # the one at the cursor (inclusive)
+    assert sum("orders(" in r["query"] for r in stub.requests) == 1
+    assert windows(daily, "orders")["backfill"] == windows(first, "orders")["backfill"]
+    rest = run_sync(stub_config, state=daily.state, streams=["orders"])
+    assert set(ids(rest, "orders")) == {
+        "gid://shopify/Order/1000",
+        "gid://shopify/Order/1002",
+        "gid://shopify/Order/1003",
+    }
+    assert "backfill" not in windows(rest, "orders")
