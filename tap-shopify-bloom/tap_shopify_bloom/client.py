@@ -9,6 +9,7 @@ from functools import cache, cached_property
 from importlib import resources
 
 import backoff
+import requests
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
@@ -22,7 +23,7 @@ from tap_shopify_bloom.settings import Settings, parse_settings
 from tap_shopify_bloom.throttle import CostBucket, PageSizer
 
 if t.TYPE_CHECKING:
-    import requests
+    from backoff.types import Details
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import RequestFunc
 
@@ -30,6 +31,15 @@ QUERIES = resources.files("tap_shopify_bloom") / "queries"
 FRAGMENT_SPREAD = re.compile(r"\.\.\.\s*([A-Za-z_]\w*)")
 FRAGMENT_DEFINITION = re.compile(r"^fragment\s+(\w+)\s+on\s+\w+\s*\{.*?^\}", re.M | re.S)
 RETRIABLE_CODES = {"THROTTLED", "INTERNAL_SERVER_ERROR", "MAX_COST_EXCEEDED"}
+#: What the SDK retries: its own transient faults and the network's.
+RETRIED = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 @cache
@@ -159,7 +169,27 @@ class ShopifyStream(GraphQLStream):
             self.bucket.wait_for(self._expected_cost_of(prepared_request))
             return func(prepared_request, context)
 
-        return super().request_decorator(send)
+        # As the SDK's, but each retry is one warning (backoff_handler) instead of the
+        # backoff library's lines and the SDK's ERROR line; giving up is the caller's to report.
+        return backoff.on_exception(
+            self.backoff_wait_generator,
+            RETRIED,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )(send)
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        self.logger.warning(
+            "%s: Backing off %.1f s after try %d of %d: %s",
+            self.name,
+            details.get("wait") or 0.0,
+            details["tries"],
+            self.backoff_max_tries(),
+            errors.describe(details.get("exception")),
+        )
 
     def _expected_cost_of(self, prepared_request: requests.PreparedRequest) -> float:
         """What the request will request: Shopify's last price of the query, scaled to its size

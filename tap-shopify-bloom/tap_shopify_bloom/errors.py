@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 import typing as t
 
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
-
-if t.TYPE_CHECKING:
-    import requests
+import requests
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
 SCOPE_PATTERN = re.compile(r"\bread_[a-z_]+")
 
@@ -94,3 +92,29 @@ def error_text(payload: t.Mapping[str, t.Any]) -> str:
     if isinstance(errors, str):
         return errors
     return "; ".join(str(e.get("message")) for e in errors or [] if isinstance(e, dict))
+
+
+def describe(exc: BaseException | None) -> str:
+    """A short account of a transient fault (the exception's own text can be a page long)."""
+    if isinstance(exc, RetriableAPIError):
+        return str(exc)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        text = str(exc)
+        if "refused" in text:
+            return "connection refused"
+        if "resolution" in text or "not known" in text or "getaddrinfo" in text or "servname" in text:
+            return "host name not found"
+        if isinstance(exc, requests.exceptions.Timeout) or "timed out" in text:
+            return "connection timed out"
+        return "connection failed"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "no answer in time"
+    return type(exc).__name__ if exc else "unknown fault"
+
+
+def unreachable(url: str, exc: requests.exceptions.ConnectionError, tries: int) -> MerchantActionError:
+    """The error for a Shopify endpoint that never answered."""
+    return MerchantActionError(
+        f"Cannot reach Shopify at {url} ({describe(exc)}, {tries} tries). Check `store` and, if set, "
+        "`api_url`, and that this machine can reach it."
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import socket
 import time
 
 import pytest
@@ -55,6 +57,35 @@ def test_transient_faults_are_retried_without_loss(stub, stub_config, fault):
     result = run_sync(stub_config, streams=["orders"])
     assert sorted(r["id"] for r in result.records["orders"]) == ["gid://shopify/Order/1000", "gid://shopify/Order/1001"]
     assert len({r["id"] for r in result.records["orders"]}) == len(result.records["orders"])
+
+
+def test_a_retry_is_one_warning_not_an_error(stub, stub_config, caplog):
+    # A run that succeeds logs no ERROR line; each retry is one warning saying why.
+    stub.data["orders"] = [order(1000, 1)]
+    stub.faults = [lambda body: json_response({"errors": "Service unavailable"}, status=503)]
+    with caplog.at_level(logging.INFO):
+        result = run_sync(stub_config, streams=["orders"])
+    assert len(result.records["orders"]) == 1
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.ERROR] == []
+    retries = [r.getMessage() for r in caplog.records if "Backing off" in r.getMessage()]
+    assert len(retries) == 1
+    assert re.fullmatch(r"shop: Backing off [\d.]+ s after try 1 of 8: Shopify answered 503; retrying", retries[0])
+
+
+def test_unreachable_store_is_one_error(stub_config, monkeypatch, caplog):
+    monkeypatch.setattr(ShopifyStream, "retry_base_seconds", 0.0)
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {**stub_config, "api_url": f"http://127.0.0.1:{port}"}
+    with caplog.at_level(logging.INFO), pytest.raises(MerchantActionError) as caught:
+        run_sync(config)
+    assert str(caught.value) == (
+        f"Cannot reach Shopify at http://127.0.0.1:{port} (connection refused, 8 tries). Check `store` and, "
+        "if set, `api_url`, and that this machine can reach it."
+    )
+    assert [r.levelname for r in caplog.records if "Backing off" in r.getMessage()] == ["WARNING"] * 7
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_timeout_is_retried(stub, stub_config, monkeypatch):
