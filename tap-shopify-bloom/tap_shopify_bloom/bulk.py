@@ -1,8 +1,9 @@
 """Bulk operations: submit a query, poll it, stream its JSONL and join children to parents.
 
 Shopify writes one JSON line per node; a nested node carries ``__parentId`` and, from API
-2026-01, may come before its parent. The lines are streamed into a temporary SQLite file
-(never held in memory) and read back parent by parent with their children.
+2026-01, may come before its parent. The file is downloaded to a temporary file (again after
+a transient fault), its lines go into a temporary SQLite file (never held in memory) and are
+read back parent by parent with their children.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import tempfile
 import time
 import typing as t
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+import backoff
 import requests
+from singer_sdk.exceptions import RetriableAPIError
 
+from tap_shopify_bloom.client import RETRIED
 from tap_shopify_bloom.errors import MerchantActionError
 
 if t.TYPE_CHECKING:
@@ -88,14 +93,45 @@ class BulkClient:
             delay = min(self.max_poll_seconds, delay * 1.5)
 
     def lines(self, url: str) -> t.Iterator[dict[str, t.Any]]:
-        """Stream the JSONL at ``url`` (a signed URL: no Shopify token is sent)."""
+        """The JSONL at ``url`` (a signed URL: no Shopify token is sent), line by line.
+
+        The file is downloaded to a temporary file first, and downloaded again whole after a
+        transient fault (5xx, 429, a reset, a truncated body): memory stays flat, no line
+        comes twice.
+        """
+        with tempfile.TemporaryDirectory(prefix="tap-shopify-bloom-") as folder:
+            path = Path(folder) / "result.jsonl"
+            self._download(url, path)
+            with path.open("rb") as file:
+                for line in file:
+                    if line.strip():
+                        yield json.loads(line)
+
+    @cached_property
+    def _download(self) -> t.Callable[[str, Path], None]:
+        """:meth:`download_once` with the stream's retries."""
+        stream = self.stream
+        return backoff.on_exception(
+            stream.backoff_wait_generator,
+            RETRIED,
+            max_tries=stream.backoff_max_tries,
+            on_backoff=stream.backoff_handler,
+            jitter=stream.backoff_jitter,
+            logger=None,
+        )(self.download_once)
+
+    def download_once(self, url: str, path: Path) -> None:
+        """Write the file at ``url`` to ``path``."""
         with requests.get(url, stream=True, timeout=self.stream.timeout) as response:
-            if response.status_code in {400, 403, 404, 410}:  # e.g. an expired signed URL
-                raise BulkResultUnavailableError(f"bulk result unavailable ({response.status_code})")
+            status = response.status_code
+            if status in {400, 403, 404, 410}:  # e.g. an expired signed URL
+                raise BulkResultUnavailableError(f"bulk result unavailable ({status})")
+            if status == 429 or status >= 500:
+                raise RetriableAPIError(f"Shopify answered {status} to a bulk result download; retrying", response)
             response.raise_for_status()
-            for line in response.iter_lines():
-                if line.strip():
-                    yield json.loads(line)
+            with path.open("wb") as file:
+                for chunk in response.iter_content(chunk_size=1 << 16):
+                    file.write(chunk)
 
 
 def joined_nodes(

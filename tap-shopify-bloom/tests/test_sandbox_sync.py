@@ -138,3 +138,30 @@ def test_expired_result_url_runs_the_operation_again(sandbox, caplog):
     assert after["bulk_created"] - before["bulk_created"] == windows_by_bulk + 1
     assert len(result.records["transactions"]) == len(distinct(result, "transactions"))
     assert len(distinct(result, "transactions")) == truth_counts(sandbox)["transactions"]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"type": "http_error", "status": 503, "path": "/admin/bulk-results", "count": 2},
+        {"type": "reset", "path": "/admin/bulk-results", "count": 1},
+        {"type": "truncate", "path": "/admin/bulk-results", "count": 1},
+    ],
+    ids=lambda f: f["type"],
+)
+def test_transient_faults_of_a_result_download_are_retried(sandbox, fault, monkeypatch):
+    from tap_shopify_bloom.client import ShopifyStream
+
+    monkeypatch.setattr(ShopifyStream, "retry_base_seconds", 0.05)
+    before = control(sandbox, "stats")
+    control(sandbox, "faults", [fault])
+    try:
+        result = run_sync(tap_config(sandbox, bulk_threshold=10, max_concurrency=1), streams=["orders"])
+    finally:
+        control(sandbox, "faults", method="DELETE")
+    after = control(sandbox, "stats")
+    assert after["faults_injected"] - before["faults_injected"] == fault["count"]
+    assert after["shopify"]["bulk_created"] - before["shopify"]["bulk_created"] >= 1
+    truth = truth_counts(sandbox)
+    assert len(result.records["orders"]) == len(distinct(result, "orders")) == truth["orders"]
+    assert sum(len(o["line_items"]) for o in result.records["orders"]) == truth["line_items"]
