@@ -18,11 +18,9 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-import backoff
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_shopify_bloom.client import RETRIED
 from tap_shopify_bloom.errors import MerchantActionError
 
 if t.TYPE_CHECKING:
@@ -110,15 +108,7 @@ class BulkClient:
     @cached_property
     def _download(self) -> t.Callable[[str, Path], None]:
         """:meth:`download_once` with the stream's retries."""
-        stream = self.stream
-        return backoff.on_exception(
-            stream.backoff_wait_generator,
-            RETRIED,
-            max_tries=stream.backoff_max_tries,
-            on_backoff=stream.backoff_handler,
-            jitter=stream.backoff_jitter,
-            logger=None,
-        )(self.download_once)
+        return self.stream.with_retries(self.download_once)
 
     def download_once(self, url: str, path: Path) -> None:
         """Write the file at ``url`` to ``path``."""

@@ -27,6 +27,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import RequestFunc
 
+T = t.TypeVar("T")
 QUERIES = resources.files("tap_shopify_bloom") / "queries"
 FRAGMENT_SPREAD = re.compile(r"\.\.\.\s*([A-Za-z_]\w*)")
 FRAGMENT_DEFINITION = re.compile(r"^fragment\s+(\w+)\s+on\s+\w+\s*\{.*?^\}", re.M | re.S)
@@ -169,8 +170,14 @@ class ShopifyStream(GraphQLStream):
             self.bucket.wait_for(self._expected_cost_of(prepared_request))
             return func(prepared_request, context)
 
-        # As the SDK's, but each retry is one warning (backoff_handler) instead of the
-        # backoff library's lines and the SDK's ERROR line; giving up is the caller's to report.
+        return self.with_retries(send)
+
+    def with_retries(self, func: t.Callable[..., T]) -> t.Callable[..., T]:
+        """``func`` retried on transient faults, as the SDK retries requests.
+
+        But each retry is one warning (:meth:`backoff_handler`) instead of the backoff
+        library's lines and the SDK's ERROR line; giving up is the caller's to report.
+        """
         return backoff.on_exception(
             self.backoff_wait_generator,
             RETRIED,
@@ -178,7 +185,7 @@ class ShopifyStream(GraphQLStream):
             on_backoff=self.backoff_handler,
             jitter=self.backoff_jitter,
             logger=None,
-        )(send)
+        )(func)
 
     @override
     def backoff_handler(self, details: Details) -> None:

@@ -7,8 +7,9 @@ import logging
 import pytest
 from bloom_sandbox.testing import running_sandbox
 from tap_shopify_bloom.bulk import BulkClient
+from tap_shopify_bloom.client import ShopifyStream
 
-from tests.helpers import run_sync
+from tests.helpers import SyncResult, run_sync
 from tests.sandbox_client import control, shopify_stats, tap_config, truth_counts
 
 STREAMS = ("orders", "transactions", "products", "customers", "payouts", "balance_transactions")
@@ -23,6 +24,18 @@ def sandbox():
 @pytest.fixture(autouse=True)
 def fast_polls(monkeypatch):
     monkeypatch.setattr(BulkClient, "poll_seconds", 0.05)
+    monkeypatch.setattr(ShopifyStream, "retry_base_seconds", 0.05)
+
+
+def sync_with_fault(sandbox, fault: dict, streams: list[str], **settings) -> tuple[SyncResult, dict, dict]:
+    """A sync of ``streams`` while the sandbox injects ``fault``; the sandbox's stats before and after."""
+    before = control(sandbox, "stats")
+    control(sandbox, "faults", [fault])
+    try:
+        result = run_sync(tap_config(sandbox, **settings), streams=streams)
+    finally:
+        control(sandbox, "faults", method="DELETE")
+    return result, before, control(sandbox, "stats")
 
 
 def distinct(result, stream: str) -> set[str]:
@@ -86,17 +99,8 @@ def test_failed_bulk_operation_is_split_and_retried(sandbox):
     ],
     ids=lambda f: f["type"],
 )
-def test_transient_faults_are_retried(sandbox, fault, monkeypatch):
-    from tap_shopify_bloom.client import ShopifyStream
-
-    monkeypatch.setattr(ShopifyStream, "retry_base_seconds", 0.05)
-    stats_before = control(sandbox, "stats")
-    control(sandbox, "faults", [fault])
-    try:
-        result = run_sync(tap_config(sandbox, bulk_threshold=0), streams=["customers"])
-    finally:
-        control(sandbox, "faults", method="DELETE")
-    stats_after = control(sandbox, "stats")
+def test_transient_faults_are_retried(sandbox, fault):
+    result, stats_before, stats_after = sync_with_fault(sandbox, fault, ["customers"], bulk_threshold=0)
     hits = (
         stats_after["shopify"]["throttled"] - stats_before["shopify"]["throttled"]
         if fault["type"] == "throttled"
@@ -149,17 +153,8 @@ def test_expired_result_url_runs_the_operation_again(sandbox, caplog):
     ],
     ids=lambda f: f["type"],
 )
-def test_transient_faults_of_a_result_download_are_retried(sandbox, fault, monkeypatch):
-    from tap_shopify_bloom.client import ShopifyStream
-
-    monkeypatch.setattr(ShopifyStream, "retry_base_seconds", 0.05)
-    before = control(sandbox, "stats")
-    control(sandbox, "faults", [fault])
-    try:
-        result = run_sync(tap_config(sandbox, bulk_threshold=10, max_concurrency=1), streams=["orders"])
-    finally:
-        control(sandbox, "faults", method="DELETE")
-    after = control(sandbox, "stats")
+def test_transient_faults_of_a_result_download_are_retried(sandbox, fault):
+    result, before, after = sync_with_fault(sandbox, fault, ["orders"], bulk_threshold=10, max_concurrency=1)
     assert after["faults_injected"] - before["faults_injected"] == fault["count"]
     assert after["shopify"]["bulk_created"] - before["shopify"]["bulk_created"] >= 1
     truth = truth_counts(sandbox)
