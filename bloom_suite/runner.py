@@ -124,8 +124,10 @@ def _prepare_system_database(root: Path, environment: str | None, env: dict[str,
     return done.returncode
 
 
-def run_pipeline(root: Path, environment: str | None, env: dict[str, str], log_path: Path) -> RunReport:
-    """Sync the three sources at once, then build the reports if all of them loaded."""
+def run_pipeline(
+    root: Path, environment: str | None, env: dict[str, str], log_path: Path, reports: str = REPORTS_JOB
+) -> RunReport:
+    """Sync the three sources at once, then run ``reports`` (a job or a dbt command) if all of them loaded."""
     report = RunReport()
     output = _Output(log_path, report)
     try:
@@ -136,8 +138,8 @@ def run_pipeline(root: Path, environment: str | None, env: dict[str, str], log_p
         _run_jobs(SOURCE_JOBS, root, environment, env, output)
         if not report.ok:
             return report
-        print(f"[sync] meltano run {REPORTS_JOB}", flush=True)
-        _run_jobs((REPORTS_JOB,), root, environment, env, output)
+        print(f"[sync] meltano run {reports}", flush=True)
+        _run_jobs((reports,), root, environment, env, output)
         return report
     finally:
         output.close()

@@ -55,6 +55,9 @@ def two_runs() -> Iterator[tuple[str, str]]:
 def test_the_demo_prints_the_profit_summary_from_what_it_synced(two_runs):
     first, _ = two_runs
     assert "Profit summary for bloom-demo, last 30 days" in first
+    # A first run shows the last 7 days' reports before it fetches the history.
+    assert first.index("first reports ready after") < first.index("Profit summary for bloom-demo, last 7 days")
+    assert first.index("last 7 days") < first.index("now the history")
     figures = summary(first)
     assert set(figures) == set(SUMMARY_FIGURES), first[-2000:]
     assert int(figures["orders"]) > 0
