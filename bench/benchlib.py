@@ -1,0 +1,260 @@
+"""Helpers shared by the benchmarks: a fresh warehouse, the demo's environment, memory peaks, the machine.
+
+The services come from ``bloom_suite`` (embedded Postgres, sandbox subprocess, meltano env);
+this module only adds what a measurement needs around them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psutil
+import psycopg
+
+from bloom_suite.embedded_pg import EmbeddedPostgres
+from bloom_suite.processes import Sandbox, free_port, meltano_env
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "bloom"
+MB = 1024 * 1024
+
+
+@dataclass
+class Warehouse:
+    """One empty database on a PostgreSQL server reached over TCP."""
+
+    host: str
+    port: int
+    database: str
+    server: str  # "embedded" or "local"
+
+    @property
+    def dsn(self) -> str:
+        return f"host={self.host} port={self.port} user=postgres dbname={self.database}"
+
+
+@contextmanager
+def fresh_warehouse(kind: str, workdir: Path) -> Iterator[Warehouse]:
+    """A new empty database: on a new embedded server (as ``make demo``) or on the local server at 5432."""
+    if kind == "embedded":
+        postgres = EmbeddedPostgres(data_dir=workdir / "pgdata", port=free_port())
+        postgres.start()
+        try:
+            postgres.create_database(DATABASE)
+            yield Warehouse(postgres.host, postgres.port, DATABASE, kind)
+        finally:
+            postgres.stop()
+        return
+    name = f"bloom_bench_{uuid.uuid4().hex[:8]}"
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    try:
+        yield Warehouse("127.0.0.1", 5432, name, kind)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@contextmanager
+def workdir(keep: bool) -> Iterator[Path]:
+    """A scratch folder that the embedded server's user can traverse (kept with ``--keep``)."""
+    folder = Path(tempfile.mkdtemp(prefix="bloom-bench-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        if keep:
+            print(f"[bench] kept {folder}", file=sys.stderr)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def isolated_project(folder: Path) -> Path:
+    """A copy of the Meltano project in ``folder`` that shares the installed plugins of ``ROOT``.
+
+    Meltano keeps each running plugin's config and state files in ``.meltano/run/<plugin>/``
+    and dbt writes ``transform/target/``: two pipelines started from one project folder at
+    once (a benchmark beside someone's tests) delete each other's files. The copy has its own
+    ``meltano.yml`` and ``transform/`` (as they are in the work tree) and links to the
+    plugins' virtualenvs, which still run the work tree's taps (editable installs).
+    """
+    project = folder / "project"
+    project.mkdir()
+    shutil.copy2(ROOT / "meltano.yml", project / "meltano.yml")
+    shutil.copytree(ROOT / "transform", project / "transform", ignore=shutil.ignore_patterns("target", "logs"))
+    (project / ".meltano").mkdir()
+    for kind in ("extractors", "loaders", "utilities"):
+        (project / ".meltano" / kind).symlink_to(ROOT / ".meltano" / kind)
+    return project
+
+
+def store_clock() -> str:
+    """The sandbox store's clock: yesterday (UTC), so that one advanced day ends today, as in real life."""
+    return (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+
+
+def demo_env(warehouse: Warehouse, sandbox: Sandbox | None, folder: Path, now: str) -> dict[str, str]:
+    """The environment ``bloom_suite.demo`` gives ``meltano --environment=demo`` (same variables)."""
+    start_date = (date.fromisoformat(now) - timedelta(days=750)).isoformat()
+    return meltano_env(
+        BLOOM_PG_PORT=str(warehouse.port),
+        BLOOM_PG_DATABASE=warehouse.database,
+        BLOOM_SANDBOX_PORT=sandbox.url.rsplit(":", 1)[1] if sandbox else "0",
+        BLOOM_START_DATE=start_date,
+        MELTANO_DATABASE_URI=f"sqlite:///{folder / 'meltano.db'}",
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+
+
+# Process kinds, from the basename of the first arguments of a command line.
+KINDS = {
+    "tap-shopify-bloom": "tap-shopify-bloom",
+    "tap-adplatforms": "tap-adplatforms",
+    "tap-shipping": "tap-shipping",
+    "target-postgres": "target-postgres",
+    "dbt_invoker": "dbt",
+    "dbt": "dbt",
+    "meltano": "meltano",
+}
+
+
+def process_kind(cmdline: list[str]) -> str | None:
+    """``tap-shopify-bloom``, ``target-postgres``, ``dbt``, ``meltano``, ``sandbox`` or None."""
+    for arg in cmdline[:3]:
+        name = os.path.basename(arg)
+        if name in KINDS:
+            return KINDS[name]
+        if arg == "bloom_sandbox.cli":
+            return "sandbox"
+    return None
+
+
+def _peak_rss(process: psutil.Process) -> int:
+    """The process's peak resident set so far (VmHWM), else its current RSS."""
+    try:
+        with open(f"/proc/{process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+        return process.memory_info().rss
+    except (OSError, psutil.Error):
+        return 0
+
+
+@dataclass
+class ProcessWatch:
+    """Peak RSS (VmHWM, sampled every ``interval`` s) and wall span of this process's descendants, by kind.
+
+    A process's peak is its highest VmHWM read while it ran; only growth in its last
+    ``interval`` before it exits can be missed.
+    """
+
+    interval: float = 0.1
+    peaks: dict[str, int] = field(default_factory=dict)
+    #: kind -> [first start, last seen] (epoch seconds) of the processes of that kind
+    spans: dict[str, list[float]] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> ProcessWatch:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        kinds: dict[int, str | None] = {}
+        while not self._stop.is_set():
+            for child in me.children(recursive=True):
+                if child.pid not in kinds:
+                    try:
+                        kinds[child.pid] = process_kind(child.cmdline())
+                    except psutil.Error:
+                        continue
+                kind = kinds[child.pid]
+                if kind:
+                    self.peaks[kind] = max(self.peaks.get(kind, 0), _peak_rss(child))
+                    self._span(kind, child)
+            self._stop.wait(self.interval)
+
+    def _span(self, kind: str, process: psutil.Process) -> None:
+        try:
+            started = process.create_time()
+        except psutil.Error:
+            return
+        span = self.spans.setdefault(kind, [started, started])
+        span[0] = min(span[0], started)
+        span[1] = max(span[1], time.time())
+
+    def seconds(self, kind: str) -> float | None:
+        """Wall seconds from the first process of ``kind`` starting to the last one last seen."""
+        span = self.spans.get(kind)
+        return None if span is None else span[1] - span[0]
+
+
+def load_average() -> str:
+    """``uptime``'s load averages (1, 5, 15 min)."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def machine() -> str:
+    """One line about this machine."""
+    cpu = platform.processor() or "?"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = psutil.virtual_memory().total / 1024**3
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB RAM, {platform.system()} {platform.release()}"
+
+
+def server_version(dsn: str) -> str:
+    with psycopg.connect(dsn) as conn:
+        return str(conn.execute("show server_version").fetchone()[0]).split()[0]  # type: ignore[index]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values: list[float], fmt: str = "{:.1f}") -> str:
+    """``median (min-max, n runs)`` or the single value."""
+    if len(values) == 1:
+        return fmt.format(values[0])
+    low, high = fmt.format(min(values)), fmt.format(max(values))
+    return f"{fmt.format(median(values))} ({low}-{high}, {len(values)} runs)"
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class Stopwatch:
+    """Seconds since it was made."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.started_wall = time.time()
+
+    def __call__(self) -> float:
+        return time.monotonic() - self.started

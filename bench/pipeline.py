@@ -1,0 +1,231 @@
+"""The whole pipeline as ``make demo`` runs it, timed: first sync, then one sandbox day of changes.
+
+Usage: .venv/bin/python bench/pipeline.py --orders 10000 [--runs 3] [--pg embedded|local] [--two-pass]
+
+Each run: a new embedded PostgreSQL (as the demo) or a new database on the local server, a
+sandbox store of N orders whose clock is yesterday, then ``bloom_suite.runner.run_pipeline``
+in the demo environment (the three sources' jobs side by side, then ``build-reports``) with
+the demo's variables; then ``POST /_sandbox/advance {"days": 1}`` and the same again
+(incremental). ``--two-pass`` runs the first sync as the demo's first run does when the
+runner has that mode: the Shopify tap with ``backfill`` false and the models without tests,
+then the history and ``build --full-refresh``. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from benchlib import (
+    MB,
+    ROOT,
+    ProcessWatch,
+    Stopwatch,
+    demo_env,
+    fresh_warehouse,
+    isolated_project,
+    load_average,
+    machine,
+    median,
+    now_stamp,
+    server_version,
+    spread,
+    store_clock,
+    workdir,
+)
+
+from bloom_suite.processes import running_sandbox
+from bloom_suite.runner import SOURCE_JOBS, RunReport, run_pipeline
+
+SOURCES = "+".join(SOURCE_JOBS)
+SPAN_KINDS = ("tap-shopify-bloom", "tap-adplatforms", "tap-shipping", "target-postgres", "dbt")
+STAMP = re.compile(r"^(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) \[\s*\w+\s*\] (?P<plugin>\S+)\s+(?P<msg>.*)$")
+# The Shopify tap's first history window: every stream's live window (the last 7 days on a
+# first sync) is done before it (streams/shop.py runs them ahead of all history).
+HISTORY_WINDOW = re.compile(r"fetching window \[\S+, \d{4}-")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass
+class Phase:
+    """One pipeline pass: seconds of the sources and of dbt, records per tap, memory peaks."""
+
+    total: float = 0.0
+    sources: float = 0.0
+    dbt: float = 0.0
+    records: Counter[str] = field(default_factory=Counter)
+    peaks: dict[str, int] = field(default_factory=dict)
+    spans: Counter[str] = field(default_factory=Counter)
+    load: str = ""
+
+    def add(self, report: RunReport, reports_job: str, watch: ProcessWatch) -> None:
+        self.sources += report.seconds.get(SOURCES, 0.0)
+        self.dbt += report.seconds.get(reports_job, 0.0)
+        self.records.update(report.records_by_tap())
+        for kind, peak in watch.peaks.items():
+            self.peaks[kind] = max(self.peaks.get(kind, 0), peak)
+        for kind in watch.spans:
+            self.spans[kind] += watch.seconds(kind) or 0.0
+
+
+@dataclass
+class Run:
+    setup: float = 0.0
+    first: Phase = field(default_factory=Phase)
+    incremental: Phase = field(default_factory=Phase)
+    first_reports: float | None = None  # two-pass: the recent-days reports are built
+    live_done: float | None = None  # the Shopify tap's 7-day live windows are all fetched
+
+
+def _pass(root: Path, env: dict[str, str], log_path: Path, phase: Phase, reports_job: str | None = None) -> None:
+    with ProcessWatch() as watch:
+        if reports_job is None:
+            report = run_pipeline(root, "demo", env, log_path)
+            reports_job = "build-reports"
+        else:
+            report = run_pipeline(root, "demo", env, log_path, reports_job)  # type: ignore[call-arg]
+    if not report.ok:
+        raise SystemExit(f"{', '.join(report.failed_jobs())} failed: see {log_path} (rerun with --keep)")
+    phase.add(report, reports_job, watch)
+
+
+def _live_done(log_path: Path, since_epoch: float) -> float | None:
+    """Seconds from ``since_epoch`` to the Shopify tap's last line before its first history window.
+
+    A live window ends ``now)`` in the tap's log; a history window ends at a date.
+    """
+    last = None
+    for line in log_path.read_text(errors="replace").splitlines():
+        match = STAMP.match(ANSI.sub("", line))
+        if not match or not match["plugin"].startswith("tap-shopify-bloom"):
+            continue
+        at = datetime.fromisoformat(match["at"].replace("Z", "+00:00")).timestamp()
+        if at < since_epoch:
+            continue
+        if HISTORY_WINDOW.search(match["msg"]):
+            return None if last is None else last - since_epoch
+        last = at
+    return None
+
+
+def run_once(args: argparse.Namespace) -> Run:
+    run = Run()
+    now = store_clock()
+    with workdir(args.keep) as folder:
+        clock = Stopwatch()
+        with (
+            fresh_warehouse(args.pg, folder) as warehouse,
+            running_sandbox(seed=args.seed, orders=args.orders, now=now, log_path=folder / "sandbox.log") as sandbox,
+        ):
+            run.setup = clock()
+            env = demo_env(warehouse, sandbox, folder, now)
+            root = ROOT if args.shared_project else isolated_project(folder)
+            log_path = folder / "meltano.log"
+            print(f"[bench] {args.orders:,} orders, {warehouse.server} PostgreSQL {server_version(warehouse.dsn)}")
+
+            first = run.first
+            first.load = load_average()
+            clock = Stopwatch()
+            if args.two_pass:
+                _pass(
+                    root,
+                    {**env, "TAP_SHOPIFY_BLOOM_BACKFILL": "false"},
+                    log_path,
+                    first,
+                    "dbt-postgres:build-untested",
+                )
+                run.first_reports = clock()
+                _pass(root, env, log_path, first, "dbt-postgres:build-full-refresh")
+            else:
+                _pass(root, env, log_path, first)
+            first.total = clock()
+            if not args.two_pass:
+                run.live_done = _live_done(log_path, clock.started_wall)
+
+            sandbox.post("/_sandbox/advance", {"days": args.days})
+            incremental = run.incremental
+            incremental.load = load_average()
+            clock = Stopwatch()
+            _pass(root, env, log_path, incremental)
+            incremental.total = clock()
+    return run
+
+
+def _records(phases: list[Phase]) -> str:
+    taps = sorted({tap for phase in phases for tap in phase.records})
+    return ", ".join(f"{tap} {int(median([p.records[tap] for p in phases])):,}" for tap in taps)
+
+
+def _spans(phases: list[Phase]) -> str:
+    kinds = [kind for kind in SPAN_KINDS if any(kind in phase.spans for phase in phases)]
+    return ", ".join(f"{kind} {median([p.spans[kind] for p in phases]):.1f} s" for kind in kinds)
+
+
+def _peaks(phases: list[Phase]) -> str:
+    kinds = sorted({kind for phase in phases for kind in phase.peaks})
+    return ", ".join(f"{kind} {max(p.peaks.get(kind, 0) for p in phases) / MB:.0f} MB" for kind in kinds)
+
+
+def _phase_rows(title: str, phases: list[Phase], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [
+        (f"{title}: total (meltano start + sources + dbt)", spread([p.total for p in phases])),
+        *extra,
+        ("  sources phase (3 jobs side by side)", spread([p.sources for p in phases])),
+        ("  dbt phase", spread([p.dbt for p in phases])),
+        ("  records per tap", _records(phases)),
+        ("  process wall time by kind (first start to last exit)", _spans(phases)),
+        ("  peak RSS per process kind (max over runs)", _peaks(phases)),
+        ("  load average (1/5/15 min) at start", " | ".join(p.load for p in phases)),
+    ]
+
+
+def table(args: argparse.Namespace, runs: list[Run]) -> str:
+    mode = "two-pass (recent days first, as the demo's first run)" if args.two_pass else "one pass"
+    extra = []
+    quick = [r.first_reports for r in runs if r.first_reports is not None]
+    if quick:
+        extra.append(("  first 7-day reports queryable (recent pass + dbt models)", spread(quick)))
+    live = [r.live_done for r in runs if r.live_done is not None]
+    if live:
+        extra.append(("  Shopify tap's 7-day live windows fetched (from start)", spread(live)))
+    rows = [
+        ("setup: PostgreSQL started + sandbox store generated", spread([r.setup for r in runs])),
+        *_phase_rows(f"first sync, {mode}", [r.first for r in runs], extra),
+        *_phase_rows(f"incremental after {args.days} sandbox day(s)", [r.incremental for r in runs], []),
+    ]
+    head = f"| {args.orders:,} orders, {args.pg} PostgreSQL, {now_stamp()} | seconds / value |\n|---|---|\n"
+    return head + "\n".join(f"| {name} | {value} |" for name, value in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--days", type=int, default=1, help="sandbox days of changes before the incremental run")
+    parser.add_argument("--pg", choices=["embedded", "local"], default="embedded")
+    parser.add_argument("--two-pass", action="store_true", help="first sync as the demo's first run: recent first")
+    parser.add_argument(
+        "--shared-project", action="store_true", help="run meltano in the work tree itself, not in a private copy"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
+    args = parser.parse_args()
+    if args.two_pass and "reports" not in inspect.signature(run_pipeline).parameters:
+        parser.error("--two-pass needs bloom_suite.runner.run_pipeline(..., reports=...)")
+    print(f"[bench] {machine()}; load {load_average()}")
+    runs = []
+    for index in range(args.runs):
+        started = time.monotonic()
+        runs.append(run_once(args))
+        print(f"[bench] run {index + 1}/{args.runs} done in {time.monotonic() - started:.0f} s", flush=True)
+    print(table(args, runs))
+
+
+if __name__ == "__main__":
+    main()
