@@ -9,7 +9,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 PACKAGES := -e . -e ./sandbox -e ./tap-shopify-bloom -e ./tap-adplatforms -e ./tap-shipping
 TEST_DEPS := --group test
 
-.PHONY: demo test install clean
+.PHONY: demo test soak install clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -35,6 +35,12 @@ TEST_PARTS := sandbox tap-shopify-bloom tap-adplatforms tap-shipping transform .
 test: install
 	$(BIN)/ruff check .
 	set -e; for part in $(TEST_PARTS); do echo "== tests of $$part"; (cd $$part && $(CURDIR)/$(BIN)/pytest -q -p no:cacheprovider); done
+
+# The full fault matrix (every fault kind the sandbox injects, 21 SIGKILL points over the first
+# sync, the backfill and an incremental run) with its table; `make test` runs a light version.
+# BLOOM_SOAK_KILL_SEED=<n> repeats the kill points of an earlier soak (its table prints the seed).
+soak: install
+	cd tests && BLOOM_SOAK=1 $(CURDIR)/$(BIN)/pytest -q -s -p no:cacheprovider test_faults.py
 
 clean:
 	rm -rf .bloom .meltano $(VENV)

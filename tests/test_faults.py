@@ -1,0 +1,321 @@
+"""Nothing lost, nothing doubled: faults of the APIs and SIGKILLs of `meltano run` change no final row.
+
+One store (seed, orders and clock fixed) lives three `meltano --environment=demo run`s, as a new
+installation does: the quick first sync (``backfill`` false: live windows only), the backfill
+(the history, then the reports), and an incremental run after the store moved 3 days on. The
+undisturbed life is run first; a copy of its warehouse and Meltano system database is kept at
+every phase boundary. Each scenario starts from the copy before its phase, on a fresh sandbox
+process of the same store, and disturbs that phase:
+
+* a fault injected in the sandbox (THROTTLED storms, 5xx, slow answers, resets, truncated
+  bodies, failed bulk operations with and without partial data, expired result URLs): the
+  run must succeed, and the faults must have been served;
+* the `meltano run` process group killed with SIGKILL at a random fraction of the phase's
+  undisturbed duration, then run again to completion (``--force``: see README's
+  troubleshooting; without it Meltano refuses for 5 minutes, which is checked too).
+
+Then every table of raw_shopify, raw_ads, raw_shipping and reports must be identical to the
+undisturbed run's at the end of that phase: row counts and md5 of the business columns (not
+the ``_``-prefixed load and build times), and no two rows share a primary key.
+
+``make test`` runs a light matrix (a few faults at once, one kill in the backfill and one in
+the incremental run); ``make soak`` (``BLOOM_SOAK=1``) every fault kind on its own and at least
+20 kill points, and prints the table the README shows.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from _faults import (
+    PHASES,
+    Phase,
+    Warehouse,
+    clear_faults,
+    clone,
+    differences,
+    drop,
+    faults,
+    reordered,
+    rows_compared,
+    run_phase,
+    snapshot,
+    warehouse,
+)
+
+from bloom_suite.processes import Sandbox, running_sandbox
+
+SOAK = os.environ.get("BLOOM_SOAK") == "1"
+SEED = 23
+ORDERS = int(os.environ.get("BLOOM_SOAK_ORDERS", "400"))
+MONTHS = 4  # of history synced: the store has 24, start_date is 4 months back
+NOW = datetime.now(UTC).date().isoformat()
+KILL_SEED = int(os.environ.get("BLOOM_SOAK_KILL_SEED", str(int(time.time())) if SOAK else "8"))
+KILLS_PER_PHASE = 7 if SOAK else 0  # the light run picks its two kill points below
+# The light run lives the first two phases (no incremental run): its kills are in those.
+LIVED = PHASES if SOAK else PHASES[:2]
+
+# Each fault kind, as the sandbox injects it (sandbox/README.md), with enough hits to matter
+# and few enough that the taps' retries (8 tries, exponential backoff) get through.
+FAULT_KINDS: dict[str, list[dict]] = {
+    "THROTTLED x5 (one query's retries)": [{"type": "throttled", "count": 5}],
+    "THROTTLED storm (40 answers)": [{"type": "throttled", "count": 40}],
+    "Shopify 500 x3": [{"type": "http_error", "status": 500, "path": "/admin", "count": 3}],
+    "Meta 503 x2": [{"type": "http_error", "status": 503, "path": "/meta", "count": 2}],
+    "5xx on the other APIs": [{"type": "http_error", "status": 500, "path": "/googleads"},
+                              {"type": "http_error", "status": 504, "path": "/tiktok"},
+                              {"type": "http_error", "status": 502, "path": "/shipstation"},
+                              {"type": "http_error", "status": 503, "path": "/shippo"}],
+    "slow answers (20 s, every API)": [{"type": "slow", "seconds": 20, "path": p}
+                                       for p in ("/admin/api", "/meta", "/shipstation")],
+    "connection resets x3 (Shopify)": [{"type": "reset", "path": "/admin/api", "count": 3}],
+    "resets, truncated bodies (ads, shipping)": [{"type": "reset", "path": "/googleads"},
+                                                 {"type": "reset", "path": "/shippo"},
+                                                 {"type": "truncate", "path": "/tiktok"},
+                                                 {"type": "truncate", "path": "/shipstation"}],
+    "truncated bodies x3 (Shopify)": [{"type": "truncate", "path": "/admin/api", "count": 3}],
+    "truncated bulk result file": [{"type": "truncate", "path": "/admin/bulk-results", "count": 2}],
+    "bulk FAILED, no partial data": [{"type": "bulk_failed", "count": 2}],
+    "bulk FAILED with partialDataUrl": [{"type": "bulk_failed", "partial_data": True, "count": 2}],
+    "expired result URLs x2": [{"type": "expired_url", "count": 2}],
+}
+LIGHT_FAULTS = {
+    "several at once (throttled, 500, reset, truncated file, bulk FAILED partial, expired URL, "
+    "Meta 503, ShipStation reset)": [
+        {"type": "throttled", "count": 4},
+        {"type": "http_error", "status": 500, "path": "/admin/api"},
+        {"type": "reset", "path": "/admin/api"},
+        {"type": "truncate", "path": "/admin/bulk-results"},
+        {"type": "bulk_failed", "partial_data": True},
+        {"type": "expired_url"},
+        {"type": "http_error", "status": 503, "path": "/meta"},
+        {"type": "reset", "path": "/shipstation"},
+    ]
+}
+
+
+@dataclass
+class Life:
+    """The undisturbed life of the store: copies at each phase boundary, snapshots and durations."""
+
+    before: dict[str, Warehouse]  # phase name -> the warehouse as it was before that phase (a template)
+    after: dict[str, dict]  # phase name -> snapshot at its end
+    seconds: dict[str, float]
+    workdir: Path
+    empty: Warehouse
+
+
+RESULTS: list[tuple[str, str, str, int]] = []  # scenario, phase, result, rows compared
+
+
+@contextmanager
+def store(workdir: Path, advanced_days: int = 0) -> Iterator[Sandbox]:
+    """A fresh sandbox process of the store, moved ``advanced_days`` on."""
+    with running_sandbox(seed=SEED, orders=ORDERS, now=NOW, log_path=workdir / "sandbox.log") as sandbox:
+        if advanced_days:
+            sandbox.post("/_sandbox/advance", {"days": advanced_days})
+        yield sandbox
+
+
+def days_before(phase: Phase) -> int:
+    """How far the store has moved when ``phase`` starts (its own advance included)."""
+    days = 0
+    for each in PHASES:
+        days += each.advance_days
+        if each is phase:
+            return days
+    raise ValueError(phase)
+
+
+@pytest.fixture(scope="module")
+def life(tmp_path_factory) -> Iterator[Life]:
+    workdir = tmp_path_factory.mktemp("faults")
+    print(f"\nstore: seed {SEED}, {ORDERS} orders, now {NOW}, {MONTHS} months synced; kill seed {KILL_SEED}")
+    before, after, seconds = {}, {}, {}
+    with store(workdir) as sandbox, warehouse(sandbox, workdir, NOW, MONTHS) as wh:
+        empty = clone(wh, workdir)
+        for phase in LIVED:
+            before[phase.name] = clone(wh, workdir)
+            if phase.advance_days:
+                sandbox.post("/_sandbox/advance", {"days": phase.advance_days})
+            outcome = run_phase(wh, phase)
+            assert outcome.returncode == 0, f"undisturbed {phase.name} failed:\n{outcome.log[-5000:]}"
+            seconds[phase.name] = outcome.seconds
+            after[phase.name] = snapshot(wh)
+            RESULTS.append(("undisturbed run", phase.name, f"ok in {outcome.seconds:.0f} s",
+                            rows_compared(after[phase.name])))  # fmt: skip
+        assert after["backfill"]["reports.profit_daily"].rows > 100
+        assert after["backfill"]["raw_shopify.orders"].rows > after["first sync"]["raw_shopify.orders"].rows > 0
+        if "incremental" in after:
+            assert after["incremental"]["raw_shopify.orders"].rows > after["backfill"]["raw_shopify.orders"].rows
+    try:
+        yield Life(before, after, seconds, workdir, empty)
+    finally:
+        for template in (*before.values(), empty):
+            drop(template)
+        print_table()
+
+
+def print_table() -> None:
+    """The results as a Markdown table, on stdout and in .bloom/soak-last.md (soak) for the README."""
+    lines = ["| scenario | phase | result | rows compared |", "|---|---|---|---|"]
+    lines += [f"| {scenario} | {phase} | {result} | {rows:,} |" for scenario, phase, result, rows in RESULTS]
+    table = "\n".join(lines)
+    print(f"\nkill seed {KILL_SEED}\n{table}")
+    if SOAK:
+        out = Path(__file__).resolve().parents[1] / ".bloom" / "soak-last.md"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(f"kill seed {KILL_SEED}, store seed {SEED}, {ORDERS} orders\n\n{table}\n")
+
+
+def compare(life: Life, wh: Warehouse, phase: Phase, scenario: str, result: str) -> None:
+    got = snapshot(wh)
+    problems = differences(life.after[phase.name], got)
+    moved = reordered(life.after[phase.name], got)
+    if moved:
+        result += f" (nested arrays in another order: {', '.join(moved)})"
+    RESULTS.append((scenario, phase.name, "FAILED" if problems else result, rows_compared(got)))
+    assert not problems, f"{scenario}: the warehouse differs from the undisturbed run:\n" + "\n".join(problems)
+
+
+# ---- faults ---------------------------------------------------------------------------------
+
+BACKFILL = next(phase for phase in PHASES if phase.name == "backfill")
+
+
+@pytest.mark.parametrize("kind", list(FAULT_KINDS if SOAK else LIGHT_FAULTS))
+def test_faults_change_no_final_row(life, kind):
+    """The backfill (bulk operations, paging, ads, shipping, dbt) with the faults injected."""
+    specs = (FAULT_KINDS if SOAK else LIGHT_FAULTS)[kind]
+    phase = BACKFILL
+    with store(life.workdir, days_before(phase)) as sandbox:
+        wh = clone(life.before[phase.name], life.workdir)
+        wh.sandbox = sandbox
+        try:
+            stats_before = sandbox.get("/_sandbox/stats")
+            faults(sandbox, specs)
+            outcome = run_phase(wh, phase)
+            stats_after = sandbox.get("/_sandbox/stats")
+            left = sandbox.get("/_sandbox/faults")["faults"]
+            clear_faults(sandbox)
+            if outcome.returncode != 0:
+                RESULTS.append((f"fault: {kind}", phase.name, f"FAILED: exit code {outcome.returncode}", 0))
+            assert outcome.returncode == 0, f"{kind}: the run failed:\n{outcome.log[-5000:]}"
+            served = served_faults(stats_before, stats_after)
+            assert served >= len(specs), f"{kind}: only {served} faults were served: {stats_after}"
+            assert left == [], f"{kind}: faults never reached: {left}"
+            compare(life, wh, phase, f"fault: {kind}", f"ok ({served} faults served)")
+        finally:
+            drop(wh)
+
+
+def served_faults(before: dict, after: dict) -> int:
+    """Faults the sandbox injected between two stats: generic ones, THROTTLED answers, failed bulk operations."""
+    shopify = ("throttled", "bulk_failed")
+    generic = after["faults_injected"] - before["faults_injected"]
+    specific = sum(after["shopify"][name] - before["shopify"][name] for name in shopify)
+    return generic + specific
+
+
+# ---- SIGKILL and re-run ---------------------------------------------------------------------
+
+
+def kill_points() -> list[tuple[str, float]]:
+    """(phase, fraction of its undisturbed duration) of each kill, drawn from ``KILL_SEED``."""
+    if not SOAK:
+        return [("first sync", 0.5), ("backfill", 0.45)]
+    draw = random.Random(KILL_SEED)
+    return [(phase.name, round(draw.uniform(0.05, 0.95), 3)) for phase in PHASES for _ in range(KILLS_PER_PHASE)]
+
+
+@pytest.mark.parametrize(("phase_name", "fraction"), kill_points())
+def test_sigkill_then_rerun_changes_no_final_row(life, phase_name, fraction):
+    phase = next(each for each in PHASES if each.name == phase_name)
+    with store(life.workdir, days_before(phase)) as sandbox:
+        wh = clone(life.before[phase.name], life.workdir)
+        wh.sandbox = sandbox
+        try:
+            kill_after = fraction * life.seconds[phase.name]
+            killed = run_phase(wh, phase, kill_after=kill_after)
+            where = last_step(killed.log)
+            if killed.killed_at is None:  # finished before the kill point (a faster run than measured)
+                assert killed.returncode == 0, killed.log[-5000:]
+                scenario = f"SIGKILL at {fraction:.0%} ({kill_after:.1f} s): run ended first"
+            else:
+                scenario = f"SIGKILL at {fraction:.0%} ({kill_after:.1f} s), {where}"
+                refused = run_phase(wh, phase)
+                if "already running" in refused.log:
+                    # Meltano keeps the killed run marked running for 5 minutes: it says so and names --force.
+                    assert refused.returncode != 0
+                    assert "--force" in refused.log
+                    wh.extra_env["MELTANO_RUN_FORCE"] = "true"
+                    rerun = wh.sync(phase.jobs)
+                    scenario += "; refused, --force"
+                else:
+                    rerun = refused
+                assert rerun.returncode == 0, f"{scenario}: the re-run failed:\n{rerun.log[-5000:]}"
+            compare(life, wh, phase, scenario, "ok")
+        finally:
+            drop(wh)
+
+
+PLUGINS = {"tap-shopify-bloom", "tap-adplatforms", "tap-shipping", "target-postgres", "dbt-postgres"}
+
+
+def last_step(log: str) -> str:
+    """What the killed run was doing: the plugin of its last log line, and the last window it finished."""
+    plugin = "before any plugin"
+    window = ""
+    for line in log.splitlines():
+        parts = line.split()
+        if len(parts) > 3 and parts[1] == "[info" and parts[3] in PLUGINS:  # fmt: skip
+            plugin = parts[3]
+        if "window [" in line and "done" in line:
+            window = line.split("window ", 1)[1].split(")", 1)[0] + ")"
+    return f"in {plugin}" + (f" after window {window}" if window and plugin != "dbt-postgres" else "")
+
+
+# ---- two syncs of one job at once -----------------------------------------------------------
+
+
+def test_two_syncs_of_one_job_at_once_one_refuses(life):
+    """Two `meltano run sync-shopify` started at once: one runs, the other refuses; data and state intact."""
+    phase = PHASES[0]
+    with store(life.workdir, days_before(phase)) as sandbox:
+        wh = clone(life.empty, life.workdir)
+        wh.sandbox = sandbox
+        wh.extra_env = dict(phase.env)
+        try:
+            # The system database is created once first, as bloom-sync does (concurrent migrations race).
+            assert wh.run("state", "list").returncode == 0
+            first = wh.start("run", *phase.jobs)
+            time.sleep(4)  # the first has registered its run
+            second = wh.start("run", *phase.jobs)
+            codes = (first.wait(timeout=600), second.wait(timeout=600))
+            log = (wh.workdir / "meltano.log").read_text()
+            assert sorted(codes) == [0, 1], (codes, log[-5000:])
+            assert "Another 'demo:tap-shopify-bloom-to-target-postgres' pipeline is already running" in log
+            compare(life, wh, phase, "two syncs of one job at once: the second refuses", "ok")
+            if not SOAK:
+                return
+            # State is whole: the next phase runs on from it as on the undisturbed copy.
+            nxt = PHASES[1]
+            assert run_phase(wh, nxt).returncode == 0
+            compare(life, wh, nxt, "  ... then the backfill on from its state", "ok")
+        finally:
+            drop(wh)
+
+
+def test_kill_scenarios_are_spread_over_the_three_phases():
+    points = kill_points()
+    assert {phase for phase, _ in points} == {phase.name for phase in LIVED}
+    assert len(points) >= (20 if SOAK else 2)
+
