@@ -1,20 +1,21 @@
 """The whole pipeline as ``make demo`` runs it, timed: first sync, then one sandbox day of changes.
 
-Usage: .venv/bin/python bench/pipeline.py --orders 10000 [--runs 3] [--pg embedded|local] [--two-pass]
+Usage: .venv/bin/python bench/pipeline.py --orders 10000 [--runs 3] [--pg embedded|local] [--one-pass]
 
 Each run: a new embedded PostgreSQL (as the demo) or a new database on the local server, a
 sandbox store of N orders whose clock is yesterday, then ``bloom_suite.runner.run_pipeline``
 in the demo environment (the three sources' jobs side by side, then ``build-reports``) with
 the demo's variables; then ``POST /_sandbox/advance {"days": 1}`` and the same again
-(incremental). ``--two-pass`` runs the first sync as the demo's first run does when the
-runner has that mode: the Shopify tap with ``backfill`` false and the models without tests,
-then the history and ``build --full-refresh``. Prints a Markdown table.
+(incremental). The first sync goes as the demo's first run (``bloom_suite/demo.py``): the
+Shopify tap with ``backfill`` false and ``dbt-postgres:build-untested`` (the first 7-day
+reports), then the history and ``dbt-postgres:build-full-refresh``. ``--one-pass`` runs it
+as one ``run_pipeline`` with ``build-reports`` instead, and times the first 7 days from the
+Shopify tap's log (its last line before its first history window). Prints a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import re
 import time
 from collections import Counter
@@ -41,7 +42,7 @@ from benchlib import (
 )
 
 from bloom_suite.processes import running_sandbox
-from bloom_suite.runner import SOURCE_JOBS, RunReport, run_pipeline
+from bloom_suite.runner import REPORTS_JOB, SOURCE_JOBS, RunReport, run_pipeline
 
 SOURCES = "+".join(SOURCE_JOBS)
 SPAN_KINDS = ("tap-shopify-bloom", "tap-adplatforms", "tap-shipping", "target-postgres", "dbt")
@@ -77,22 +78,19 @@ class Phase:
 @dataclass
 class Run:
     setup: float = 0.0
-    first: Phase = field(default_factory=Phase)
+    recent: Phase | None = None  # the demo's first pass: Shopify's last 7 days, models without tests
+    first: Phase = field(default_factory=Phase)  # the history (or everything with --one-pass)
     incremental: Phase = field(default_factory=Phase)
-    first_reports: float | None = None  # two-pass: the recent-days reports are built
-    live_done: float | None = None  # the Shopify tap's 7-day live windows are all fetched
+    full_history: float = 0.0  # from the first pass's start to the full history in the reports
+    live_done: float | None = None  # --one-pass: the Shopify tap's 7-day live windows are all fetched
 
 
-def _pass(root: Path, env: dict[str, str], log_path: Path, phase: Phase, reports_job: str | None = None) -> None:
+def _pass(root: Path, env: dict[str, str], log_path: Path, phase: Phase, reports: str = REPORTS_JOB) -> None:
     with ProcessWatch() as watch:
-        if reports_job is None:
-            report = run_pipeline(root, "demo", env, log_path)
-            reports_job = "build-reports"
-        else:
-            report = run_pipeline(root, "demo", env, log_path, reports_job)  # type: ignore[call-arg]
+        report = run_pipeline(root, "demo", env, log_path, reports)
     if not report.ok:
         raise SystemExit(f"{', '.join(report.failed_jobs())} failed: see {log_path} (rerun with --keep)")
-    phase.add(report, reports_job, watch)
+    phase.add(report, reports, watch)
 
 
 def _live_done(log_path: Path, since_epoch: float) -> float | None:
@@ -129,23 +127,20 @@ def run_once(args: argparse.Namespace) -> Run:
             log_path = folder / "meltano.log"
             print(f"[bench] {args.orders:,} orders, {warehouse.server} PostgreSQL {server_version(warehouse.dsn)}")
 
+            clock = Stopwatch()
+            if not args.one_pass:
+                # As the demo's first run: the last 7 days of Shopify and their reports first.
+                recent = run.recent = Phase(load=load_average())
+                quick_env = {**env, "TAP_SHOPIFY_BLOOM_BACKFILL": "false"}
+                _pass(root, quick_env, log_path, recent, "dbt-postgres:build-untested")
+                recent.total = clock()
             first = run.first
             first.load = load_average()
-            clock = Stopwatch()
-            if args.two_pass:
-                _pass(
-                    root,
-                    {**env, "TAP_SHOPIFY_BLOOM_BACKFILL": "false"},
-                    log_path,
-                    first,
-                    "dbt-postgres:build-untested",
-                )
-                run.first_reports = clock()
-                _pass(root, env, log_path, first, "dbt-postgres:build-full-refresh")
-            else:
-                _pass(root, env, log_path, first)
-            first.total = clock()
-            if not args.two_pass:
+            history_clock = Stopwatch()
+            _pass(root, env, log_path, first, "dbt-postgres:build-full-refresh" if run.recent else REPORTS_JOB)
+            first.total = history_clock()
+            run.full_history = clock()
+            if args.one_pass:
                 run.live_done = _live_done(log_path, clock.started_wall)
 
             sandbox.post("/_sandbox/advance", {"days": args.days})
@@ -172,10 +167,9 @@ def _peaks(phases: list[Phase]) -> str:
     return ", ".join(f"{kind} {max(p.peaks.get(kind, 0) for p in phases) / MB:.0f} MB" for kind in kinds)
 
 
-def _phase_rows(title: str, phases: list[Phase], extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _phase_rows(title: str, phases: list[Phase]) -> list[tuple[str, str]]:
     return [
         (f"{title}: total (meltano start + sources + dbt)", spread([p.total for p in phases])),
-        *extra,
         ("  sources phase (3 jobs side by side)", spread([p.sources for p in phases])),
         ("  dbt phase", spread([p.dbt for p in phases])),
         ("  records per tap", _records(phases)),
@@ -186,19 +180,22 @@ def _phase_rows(title: str, phases: list[Phase], extra: list[tuple[str, str]]) -
 
 
 def table(args: argparse.Namespace, runs: list[Run]) -> str:
-    mode = "two-pass (recent days first, as the demo's first run)" if args.two_pass else "one pass"
-    extra = []
-    quick = [r.first_reports for r in runs if r.first_reports is not None]
-    if quick:
-        extra.append(("  first 7-day reports queryable (recent pass + dbt models)", spread(quick)))
+    rows = [
+        ("setup (not timed below): PostgreSQL started + sandbox store generated", spread([r.setup for r in runs])),
+        ("full history in the reports, from the first meltano start", spread([r.full_history for r in runs])),
+    ]
     live = [r.live_done for r in runs if r.live_done is not None]
     if live:
-        extra.append(("  Shopify tap's 7-day live windows fetched (from start)", spread(live)))
-    rows = [
-        ("setup: PostgreSQL started + sandbox store generated", spread([r.setup for r in runs])),
-        *_phase_rows(f"first sync, {mode}", [r.first for r in runs], extra),
-        *_phase_rows(f"incremental after {args.days} sandbox day(s)", [r.incremental for r in runs], []),
-    ]
+        rows.append(("Shopify tap's 7-day live windows fetched, from the first meltano start", spread(live)))
+    recents = [r.recent for r in runs if r.recent is not None]
+    if recents:
+        title = "first 7-day reports: Shopify backfill off + build-untested"
+        rows += _phase_rows(title, recents)
+        rows += _phase_rows("then the history + build-full-refresh", [r.first for r in runs])
+    else:
+        rows += _phase_rows("first sync in one pass + build-reports", [r.first for r in runs])
+    title = f"incremental after {args.days} sandbox day(s) + build-reports"
+    rows += _phase_rows(title, [r.incremental for r in runs])
     head = f"| {args.orders:,} orders, {args.pg} PostgreSQL, {now_stamp()} | seconds / value |\n|---|---|\n"
     return head + "\n".join(f"| {name} | {value} |" for name, value in rows)
 
@@ -210,21 +207,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--days", type=int, default=1, help="sandbox days of changes before the incremental run")
     parser.add_argument("--pg", choices=["embedded", "local"], default="embedded")
-    parser.add_argument("--two-pass", action="store_true", help="first sync as the demo's first run: recent first")
+    parser.add_argument("--one-pass", action="store_true", help="first sync in one pass, not recent days first")
     parser.add_argument(
         "--shared-project", action="store_true", help="run meltano in the work tree itself, not in a private copy"
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
     args = parser.parse_args()
-    if args.two_pass and "reports" not in inspect.signature(run_pipeline).parameters:
-        parser.error("--two-pass needs bloom_suite.runner.run_pipeline(..., reports=...)")
     print(f"[bench] {machine()}; load {load_average()}")
     runs = []
     for index in range(args.runs):
         started = time.monotonic()
         runs.append(run_once(args))
         print(f"[bench] run {index + 1}/{args.runs} done in {time.monotonic() - started:.0f} s", flush=True)
-    print(table(args, runs))
+        print(table(args, runs), flush=True)  # after each run: what is measured is not lost
 
 
 if __name__ == "__main__":
