@@ -9,7 +9,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 PACKAGES := -e . -e ./sandbox -e ./tap-shopify-bloom -e ./tap-adplatforms -e ./tap-shipping
 TEST_DEPS := --group test
 
-.PHONY: demo test soak install clean
+.PHONY: demo test soak install clean bench
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -41,6 +41,12 @@ test: install
 # BLOOM_SOAK_KILL_SEED=<n> repeats the kill points of an earlier soak (its table prints the seed).
 soak: install
 	cd tests && BLOOM_SOAK=1 $(CURDIR)/$(BIN)/pytest -q -s -p no:cacheprovider test_faults.py
+
+# Benchmarks (bench/README.md): the pipeline as the demo runs it, then the target's load rate next to COPY.
+RUNS ?= 3
+bench: install
+	$(BIN)/python bench/pipeline.py --orders $(ORDERS) --runs $(RUNS)
+	$(BIN)/python bench/load.py --orders $(ORDERS) --runs $(RUNS)
 
 clean:
 	rm -rf .bloom .meltano $(VENV)
