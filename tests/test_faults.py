@@ -150,8 +150,7 @@ def life(tmp_path_factory) -> Iterator[Life]:
             assert outcome.returncode == 0, f"undisturbed {phase.name} failed:\n{outcome.log[-5000:]}"
             seconds[phase.name] = outcome.seconds
             after[phase.name] = snapshot(wh)
-            RESULTS.append(("undisturbed run", phase.name, f"ok in {outcome.seconds:.0f} s",
-                            rows_compared(after[phase.name])))  # fmt: skip
+            record("undisturbed run", phase.name, f"ok in {outcome.seconds:.0f} s", rows_compared(after[phase.name]))
         assert after["backfill"]["reports.profit_daily"].rows > 100
         assert after["backfill"]["raw_shopify.orders"].rows > after["first sync"]["raw_shopify.orders"].rows > 0
         if "incremental" in after:
@@ -164,16 +163,26 @@ def life(tmp_path_factory) -> Iterator[Life]:
         print_table()
 
 
-def print_table() -> None:
-    """The results as a Markdown table, on stdout and in .bloom/soak-last.md (soak) for the README."""
+SOAK_TABLE = Path(__file__).resolve().parents[1] / ".bloom" / "soak-last.md"
+
+
+def table() -> str:
     lines = ["| scenario | phase | result | rows compared |", "|---|---|---|---|"]
     lines += [f"| {scenario} | {phase} | {result} | {rows:,} |" for scenario, phase, result, rows in RESULTS]
-    table = "\n".join(lines)
-    print(f"\nkill seed {KILL_SEED}\n{table}")
+    return "\n".join(lines)
+
+
+def record(scenario: str, phase: str, result: str, rows: int) -> None:
+    """One row of the results; a soak rewrites .bloom/soak-last.md after each (the README shows the last)."""
+    RESULTS.append((scenario, phase, result, rows))
+    print(f"\n  {scenario} | {phase} | {result} | {rows:,}", flush=True)
     if SOAK:
-        out = Path(__file__).resolve().parents[1] / ".bloom" / "soak-last.md"
-        out.parent.mkdir(exist_ok=True)
-        out.write_text(f"kill seed {KILL_SEED}, store seed {SEED}, {ORDERS} orders\n\n{table}\n")
+        SOAK_TABLE.parent.mkdir(exist_ok=True)
+        SOAK_TABLE.write_text(f"store seed {SEED}, {ORDERS} orders, kill seed {KILL_SEED}\n\n{table()}\n")
+
+
+def print_table() -> None:
+    print(f"\nkill seed {KILL_SEED}\n{table()}", flush=True)
 
 
 def compare(life: Life, wh: Warehouse, phase: Phase, scenario: str, result: str) -> None:
@@ -182,47 +191,8 @@ def compare(life: Life, wh: Warehouse, phase: Phase, scenario: str, result: str)
     moved = reordered(life.after[phase.name], got)
     if moved:
         result += f" (nested arrays in another order: {', '.join(moved)})"
-    RESULTS.append((scenario, phase.name, "FAILED" if problems else result, rows_compared(got)))
+    record(scenario, phase.name, "FAILED" if problems else result, rows_compared(got))
     assert not problems, f"{scenario}: the warehouse differs from the undisturbed run:\n" + "\n".join(problems)
-
-
-# ---- faults ---------------------------------------------------------------------------------
-
-BACKFILL = next(phase for phase in PHASES if phase.name == "backfill")
-
-
-@pytest.mark.parametrize("kind", list(FAULT_KINDS if SOAK else LIGHT_FAULTS))
-def test_faults_change_no_final_row(life, kind):
-    """The backfill (bulk operations, paging, ads, shipping, dbt) with the faults injected."""
-    specs = (FAULT_KINDS if SOAK else LIGHT_FAULTS)[kind]
-    phase = BACKFILL
-    with store(life.workdir, days_before(phase)) as sandbox:
-        wh = clone(life.before[phase.name], life.workdir)
-        wh.sandbox = sandbox
-        try:
-            stats_before = sandbox.get("/_sandbox/stats")
-            faults(sandbox, specs)
-            outcome = run_phase(wh, phase)
-            stats_after = sandbox.get("/_sandbox/stats")
-            left = sandbox.get("/_sandbox/faults")["faults"]
-            clear_faults(sandbox)
-            if outcome.returncode != 0:
-                RESULTS.append((f"fault: {kind}", phase.name, f"FAILED: exit code {outcome.returncode}", 0))
-            assert outcome.returncode == 0, f"{kind}: the run failed:\n{outcome.log[-5000:]}"
-            served = served_faults(stats_before, stats_after)
-            assert served >= len(specs), f"{kind}: only {served} faults were served: {stats_after}"
-            assert left == [], f"{kind}: faults never reached: {left}"
-            compare(life, wh, phase, f"fault: {kind}", f"ok ({served} faults served)")
-        finally:
-            drop(wh)
-
-
-def served_faults(before: dict, after: dict) -> int:
-    """Faults the sandbox injected between two stats: generic ones, THROTTLED answers, failed bulk operations."""
-    shopify = ("throttled", "bulk_failed")
-    generic = after["faults_injected"] - before["faults_injected"]
-    specific = sum(after["shopify"][name] - before["shopify"][name] for name in shopify)
-    return generic + specific
 
 
 # ---- SIGKILL and re-run ---------------------------------------------------------------------
@@ -283,11 +253,50 @@ def last_step(log: str) -> str:
     return f"in {plugin}" + (f" after window {window}" if window and plugin != "dbt-postgres" else "")
 
 
+# ---- faults ---------------------------------------------------------------------------------
+
+BACKFILL = next(phase for phase in PHASES if phase.name == "backfill")
+
+
+@pytest.mark.parametrize("kind", list(FAULT_KINDS if SOAK else LIGHT_FAULTS))
+def test_faults_change_no_final_row(life, kind):
+    """The backfill (bulk operations, paging, ads, shipping, dbt) with the faults injected."""
+    specs = (FAULT_KINDS if SOAK else LIGHT_FAULTS)[kind]
+    phase = BACKFILL
+    with store(life.workdir, days_before(phase)) as sandbox:
+        wh = clone(life.before[phase.name], life.workdir)
+        wh.sandbox = sandbox
+        try:
+            stats_before = sandbox.get("/_sandbox/stats")
+            faults(sandbox, specs)
+            outcome = run_phase(wh, phase)
+            stats_after = sandbox.get("/_sandbox/stats")
+            left = sandbox.get("/_sandbox/faults")["faults"]
+            clear_faults(sandbox)
+            if outcome.returncode != 0:
+                record(f"fault: {kind}", phase.name, f"FAILED: exit code {outcome.returncode}", 0)
+            assert outcome.returncode == 0, f"{kind}: the run failed:\n{outcome.log[-5000:]}"
+            served = served_faults(stats_before, stats_after)
+            assert served >= len(specs), f"{kind}: only {served} faults were served: {stats_after}"
+            assert left == [], f"{kind}: faults never reached: {left}"
+            compare(life, wh, phase, f"fault: {kind}", f"ok ({served} faults served)")
+        finally:
+            drop(wh)
+
+
+def served_faults(before: dict, after: dict) -> int:
+    """Faults the sandbox injected between two stats: generic ones, THROTTLED answers, failed bulk operations."""
+    shopify = ("throttled", "bulk_failed")
+    generic = after["faults_injected"] - before["faults_injected"]
+    specific = sum(after["shopify"][name] - before["shopify"][name] for name in shopify)
+    return generic + specific
+
+
 # ---- two syncs of one job at once -----------------------------------------------------------
 
 
 def test_two_syncs_of_one_job_at_once_one_refuses(life):
-    """Two `meltano run sync-shopify` started at once: one runs, the other refuses; data and state intact."""
+    """Two `meltano run` of the same jobs started at once: one runs, the other refuses; data and state intact."""
     phase = PHASES[0]
     with store(life.workdir, days_before(phase)) as sandbox:
         wh = clone(life.empty, life.workdir)
@@ -297,13 +306,12 @@ def test_two_syncs_of_one_job_at_once_one_refuses(life):
             # The system database is created once first, as bloom-sync does (concurrent migrations race).
             assert wh.run("state", "list").returncode == 0
             first = wh.start("run", *phase.jobs)
-            time.sleep(4)  # the first has registered its run
-            second = wh.start("run", *phase.jobs)
+            second = wh.start("run", *phase.jobs)  # at the same moment
             codes = (first.wait(timeout=600), second.wait(timeout=600))
             log = (wh.workdir / "meltano.log").read_text()
             assert sorted(codes) == [0, 1], (codes, log[-5000:])
             assert "Another 'demo:tap-shopify-bloom-to-target-postgres' pipeline is already running" in log
-            compare(life, wh, phase, "two syncs of one job at once: the second refuses", "ok")
+            compare(life, wh, phase, "two syncs of one job started at once: one refuses", "ok")
             if not SOAK:
                 return
             # State is whole: the next phase runs on from it as on the undisturbed copy.
