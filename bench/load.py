@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import time
 from collections import Counter
@@ -86,8 +87,9 @@ def without_records(messages: Path, out: Path) -> None:
         )
 
 
-def replay(config: Path, messages: Path, log: Path) -> tuple[float, int]:
-    """Feed ``messages`` to target-postgres; return its wall seconds and peak RSS."""
+def replay(config: Path, messages: Path, log: Path) -> tuple[float, int, float]:
+    """Feed ``messages`` to target-postgres; return its wall seconds, peak RSS and CPU seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with ProcessWatch() as watch:
         started = time.monotonic()
         with messages.open("rb") as source, log.open("ab") as errors:
@@ -96,7 +98,9 @@ def replay(config: Path, messages: Path, log: Path) -> tuple[float, int]:
                 stdin=source, stdout=subprocess.DEVNULL, stderr=errors, check=True,
             )  # fmt: skip
         seconds = time.monotonic() - started
-    return seconds, watch.peaks.get("target-postgres", 0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, watch.peaks.get("target-postgres", 0), cpu
 
 
 def drop_schema(dsn: str, schema: str) -> None:
@@ -185,14 +189,15 @@ def main() -> None:
 
         empty = folder / "no-records.jsonl"
         without_records(messages, empty)
-        loads, copies, peaks, loads_at, fixed = [], [], [], [], []
+        loads, copies, peaks, loads_at, fixed, cpus = [], [], [], [], [], []
         rows = copied = 0
         for index in range(args.runs):
             drop_schema(warehouse.dsn, schema)
             loads_at.append(load_average())
             fixed.append(replay(target_config, empty, folder / "target.log")[0])
             drop_schema(warehouse.dsn, schema)
-            seconds, peak = replay(target_config, messages, folder / "target.log")
+            seconds, peak, cpu = replay(target_config, messages, folder / "target.log")
+            cpus.append(cpu)
             loaded = tables(warehouse.dsn, schema)
             rows = sum(loaded.values())
             copy_seconds, copied = raw_copy(warehouse.dsn, schema, sorted(loaded))
@@ -223,6 +228,7 @@ def main() -> None:
             "target-postgres: records/s past the fixed cost",
             spread([total / max(s - f, 1e-9) for s, f in zip(loads, fixed, strict=True)], "{:,.0f}"),
         ),
+        ("target-postgres: its own CPU time (user + sys), s", spread(cpus)),
         ("target-postgres: peak RSS", f"{max(peaks) / MB:.0f} MB"),
         ("COPY FROM STDIN (binary) of the same rows, same server: s", spread(copies, "{:.2f}")),
         ("COPY: rows/s", spread(copy_rate, "{:,.0f}")),
