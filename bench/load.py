@@ -216,8 +216,8 @@ def main() -> None:
     marginal = median([total / max(s - f, 1e-9) for s, f in zip(loads, fixed, strict=True)]) / median(copy_rate)
     figures = [
         (
-            f"{args.tap} run to a file: records, size, wall",
-            f"{total:,} records, {size / MB:.0f} MB, {tap_seconds:.1f} s",
+            f"{args.tap} output (Singer messages): records, size, tap wall time",
+            f"{total:,} records, {size / MB:.0f} MB, " + (f"{tap_seconds:.1f} s" if tap_seconds else "captured before"),
         ),
         ("records per stream", ", ".join(f"{name} {count:,}" for name, count in sorted(records.items()))),
         ("rows in the tables after the load (upserts merge duplicates)", f"{rows:,}"),
