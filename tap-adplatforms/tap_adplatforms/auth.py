@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+import requests
 from singer_sdk.authenticators import OAuthAuthenticator
-from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
 REFRESH_MARGIN_SECONDS = 300  # refresh this long before Google's expiry
+TOKEN_TRIES = 5  # a 5xx, 429 or broken connection of the token endpoint is retried, waiting 1, 2, 4, 8 s
+TRANSIENT = (RetriableAPIError, requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 _FIXES = {
     "invalid_grant": "the refresh token was revoked or expired: create a new one for this OAuth client and set "
@@ -43,7 +47,16 @@ class GoogleAdsAuthenticator(OAuthAuthenticator):
 
     @override
     def update_access_token(self) -> None:
-        super().update_access_token()
+        for attempt in range(TOKEN_TRIES):
+            try:
+                super().update_access_token()
+                break
+            except TRANSIENT as error:
+                if attempt == TOKEN_TRIES - 1:
+                    msg = (f"Google Ads: the OAuth token endpoint failed {TOKEN_TRIES} times ({error}). What to do: "
+                           "check google_ads_token_url and the network, and run again.")
+                    raise FatalAPIError(msg) from None
+                time.sleep(2**attempt)
         self.refreshes += 1
         if self.expires_in:
             self.expires_in = max(self.expires_in - REFRESH_MARGIN_SECONDS, 1)
@@ -54,6 +67,9 @@ class GoogleAdsAuthenticator(OAuthAuthenticator):
 
     @override
     def handle_error(self, *, content: str, status_code: int | None) -> None:
+        if status_code is not None and (status_code >= 500 or status_code == 429):
+            msg = f"Google Ads: the OAuth token endpoint answered HTTP {status_code}; retrying"
+            raise RetriableAPIError(msg)
         try:
             code = str(json.loads(content).get("error", ""))
         except (ValueError, AttributeError):

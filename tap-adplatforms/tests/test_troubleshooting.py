@@ -45,6 +45,8 @@ MESSAGES = [
     "did not finish after ",
     # Google Ads
     "the OAuth token endpoint refused the refresh token",
+    "the OAuth token endpoint answered HTTP",
+    "the OAuth token endpoint failed",
     "access token rejected (",
     "Google Ads quota exhausted (",
     "temporary Google Ads error (",
