@@ -12,6 +12,7 @@ from types import FrameType
 
 from bloom_sandbox.server import build_world, make_server
 from bloom_sandbox.store.generate import PLANS
+from bloom_sandbox.world import SHOP_STATES
 
 log = logging.getLogger("bloom_sandbox")
 
@@ -37,6 +38,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     serve.add_argument(
         "--bulk-scale", type=float, default=0.05, help="seconds a bulk operation runs per 1,000 objects (default 0.05)"
     )
+    serve.add_argument(
+        "--no-shopify-payments",
+        dest="payments",
+        action="store_false",
+        help="a shop without Shopify Payments: no payouts or balance transactions, shopifyPaymentsAccount null",
+    )
+    serve.add_argument(
+        "--shop-state",
+        choices=SHOP_STATES,
+        default="active",
+        help="frozen: every Admin API call gets HTTP 402; locked: HTTP 423 (default active)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser.parse_args(argv)
 
@@ -59,7 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         for text in problems:
             log.error(text)
         return 2
-    log.info("generating store: seed=%s orders=%s months=%s plan=%s", args.seed, args.orders, args.months, args.plan)
+    log.info(
+        "generating store: seed=%s orders=%s months=%s plan=%s shopify_payments=%s shop_state=%s",
+        args.seed,
+        args.orders,
+        args.months,
+        args.plan,
+        args.payments,
+        args.shop_state,
+    )
     world = build_world(
         seed=args.seed,
         orders=args.orders,
@@ -67,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         plan=args.plan,
         now=args.now,
         bulk_scale=args.bulk_scale,
+        payments=args.payments,
+        shop_state=args.shop_state,
     )
     server = make_server(world, args.host, args.port)
 

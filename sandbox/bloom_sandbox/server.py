@@ -30,7 +30,7 @@ from bloom_sandbox.api import Request, Response, SandboxAPI
 from bloom_sandbox.faults import GENERIC_TYPES, Fault, FaultBoard, FaultError, parse_fault
 from bloom_sandbox.registry import load_apis
 from bloom_sandbox.store.generate import advance_store, generate_store
-from bloom_sandbox.world import World
+from bloom_sandbox.world import SHOP_STATES, World
 
 log = logging.getLogger("bloom_sandbox")
 MAX_BODY = 16 * 1024 * 1024
@@ -44,10 +44,14 @@ def build_world(
     plan: str = "standard",
     now: Any = None,
     bulk_scale: float = 0.05,
+    payments: bool = True,
+    shop_state: str = "active",
 ) -> World:
     """Generate the store and wrap it in a :class:`World`."""
-    store = generate_store(seed, orders, months=months, now=now, plan=plan)
-    return World(seed=seed, store=store, bulk_scale=bulk_scale)
+    if shop_state not in SHOP_STATES:
+        raise ValueError(f"shop_state must be one of {', '.join(SHOP_STATES)}, not {shop_state!r}")
+    store = generate_store(seed, orders, months=months, now=now, plan=plan, payments=payments)
+    return World(seed=seed, store=store, bulk_scale=bulk_scale, shop_state=shop_state)
 
 
 class Sandbox:

@@ -38,13 +38,27 @@ def running_sandbox(
     plan: str = "standard",
     now: datetime | None = None,
     bulk_scale: float = 0.01,
+    payments: bool = True,
+    shop_state: str = "active",
 ) -> Iterator[RunningSandbox]:
     """Generate a store and serve it on a free 127.0.0.1 port in a background thread.
+
+    ``payments=False`` is a shop without Shopify Payments; ``shop_state`` "frozen" / "locked"
+    makes every Admin API call answer HTTP 402 / 423 (``world.shop_state`` may change it later).
 
     Yields:
         The running sandbox (``.url``, ``.port``, ``.world``); it stops when the block ends.
     """
-    world = build_world(seed=seed, orders=orders, months=months, plan=plan, now=now, bulk_scale=bulk_scale)
+    world = build_world(
+        seed=seed,
+        orders=orders,
+        months=months,
+        plan=plan,
+        now=now,
+        bulk_scale=bulk_scale,
+        payments=payments,
+        shop_state=shop_state,
+    )
     server = make_server(world, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, name="bloom-sandbox", daemon=True)
     thread.start()
@@ -66,6 +80,8 @@ def sandbox_process(
     now: str | None = None,
     bulk_scale: float | None = None,
     timeout: float = 120,
+    payments: bool = True,
+    shop_state: str = "active",
 ) -> Iterator[RunningSandbox]:
     """Run ``bloom-sandbox serve`` as a subprocess (no pytest needed) until the block ends.
 
@@ -80,6 +96,10 @@ def sandbox_process(
         cmd += ["--now", now]
     if bulk_scale is not None:
         cmd += ["--bulk-scale", str(bulk_scale)]
+    if not payments:
+        cmd.append("--no-shopify-payments")
+    if shop_state != "active":
+        cmd += ["--shop-state", shop_state]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = port_text = None
     timer = threading.Timer(timeout, proc.kill)

@@ -87,7 +87,7 @@ def wait(sandbox, op_id: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         op = poll(sandbox, op_id)
-        if op["status"] in ("COMPLETED", "FAILED", "CANCELED"):
+        if op["status"] in ("COMPLETED", "FAILED", "CANCELED", "EXPIRED"):
             return op
         time.sleep(0.05)
     raise AssertionError(f"bulk operation {op_id} did not finish")

@@ -161,8 +161,33 @@ def test_result_urls_expire(fresh):
     status, _, raw = http("GET", op["url"])
     assert status == 400
     assert b"ExpiredToken" in raw
+    expired = poll(fresh, op["id"])
+    assert (expired["status"], expired["url"]) == ("EXPIRED", None), "7 days after completion"
+    assert expired["objectCount"] == op["objectCount"]
+    _, stats = control(fresh, "GET", "stats")
+    assert stats["shopify"]["bulk_expired"] == 1
     status, _, raw = http("GET", op["url"].replace(op["url"].split("/")[-1].split(".")[0], "0" * 32))
     assert status == 404
+
+
+def test_bulk_expired_fault_ends_operations_expired(fresh):
+    assert control(fresh, "POST", "faults", [{"type": "bulk_expired"}])[0] == 200
+    op = wait(fresh, run(fresh, PRODUCTS)["bulkOperation"]["id"])
+    assert (op["status"], op["url"], op["errorCode"]) == ("EXPIRED", None, None)
+    assert int(op["objectCount"]) > 0
+    assert op["completedAt"] is not None
+    assert wait(fresh, run(fresh, PRODUCTS)["bulkOperation"]["id"])["status"] == "COMPLETED", "one operation only"
+
+
+def test_a_failed_operations_partial_data_url_expires_too(fresh):
+    control(fresh, "POST", "faults", [{"type": "bulk_failed", "partial_data": True}])
+    op = wait(fresh, run(fresh, PRODUCTS)["bulkOperation"]["id"])
+    assert op["partialDataUrl"]
+    assert download(op["partialDataUrl"])
+    control(fresh, "POST", "advance", {"days": 7})
+    later = poll(fresh, op["id"])
+    assert (later["status"], later["errorCode"], later["partialDataUrl"]) == ("FAILED", "INTERNAL_SERVER_ERROR", None)
+    assert http("GET", op["partialDataUrl"])[0] == 400
 
 
 def test_bulk_honours_search_filters_and_counts_objects(shared):

@@ -50,7 +50,13 @@ ERROR_BODIES = {
 }
 RATE_DOCS = "https://shopify.dev/api/usage/rate-limits"
 DEPRECATION_DOCS = "https://shopify.dev/api/usage/versioning#deprecation-practices"
-SHOPIFY_FAULTS = ("throttled", "bulk_failed", "expired_url")
+# Shop states other than active: (HTTP status, body) of every Admin API call, and the fault type.
+UNAVAILABLE = {
+    "frozen": (402, {"errors": "Unavailable Shop"}),  # Payment Required: unpaid bills
+    "locked": (423, {"errors": "This shop is unavailable"}),  # Locked: closed by Shopify (fraud, abuse)
+}
+STATE_FAULTS = {"shop_frozen": "frozen", "shop_locked": "locked"}
+SHOPIFY_FAULTS = ("throttled", "bulk_failed", "expired_url", "bulk_expired", *STATE_FAULTS)
 BULK_ERROR_CODES = ("INTERNAL_SERVER_ERROR", "TIMEOUT", "ACCESS_DENIED")
 
 
@@ -77,6 +83,7 @@ class ShopifyAPI:
             "throttled": 0,
             "max_cost_exceeded": 0,
             "unauthorized": 0,
+            "shop_unavailable": 0,
             "bulk_downloads": 0,
         }
 
@@ -97,6 +104,11 @@ class ShopifyAPI:
         if scopes is None:
             self._count("unauthorized")
             return Response.json(UNAUTHORIZED, status=401)
+        state = self._shop_state()
+        if state in UNAVAILABLE:
+            self._count("shop_unavailable")
+            status, body = UNAVAILABLE[state]
+            return Response.json(body, status=status)
         response = self._graphql(request, scopes)
         response.headers["X-Shopify-API-Version"] = version
         return response
@@ -127,7 +139,7 @@ class ShopifyAPI:
                 rest.append(spec)
         with self._lock:
             self._faults = mine
-        self.bulk.set_faults(mine.pop("bulk_failed", []), mine.pop("expired_url", []))
+        self.bulk.set_faults(mine.pop("bulk_failed", []), mine.pop("expired_url", []), mine.pop("bulk_expired", []))
         return rest
 
     def error_body(self, status: int) -> Response:
@@ -151,6 +163,13 @@ class ShopifyAPI:
                     entries.remove(entry)
                 return entry
         return None
+
+    def _shop_state(self) -> str:
+        """The shop's state for this call: an injected shop_frozen / shop_locked fault, else the world's."""
+        for kind, state in STATE_FAULTS.items():
+            if self._take_fault(kind) is not None:
+                return state
+        return self.world.shop_state
 
     @staticmethod
     def _served_version(requested: str) -> str | None:

@@ -5,7 +5,8 @@ connections, nested at most 2 deep, no connection inside a list field, at least 
 connection). Each node is its own line; nested nodes carry ``__parentId`` and come after
 their parent but not grouped by it. Up to 5 operations run at once; a 6th is refused with
 ``OPERATION_IN_PROGRESS``. An operation is CREATED, then RUNNING for ``bulk_scale`` seconds
-per 1,000 objects, then COMPLETED with a result URL that expires after 7 days.
+per 1,000 objects, then COMPLETED with a result URL that expires after 7 days; from then on
+the operation shows as EXPIRED with no ``url`` (a FAILED one keeps its status, loses ``partialDataUrl``).
 """
 
 from __future__ import annotations
@@ -271,6 +272,7 @@ class BulkManager:
         self._offset = 0.0  # seconds the world's clock was advanced
         self._fail_faults: list[dict[str, Any]] = []
         self._expired_faults: list[dict[str, Any]] = []
+        self._expire_faults: list[dict[str, Any]] = []  # bulk_expired: results expire at completion
         self.counters = {"bulk_created": 0, "bulk_completed": 0, "bulk_failed": 0, "bulk_canceled": 0}
 
     def clock(self) -> float:
@@ -279,14 +281,26 @@ class BulkManager:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             running = sum(1 for op in self.ops.values() if op.status in ("CREATED", "RUNNING"))
-            return {**self.counters, "bulk_running": running}
+            expired = sum(1 for op in self.ops.values() if self.status(op) == "EXPIRED")
+            return {**self.counters, "bulk_running": running, "bulk_expired": expired}
 
     def advance(self, days: int) -> None:
         self._offset += days * 86400
 
-    def set_faults(self, failed: list[dict[str, Any]], expired: list[dict[str, Any]]) -> None:
+    def set_faults(
+        self, failed: list[dict[str, Any]], expired: list[dict[str, Any]], expire: list[dict[str, Any]]
+    ) -> None:
+        """Take the bulk_failed, expired_url and bulk_expired faults (each list replaces the last)."""
         with self._lock:
-            self._fail_faults, self._expired_faults = failed, expired
+            self._fail_faults, self._expired_faults, self._expire_faults = failed, expired, expire
+
+    def expired(self, op: BulkOp) -> bool:
+        """Whether a finished operation's result URLs have expired (7 days after it ended)."""
+        return op.completed_at is not None and op.status in ("COMPLETED", "FAILED") and self.clock() >= op.expires_at
+
+    def status(self, op: BulkOp) -> str:
+        """The status Shopify shows: a COMPLETED operation whose URL expired is EXPIRED."""
+        return "EXPIRED" if op.status == "COMPLETED" and self.expired(op) else op.status
 
     def get(self, number: int) -> BulkOp | None:
         return self.ops.get(number)
@@ -414,7 +428,9 @@ class BulkManager:
         op.object_count = lines
         if lines:
             op.result = self._register(path, op)
-        op.expires_at = now + URL_LIFETIME
+        with self._lock:
+            expire_now = _take(self._expire_faults) is not None
+        op.expires_at = now if expire_now else now + URL_LIFETIME
         op.status = "COMPLETED"
         self._count("bulk_completed")
 
@@ -431,7 +447,7 @@ class BulkManager:
     # -- downloads ---------------------------------------------------------------------------
 
     def url(self, op: BulkOp, token: str | None, base_url: str) -> str | None:
-        if token is None:
+        if token is None or self.expired(op):
             return None
         return f"{base_url}/admin/bulk-results/{token}.jsonl?X-Goog-Expires={int(op.expires_at)}"
 
@@ -449,7 +465,7 @@ class BulkManager:
         path, op = entry
         with self._lock:
             forced = _take(self._expired_faults)
-        if forced is not None or self.clock() > op.expires_at:
+        if forced is not None or self.expired(op):
             at = _utc(op.expires_at).strftime("%Y-%m-%dT%H:%M:%SZ")
             return Response(
                 status=400,

@@ -51,9 +51,28 @@ GATEWAY_NAMES = {
     "gift_card": "Gift card",
     "manual": "Manual",
     "bogus": "Bogus",
+    "stripe": "Stripe",
 }
 COUNTRY_NAMES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom", "DE": "Germany", "AU": "Australia"}
+# The app that creates an order from each source_name: (App id, name); the ids are the sandbox's own.
+ORDER_APPS = {
+    "web": (580111, "Online Store"),
+    "pos": (129785, "Point of Sale"),
+    "shopify_draft_order": (1354745, "Draft Orders"),
+    "iphone": (85045, "Shopify Mobile for iPhone"),
+}
 PLAN_NAMES = {"standard": "Basic", "advanced": "Advanced", "plus": "Plus", "enterprise": "Shopify Plus"}
+
+# Payout summary parts the store has no transactions of (advances, reserves, retries, USDC rebates).
+UNUSED_PAYOUT_SUMMARY = (
+    "advanceFees",
+    "advanceGross",
+    "reservedFundsFee",
+    "reservedFundsGross",
+    "retriedPayoutsFee",
+    "retriedPayoutsGross",
+    "usdcRebateCreditAmount",
+)
 
 Resolver = Callable[[Any, Context, dict[str, Any]], Any]
 
@@ -142,8 +161,7 @@ def lookup_node(ctx: Context, global_id: str) -> Any:
     if kind == "Shop":
         return ctx.store.shop if number == 1 else None
     if kind == "ShopifyPaymentsAccount":
-        ctx.require("read_shopify_payments_payouts", "shopifyPaymentsAccount")
-        return PaymentsAccount() if number == 1 else None
+        return _payments_account(None, ctx, {}) if number == 1 else None
     if kind == "InventoryItem":
         variant = index.inventory_items.get(number)
         return InventoryItemView(variant) if variant else None
@@ -175,19 +193,30 @@ def lookup_node(ctx: Context, global_id: str) -> Any:
     return None
 
 
-def _payments_account(_obj: Any, ctx: Context, _args: dict[str, Any]) -> PaymentsAccount:
+def _count(resource: str, scope: str) -> Resolver:
+    """A ``<resource>Count`` root field: Shopify's ``Count``, capped at ``limit`` (null: no cap)."""
+
+    def resolve(_obj: Any, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
+        ctx.require(scope, f"{resource}Count")
+        visible = ctx.order_visible() if resource == "orders" else None
+        total = len(ctx.index.source(resource, {"query": args.get("query")}, ctx, visible).items)
+        limit = args.get("limit")
+        if limit is not None and total > limit:
+            return {"count": limit, "precision": "AT_LEAST"}
+        return {"count": total, "precision": "EXACT"}
+
+    return resolve
+
+
+def _payments_account(_obj: Any, ctx: Context, _args: dict[str, Any]) -> PaymentsAccount | None:
+    """The Shopify Payments account; null (no error) when the shop does not use Shopify Payments."""
     ctx.require("read_shopify_payments_payouts", "shopifyPaymentsAccount")
-    return PaymentsAccount()
+    return PaymentsAccount() if ctx.store.shop.payments else None
 
 
-def _orders_count(_obj: Any, ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    ctx.require("read_orders", "ordersCount")
-    source = ctx.index.source("orders", {"query": args.get("query")}, ctx, ctx.order_visible())
-    limit = args.get("limit")
-    total = len(source.items)
-    if limit is not None and total > limit:
-        return {"count": limit, "precision": "AT_LEAST"}
-    return {"count": total, "precision": "EXACT"}
+def _order_app(order: Order) -> dict[str, Any]:
+    app_id, name = ORDER_APPS.get(order.source_name, ORDER_APPS["web"])
+    return {"id": gid("App", app_id), "name": name}
 
 
 def _customer_of(order: Order, ctx: Context) -> Customer | None:
@@ -292,7 +321,9 @@ FIELDS: dict[str, dict[str, Resolver]] = {
         "bulkOperation": _node,
         "currentBulkOperation": lambda _o, ctx, a: ctx.bulk.current(a.get("type") or "QUERY"),
         "shopifyPaymentsAccount": _payments_account,
-        "ordersCount": _orders_count,
+        "ordersCount": _count("orders", "read_orders"),
+        "productsCount": _count("products", "read_products"),
+        "customersCount": _count("customers", "read_customers"),
     },
     "Shop": {
         "id": lambda _s, _c, _a: gid("Shop", 1),
@@ -311,6 +342,7 @@ FIELDS: dict[str, dict[str, Resolver]] = {
         "id": lambda o, _c, _a: gid("Order", o.id),
         "legacyResourceId": lambda o, _c, _a: o.id,
         "customer": lambda o, ctx, _a: _customer_of(o, ctx),
+        "app": lambda o, _c, _a: _order_app(o),
         "currencyCode": lambda o, _c, _a: o.currency,
         "presentmentCurrencyCode": lambda o, _c, _a: o.presentment_currency,
         "subtotalPriceSet": lambda o, _c, _a: order_bag(o, o.subtotal),
@@ -472,6 +504,7 @@ FIELDS: dict[str, dict[str, Resolver]] = {
                 ("refundsFee", _payout_sum(p, ctx, "REFUND", "fee")),
                 ("adjustmentsGross", _payout_sum(p, ctx, "ADJUSTMENT", "amount")),
                 ("adjustmentsFee", _payout_sum(p, ctx, "ADJUSTMENT", "fee")),
+                *((name, ZERO * CENT) for name in UNUSED_PAYOUT_SUMMARY),
             )
         },
     },
@@ -498,6 +531,7 @@ FIELDS: dict[str, dict[str, Resolver]] = {
     },
     "BulkOperation": {
         "id": lambda op, _c, _a: gid("BulkOperation", op.id),
+        "status": lambda op, ctx, _a: ctx.bulk.status(op),
         "url": lambda op, ctx, _a: ctx.bulk.url(op, op.result, ctx.base_url),
         "partialDataUrl": lambda op, ctx, _a: ctx.bulk.url(op, op.partial, ctx.base_url),
     },

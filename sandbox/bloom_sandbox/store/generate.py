@@ -51,13 +51,19 @@ from bloom_sandbox.store.vocabulary import (
 )
 
 PLANS = ("standard", "advanced", "plus", "enterprise")
+THIRD_PARTY_GATEWAY = "stripe"  # card gateway of a shop without Shopify Payments (Shopify syncs no fees)
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 DAY = timedelta(days=1)
 
 
 def generate_store(
-    seed: int, orders: int, months: int = 24, now: datetime | None = None, plan: str = "standard"
+    seed: int,
+    orders: int,
+    months: int = 24,
+    now: datetime | None = None,
+    plan: str = "standard",
+    payments: bool = True,
 ) -> Store:
     """Generate a store with about ``orders`` orders over ``months`` months ending at ``now``.
 
@@ -67,6 +73,9 @@ def generate_store(
         months: Length of the history in months.
         now: The store's clock (aware or naive UTC); defaults to today's UTC midnight.
         plan: Shopify plan: standard, advanced, plus or enterprise.
+        payments: Whether the shop uses Shopify Payments. Without it, card payments go through
+            a third-party gateway (``THIRD_PARTY_GATEWAY``, no synced fees) and there are no
+            balance transactions or payouts; every random draw is the same either way.
 
     Returns:
         The store, with ``now`` and ``history_start`` set.
@@ -83,7 +92,12 @@ def generate_store(
         now = now.astimezone(UTC)
     start = _months_before(now, months).replace(hour=0, minute=0, second=0, microsecond=0)
     shop = Shop(
-        name="Bloom Botanicals", handle="bloom-botanicals", currency="USD", iana_timezone="America/New_York", plan=plan
+        name="Bloom Botanicals",
+        handle="bloom-botanicals",
+        currency="USD",
+        iana_timezone="America/New_York",
+        plan=plan,
+        payments=payments,
     )
     store = Store(shop=shop, history_start=start, now=now)
     gen = _Generator(store, random.Random(seed))  # noqa: S311 (deterministic synthetic data)
@@ -451,10 +465,11 @@ class _Generator:
             self._transaction(order, "SALE", "SUCCESS", "gift_card", gift_part, when)
             paid_by_card = total - gift_part
         roll = rng.random()
-        gateway = "shopify_payments" if roll < 0.8 else "paypal" if roll < 0.93 else "manual"
+        card = "shopify_payments" if self.store.shop.payments else THIRD_PARTY_GATEWAY
+        gateway = card if roll < 0.8 else "paypal" if roll < 0.93 else "manual"
         if rng.random() < 0.02:
             self._transaction(order, "SALE", "FAILURE", gateway, paid_by_card, when - timedelta(seconds=90))
-        if gateway == "shopify_payments" and rng.random() < 0.1:
+        if gateway == card and rng.random() < 0.1:
             auth = self._transaction(order, "AUTHORIZATION", "SUCCESS", gateway, paid_by_card, when)
             captured = when + timedelta(seconds=rng.uniform(600, 6 * 3600))
             self._transaction(order, "CAPTURE", "SUCCESS", gateway, paid_by_card, captured, parent=auth)

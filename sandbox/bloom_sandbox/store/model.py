@@ -21,6 +21,7 @@ class Shop:
     currency: str  # ISO 4217, e.g. "USD"
     iana_timezone: str  # e.g. "America/New_York" (never UTC)
     plan: str  # standard / advanced / plus / enterprise
+    payments: bool = True  # Shopify Payments enabled (else cards go through a third-party gateway)
 
 
 @dataclass(slots=True)
@@ -123,7 +124,7 @@ class Transaction:
     order_id: int
     kind: str  # SALE / AUTHORIZATION / CAPTURE / REFUND / VOID
     status: str  # SUCCESS / FAILURE / PENDING / ERROR
-    gateway: str  # "shopify_payments", "paypal", "gift_card", "manual"
+    gateway: str  # "shopify_payments" (or "stripe" without it), "paypal", "gift_card", "manual"
     amount: Decimal  # shop currency
     amount_presentment: Decimal
     fee: Decimal  # gateway fee (Shopify Payments fees also appear in balance transactions)

@@ -97,6 +97,7 @@ def compute_truth(store: Store) -> dict[str, Any]:
             "currency": store.shop.currency,
             "iana_timezone": store.shop.iana_timezone,
             "plan": store.shop.plan,
+            "shopify_payments": store.shop.payments,
         },
         "now": _iso(store.now),
         "history_start": _iso(store.history_start),
