@@ -111,6 +111,7 @@ class Life:
     seconds: dict[str, float]
     workdir: Path
     empty: Warehouse
+    bulk_created: dict[str, int]  # phase name -> bulk operations the undisturbed phase created
 
 
 RESULTS: list[tuple[str, str, str, int]] = []  # scenario, phase, result, rows compared
@@ -139,15 +140,17 @@ def days_before(phase: Phase) -> int:
 def life(tmp_path_factory) -> Iterator[Life]:
     workdir = tmp_path_factory.mktemp("faults")
     print(f"\nstore: seed {SEED}, {ORDERS} orders, now {NOW}, {MONTHS} months synced; kill seed {KILL_SEED}")
-    before, after, seconds = {}, {}, {}
+    before, after, seconds, bulk_created = {}, {}, {}, {}
     with store(workdir) as sandbox, warehouse(sandbox, workdir, NOW, MONTHS) as wh:
         empty = clone(wh, workdir)
         for phase in LIVED:
             before[phase.name] = clone(wh, workdir)
             if phase.advance_days:
                 sandbox.post("/_sandbox/advance", {"days": phase.advance_days})
+            created = sandbox.get("/_sandbox/stats")["shopify"]["bulk_created"]
             outcome = run_phase(wh, phase)
             assert outcome.returncode == 0, f"undisturbed {phase.name} failed:\n{outcome.log[-5000:]}"
+            bulk_created[phase.name] = sandbox.get("/_sandbox/stats")["shopify"]["bulk_created"] - created
             seconds[phase.name] = outcome.seconds
             after[phase.name] = snapshot(wh)
             record("undisturbed run", phase.name, f"ok in {outcome.seconds:.0f} s", rows_compared(after[phase.name]))
@@ -156,7 +159,7 @@ def life(tmp_path_factory) -> Iterator[Life]:
         if "incremental" in after:
             assert after["incremental"]["raw_shopify.orders"].rows > after["backfill"]["raw_shopify.orders"].rows
     try:
-        yield Life(before, after, seconds, workdir, empty)
+        yield Life(before, after, seconds, workdir, empty, bulk_created)
     finally:
         for template in (*before.values(), empty):
             drop(template)
@@ -277,6 +280,10 @@ def test_faults_change_no_final_row(life, kind):
                 record(f"fault: {kind}", phase.name, f"FAILED: exit code {outcome.returncode}", 0)
             assert outcome.returncode == 0, f"{kind}: the run failed:\n{outcome.log[-5000:]}"
             served = served_faults(stats_before, stats_after)
+            if any(spec["type"] == "expired_url" for spec in specs):
+                # The sandbox counts no expired download; the tap runs such an operation again.
+                rerun_ops = stats_after["shopify"]["bulk_created"] - stats_before["shopify"]["bulk_created"]
+                served += max(0, rerun_ops - life.bulk_created[phase.name])
             assert served >= len(specs), f"{kind}: only {served} faults were served: {stats_after}"
             assert left == [], f"{kind}: faults never reached: {left}"
             compare(life, wh, phase, f"fault: {kind}", f"ok ({served} faults served)")
