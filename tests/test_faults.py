@@ -141,10 +141,23 @@ def life(tmp_path_factory) -> Iterator[Life]:
     workdir = tmp_path_factory.mktemp("faults")
     print(f"\nstore: seed {SEED}, {ORDERS} orders, now {NOW}, {MONTHS} months synced; kill seed {KILL_SEED}")
     before, after, seconds, bulk_created = {}, {}, {}, {}
+    templates: list[Warehouse] = []
+    try:
+        yield from _live(workdir, before, after, seconds, bulk_created, templates)
+    finally:
+        for template in templates:
+            drop(template)
+        print_table()
+
+
+def _live(workdir, before, after, seconds, bulk_created, templates) -> Iterator[Life]:
+    """The undisturbed life (setup of ``life``); every copy it makes is put in ``templates`` to be dropped."""
     with store(workdir) as sandbox, warehouse(sandbox, workdir, NOW, MONTHS) as wh:
         empty = clone(wh, workdir)
+        templates.append(empty)
         for phase in LIVED:
             before[phase.name] = clone(wh, workdir)
+            templates.append(before[phase.name])
             if phase.advance_days:
                 sandbox.post("/_sandbox/advance", {"days": phase.advance_days})
             created = sandbox.get("/_sandbox/stats")["shopify"]["bulk_created"]
@@ -158,12 +171,7 @@ def life(tmp_path_factory) -> Iterator[Life]:
         assert after["backfill"]["raw_shopify.orders"].rows > after["first sync"]["raw_shopify.orders"].rows > 0
         if "incremental" in after:
             assert after["incremental"]["raw_shopify.orders"].rows > after["backfill"]["raw_shopify.orders"].rows
-    try:
-        yield Life(before, after, seconds, workdir, empty, bulk_created)
-    finally:
-        for template in (*before.values(), empty):
-            drop(template)
-        print_table()
+    yield Life(before, after, seconds, workdir, empty, bulk_created)
 
 
 SOAK_TABLE = Path(__file__).resolve().parents[1] / ".bloom" / "soak-last.md"
