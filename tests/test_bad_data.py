@@ -12,18 +12,21 @@ together the two runs must have emitted every order a clean run emits (nothing l
 from __future__ import annotations
 
 import json
-import re
-import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
 from _helpers import TODAY, run_tap, shopify_config
+from _proxy import Proxy, Spoil, error_lines, last_state, messages
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
+from werkzeug import Request
 
 from bloom_suite.processes import Sandbox, running_sandbox
 
-Spoil = Callable[[dict], str | None]  # the orders page's JSON -> the body to send instead (None: as is)
+
+def orders_pages(request: Request) -> bool:
+    """The requests for a page of orders (not bulk operations, not the shop)."""
+    sent = json.loads(request.get_data() or b"{}") if request.method == "POST" else {}
+    return str(sent.get("query", "")).lstrip().startswith("query Orders(")
 
 
 @pytest.fixture(scope="module")
@@ -33,56 +36,17 @@ def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
         yield server
 
 
-class Proxy:
-    """Passes requests to the sandbox; spoils the answers of the orders pages with ``spoil``."""
-
-    def __init__(self, server: HTTPServer, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
-        self.spoil: Spoil | None = None
-        self.spoiled = 0
-        server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
-        self.url = server.url_for("").rstrip("/")
-
-    def handle(self, request: Request) -> Response:
-        forwarded = urllib.request.Request(
-            f"{self.sandbox.url}{request.full_path.rstrip('?')}", data=request.get_data() or None,
-            headers={k: v for k, v in request.headers.items() if k.lower() not in {"host", "content-length"}},
-            method=request.method,
-        )  # fmt: skip
-        try:
-            with urllib.request.urlopen(forwarded, timeout=60) as answer:
-                status, body, kind = answer.status, answer.read(), answer.headers.get("Content-Type")
-        except urllib.error.HTTPError as error:
-            status, body, kind = error.code, error.read(), error.headers.get("Content-Type")
-        sent = json.loads(request.get_data() or b"{}") if request.method == "POST" else {}
-        if self.spoil and str(sent.get("query", "")).lstrip().startswith("query Orders("):
-            spoiled = self.spoil(json.loads(body))
-            if spoiled is not None:
-                self.spoiled += 1
-                body = spoiled.encode()
-        return Response(body, status=status, content_type=kind)
-
-
 @pytest.fixture
 def proxy(httpserver: HTTPServer, sandbox: Sandbox) -> Proxy:
-    return Proxy(httpserver, sandbox)
+    return Proxy(httpserver, sandbox, orders_pages)
 
 
 def config(proxy: Proxy) -> dict:
     return shopify_config(proxy.url, bulk_threshold=0)
 
 
-def messages(stdout: str) -> list[dict]:
-    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-
-
 def order_ids(msgs: list[dict]) -> set[str]:
     return {m["record"]["id"] for m in msgs if m["type"] == "RECORD" and m["stream"] == "orders"}
-
-
-def last_state(msgs: list[dict]) -> dict:
-    states = [m["value"] for m in msgs if m["type"] == "STATE"]
-    return states[-1] if states else {}
 
 
 def first_node(spoil_node: Callable[[dict], None]) -> Spoil:
@@ -104,7 +68,7 @@ def clean_orders(sandbox, tmp_path_factory) -> set[str]:
     server = HTTPServer()
     server.start()
     try:
-        proxy = Proxy(server, sandbox)
+        proxy = Proxy(server, sandbox, orders_pages)
         done = run_tap("tap-shopify-bloom", config(proxy), tmp_path_factory.mktemp("clean"))
     finally:
         server.stop()
@@ -112,10 +76,6 @@ def clean_orders(sandbox, tmp_path_factory) -> set[str]:
     ids = order_ids(messages(done.stdout))
     assert len(ids) > 10
     return ids
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if "ERROR" in line or "Error" in line]
 
 
 def drop_id(node: dict) -> None:

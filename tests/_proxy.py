@@ -1,0 +1,71 @@
+"""A local HTTP proxy in front of the sandbox that spoils chosen answers, for the bad-data tests.
+
+It runs in pytest-httpserver, passes every request on to the sandbox over real HTTP and
+hands the JSON answers of the requests ``picks`` chooses to ``spoil``, which returns the
+body to send instead (``None``: as is).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from bloom_suite.processes import Sandbox
+
+Spoil = Callable[[Any], str | None]  # an answer's JSON -> the body to send instead (None: as is)
+Picks = Callable[[Request], bool]  # whether a request's answer is handed to the spoiler
+
+
+class Proxy:
+    """Passes requests to the sandbox; spoils the answers of the requests ``picks`` chooses."""
+
+    def __init__(self, server: HTTPServer, sandbox: Sandbox, picks: Picks) -> None:
+        self.sandbox = sandbox
+        self.picks = picks
+        self.spoil: Spoil | None = None
+        self.spoiled = 0
+        server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+        self.url = server.url_for("").rstrip("/")
+
+    def handle(self, request: Request) -> Response:
+        forwarded = urllib.request.Request(
+            f"{self.sandbox.url}{request.full_path.rstrip('?')}", data=request.get_data() or None,
+            headers={k: v for k, v in request.headers.items() if k.lower() not in {"host", "content-length"}},
+            method=request.method,
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(forwarded, timeout=60) as answer:
+                status, body, kind = answer.status, answer.read(), answer.headers.get("Content-Type")
+                headers = dict(answer.headers.items())
+        except urllib.error.HTTPError as error:
+            status, body, kind, headers = error.code, error.read(), error.headers.get("Content-Type"), {}
+        if self.spoil and status < 300 and self.picks(request):
+            spoiled = self.spoil(json.loads(body))
+            if spoiled is not None:
+                self.spoiled += 1
+                body = spoiled.encode()
+        kept = {k: v for k, v in headers.items() if k.lower().startswith("x-")}  # rate-limit budgets
+        return Response(body, status=status, content_type=kind, headers=kept)
+
+
+def messages(stdout: str) -> list[dict]:
+    """The Singer messages of a tap's output."""
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+def last_state(msgs: list[dict]) -> dict:
+    """The value of the last STATE message ({} if none)."""
+    states = [m["value"] for m in msgs if m["type"] == "STATE"]
+    return states[-1] if states else {}
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The lines of a log that report an error."""
+    return [line for line in stderr.splitlines() if "ERROR" in line or "Error" in line]
