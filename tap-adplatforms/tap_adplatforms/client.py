@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import abc
 import logging
+import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from functools import wraps
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -31,9 +34,12 @@ if TYPE_CHECKING:
     from collections.abc import Generator
 
     from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import RequestFunc
 
 READER_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 CENT = Decimal("0.01")
+MICRO = Decimal("0.000001")
 
 
 def setting(config: Mapping[str, Any], name: str) -> Any:
@@ -44,10 +50,101 @@ def setting(config: Mapping[str, Any], name: str) -> Any:
     return value
 
 
+def _sentence(text: str) -> str:
+    """``text`` without the full stop at its end, also one just inside a closing parenthesis
+    (an API's own message quoted last: ``(code 40105: ... revoked.)``)."""
+    return re.sub(r"\.(\)*)$", r"\1", text.strip()).rstrip(".")
+
+
+class BadRecordError(FatalAPIError):
+    """An API sent a record the tap cannot read; the message names the stream, the account and the record."""
+
+
+class FieldError(ValueError):
+    """A field of a raw row is missing or of the wrong type; ``what`` says which and how."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+@dataclass(frozen=True)
+class Field:
+    """Where a raw row holds a value (a dotted path), how to convert it, whether it must be there."""
+
+    path: str
+    convert: Callable[[Any], Any] = str
+    required: bool = False
+
+    def read(self, row: Mapping[str, Any]) -> Any:
+        """The converted value (see :func:`field`)."""
+        return field(row, self.path, self.convert, required=self.required)
+
+
+def dig(row: Any, path: str) -> Any:
+    """The value at a dotted ``path`` of a raw row (``campaign.id``), or ``None``."""
+    for part in path.split("."):
+        row = row.get(part) if isinstance(row, Mapping) else None
+    return row
+
+
+def field(row: Mapping[str, Any], path: str, convert: Callable[[Any], Any] = str, *, required: bool = True) -> Any:
+    """The value at ``path`` of a raw row, converted by ``convert`` (one of :func:`day`, :func:`count`,
+    :func:`decimal`, :func:`money`, ``str``); a missing optional value gives ``convert(None)``.
+
+    Raises:
+        FieldError: naming the field, if it is missing while ``required`` or ``convert`` refuses it.
+    """
+    value = dig(row, path)
+    if value is None and required:
+        raise FieldError(f"has no {path}")
+    if value is not None and isinstance(value, (Mapping, list, bool)):
+        raise FieldError(f"has a {type(value).__name__} as {path}")
+    try:
+        return convert(value)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise FieldError(f"has {path} {shown}, which is not {_EXPECTED.get(convert, 'readable')}") from exc
+
+
+def day(value: Any) -> str:
+    """A day as ``YYYY-MM-DD`` from a ``YYYY-MM-DD`` or ``YYYY-MM-DD hh:mm:ss`` string."""
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return date.fromisoformat(value[:10]).isoformat()
+
+
+def count(value: Any) -> int:
+    """A whole number (an API's int64 may come as a string); absent counts as 0."""
+    if value is None:
+        return 0
+    if isinstance(value, float) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
+        raise ValueError(value)
+    return int(value)
+
+
+def decimal(value: Any) -> Decimal:
+    """A finite decimal number; absent counts as 0."""
+    number = Decimal(str(value if value is not None else 0))
+    if not number.is_finite():
+        raise InvalidOperation(value)
+    return number
+
+
 def money(value: Decimal | str | int | None) -> str:
     """A decimal string with at least two decimals and no rounding."""
-    amount = Decimal(str(value if value is not None else "0"))
+    amount = decimal(value)
     return str(amount.quantize(CENT)) if amount == amount.quantize(CENT) else str(amount.normalize())
+
+
+def micros(value: Any) -> str:
+    """Millionths of a currency unit (Google's ``cost_micros``) as :func:`money`, exactly."""
+    return money(count(value) * MICRO)
+
+
+_EXPECTED: dict[Callable[[Any], Any], str] = {day: "a day written YYYY-MM-DD", count: "a whole number",
+                                              decimal: "a number", money: "an amount of money",
+                                              micros: "a whole number of micros"}
 
 
 class RateLimitedError(RetriableAPIError):
@@ -71,7 +168,7 @@ class AccountReader(RESTStream[Any]):
     def problem(self, what: str, fix: str) -> str:
         """A message naming the platform, the account, what went wrong and what to do."""
         label = settings.account_label(self.platform, self.account_id)
-        return f"{label}: {what.rstrip('.')}. What to do: {fix}."
+        return f"{label}: {_sentence(what)}. What to do: {_sentence(fix)}."
 
     @property
     def max_wait(self) -> float:
@@ -98,6 +195,42 @@ class AccountReader(RESTStream[Any]):
         )
 
     @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """The SDK's retries, then one message saying what kept failing and what to do."""
+        retried = super().request_decorator(func)
+
+        @wraps(func)
+        def explained(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            try:
+                return retried(prepared, context)
+            except RetriableAPIError as exc:
+                what = str(exc).split(". What to do: ", 1)[0]
+                msg = (f"{what}; still failing after {self.backoff_max_tries()} tries, so the run stopped "
+                       "(state keeps what was loaded). What to do: run again later; if it keeps failing, check "
+                       "the platform's status page, or raise request_max_tries")
+                raise FatalAPIError(msg) from None
+            except requests.RequestException as exc:
+                tries = self.backoff_max_tries()
+                raise self.fatal(
+                    f"cannot reach {self.url_setting} {setting(self.config, self.url_setting)} "
+                    f"({type(exc).__name__}) after {tries} {'try' if tries == 1 else 'tries'}",
+                    f"check {self.url_setting} (leave it out for the platform's own API) and the network",
+                ) from None
+
+        return explained
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        """A complete JSON answer: a truncated or garbled one (a broken connection, a proxy) is retried."""
+        if response.status_code >= 400 or "json" not in response.headers.get("Content-Type", "json"):
+            return
+        try:
+            response.json()
+        except ValueError:
+            raise RetriableAPIError(self.problem(f"the answer of {urlparse(response.url).path} was not complete JSON",
+                                                 "the tap retries"), response) from None
+
+    @override
     def backoff_wait_generator(self) -> Generator[float, None, None]:
         return self.backoff_runtime(value=self._retry_wait)
 
@@ -116,6 +249,8 @@ class AccountReader(RESTStream[Any]):
     @override
     def backoff_handler(self, details: Any) -> None:
         exc = details.get("exception")
+        if not isinstance(exc, RetriableAPIError):  # a broken connection: not the URL with its query
+            exc = settings.account_label(self.platform, self.account_id) + f": {type(exc).__name__} from {self.path}"
         self.log("%s (try %d); retrying in %.1f s", exc, details.get("tries", 0), details.get("wait", 0.0),
                  level=logging.WARNING)
 
@@ -181,18 +316,43 @@ class PlatformSource(abc.ABC):
         return months_before(today, self.history_months) + timedelta(days=1)
 
     def spend(self, account_id: str, window: Window) -> Iterable[dict[str, Any]]:
-        """``ad_spend_daily`` records of one window, cut to the API's limit per call."""
+        """``ad_spend_daily`` records of one window, cut to the API's limit per call.
+
+        Raises:
+            BadRecordError: if the API sent a row the tap cannot read; it names the record.
+        """
         account = self.account(account_id)
         for part in window.split(self.max_window_days):
-            for row in self.read_spend(account_id, part):
+            for number, row in enumerate(self.read_spend(account_id, part), 1):
                 yield {
                     "platform": self.platform,
                     "account_id": account_id,
                     "currency": account["currency"],
                     "account_timezone": account["timezone"],
                     "attribution_setting": self.attribution_setting,
-                    **row,
+                    **self.checked(account_id, row, f"row {number} of {part.since}..{part.until}"),
                 }
+
+    def checked(self, account_id: str, row: Any, where: str) -> dict[str, Any]:
+        """A raw spend ``row`` as an ``ad_spend_daily`` record, or an error naming stream, account and record."""
+        try:
+            if not isinstance(row, Mapping):
+                raise FieldError(f"is a {type(row).__name__}, not an object")
+            return self.spend_record(row)
+        except FieldError as exc:
+            problem = exc.what
+        except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            problem = f"cannot be read ({type(exc).__name__})"
+        campaign, day_ = (dig(row, self.spend_fields[name].path) for name in ("campaign_id", "date"))
+        named = f"campaign {campaign or '(none)'}" + (f" on {day_}" if day_ is not None else "")
+        msg = (f"ad_spend_daily: {settings.account_label(self.platform, account_id)}: the record of {named} ({where}) "
+               f"{problem}. What to do: run again (the state keeps this window unread, so nothing is skipped); if "
+               "the same record fails again, report this message: the API sent data the tap cannot read")
+        raise BadRecordError(msg)
+
+    #: How a raw spend row gives each field of an ``ad_spend_daily`` record (campaign_id, campaign_name,
+    #: date, spend and results); ``campaign_id`` and ``date`` also name the row in messages.
+    spend_fields: ClassVar[dict[str, Field]]
 
     @abc.abstractmethod
     def read_account(self, account_id: str) -> dict[str, Any]:
@@ -203,5 +363,9 @@ class PlatformSource(abc.ABC):
         """The account's ``campaigns`` records."""
 
     @abc.abstractmethod
-    def read_spend(self, account_id: str, window: Window) -> Iterable[dict[str, Any]]:
-        """Per campaign and day: campaign_id, campaign_name, date, spend and results."""
+    def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:
+        """The API's raw rows per campaign and day of ``window``."""
+
+    def spend_record(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """One raw spend row as the fields of an ``ad_spend_daily`` record."""
+        return {name: spec.read(row) for name, spec in self.spend_fields.items()}

@@ -11,14 +11,25 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
 from tap_adplatforms.auth import GoogleAdsAuthenticator
-from tap_adplatforms.client import AccountReader, PlatformSource, RateLimitedError, money, setting
+from tap_adplatforms.client import (
+    AccountReader,
+    Field,
+    PlatformSource,
+    RateLimitedError,
+    count,
+    day,
+    decimal,
+    micros,
+    money,
+    setting,
+)
 from tap_adplatforms.settings import normalize_account_id
 from tap_adplatforms.windows import Window
 
@@ -92,6 +103,7 @@ class GoogleAdsReader(AccountReader):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
+        super().validate_response(response)
         if response.status_code < 400:
             return
         status, message, error = _failure(response)
@@ -157,6 +169,13 @@ class GoogleAdsSource(PlatformSource):
     platform = "google_ads"
     history_months = 37  # daily segments are kept for the last 37 months
     attribution_setting = "per_conversion_action"
+    spend_fields: ClassVar[dict[str, Field]] = {  # proto3 JSON: int64 as strings, zero values left out
+        "campaign_id": Field("campaign.id", required=True), "campaign_name": Field("campaign.name"),
+        "date": Field("segments.date", day, required=True), "spend": Field("metrics.costMicros", micros),
+        "impressions": Field("metrics.impressions", count), "clicks": Field("metrics.clicks", count),
+        "conversions": Field("metrics.conversions", decimal),
+        "conversion_value": Field("metrics.conversionsValue", money),
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -187,18 +206,8 @@ class GoogleAdsSource(PlatformSource):
                    "name": campaign.get("name"), "status": campaign.get("status"),
                    "objective": campaign.get("advertisingChannelType")}
 
-    def read_spend(self, account_id: str, window: Window) -> Iterable[dict[str, Any]]:
+    def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:
         """Campaign metrics per day of ``window``."""
         context = {"account_id": account_id, "since": window.since.isoformat(), "until": window.until.isoformat()}
-        for row in self.reader(GoogleSpendReader, account_id, "spend").rows(context):
-            metrics, campaign = row.get("metrics", {}), row["campaign"]
-            yield {
-                "campaign_id": str(campaign["id"]),
-                "campaign_name": campaign.get("name"),
-                "date": row["segments"]["date"],
-                "spend": money(Decimal(int(metrics.get("costMicros", 0))).scaleb(-6)),  # micros, exactly
-                "impressions": int(metrics.get("impressions", 0)),
-                "clicks": int(metrics.get("clicks", 0)),
-                "conversions": Decimal(str(metrics.get("conversions", 0))),
-                "conversion_value": money(Decimal(str(metrics.get("conversionsValue", 0)))),
-            }
+        return self.reader(GoogleSpendReader, account_id, "spend").rows(context)
+

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
-from decimal import Decimal
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import requests
 from singer_sdk.authenticators import BearerTokenAuthenticator
@@ -22,7 +21,17 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from tap_adplatforms.client import AccountReader, PlatformSource, RateLimitedError, money, setting
+from tap_adplatforms.client import (
+    AccountReader,
+    Field,
+    PlatformSource,
+    RateLimitedError,
+    count,
+    day,
+    decimal,
+    money,
+    setting,
+)
 from tap_adplatforms.windows import Window
 
 SYNC_MAX_DAYS = 7
@@ -71,6 +80,7 @@ class MetaReader(AccountReader):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
+        super().validate_response(response)
         usage = self._usage(response)
         if response.status_code < 400:
             self._pace(usage)
@@ -218,6 +228,13 @@ class MetaSource(PlatformSource):
 
     platform = "meta"
     history_months = 37
+    spend_fields: ClassVar[dict[str, Field]] = {
+        "campaign_id": Field("campaign_id", required=True), "campaign_name": Field("campaign_name"),
+        "date": Field("date_start", day, required=True), "spend": Field("spend", money),
+        "impressions": Field("impressions", count), "clicks": Field("clicks", count),
+        "conversions": Field("actions", decimal), "conversion_value": Field("action_values", money),
+        "attribution_setting": Field("attribution_setting"),
+    }
 
     def read_account(self, account_id: str) -> dict[str, Any]:
         """Read ``act_<id>``."""
@@ -233,26 +250,19 @@ class MetaSource(PlatformSource):
             yield {"platform": "meta", "account_id": account_id, "campaign_id": row["id"],
                    "name": row.get("name"), "status": row.get("status"), "objective": row.get("objective")}
 
-    def read_spend(self, account_id: str, window: Window) -> Iterable[dict[str, Any]]:
+    def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:
         """Insights by campaign and day, synchronously or through a report run."""
         context = {"account_id": account_id, "since": window.since.isoformat(), "until": window.until.isoformat()}
         if window.days <= SYNC_MAX_DAYS:
-            rows = self.reader(MetaInsightsReader, account_id, "insights").rows(context)
-        else:
-            rows = self._report_rows(account_id, context)
+            return self.reader(MetaInsightsReader, account_id, "insights").rows(context)
+        return self._report_rows(account_id, context)
+
+    @override
+    def spend_record(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Results are the meta_conversion_action entries of ``actions`` and ``action_values``."""
         action = str(setting(self.config, "meta_conversion_action"))
-        for row in rows:
-            yield {
-                "campaign_id": row["campaign_id"],
-                "campaign_name": row.get("campaign_name"),
-                "date": row["date_start"],
-                "spend": money(row.get("spend")),
-                "impressions": int(row.get("impressions") or 0),
-                "clicks": int(row.get("clicks") or 0),
-                "conversions": Decimal(str(_action(row.get("actions"), action) or 0)),
-                "conversion_value": money(_action(row.get("action_values"), action)),
-                "attribution_setting": row.get("attribution_setting"),
-            }
+        return super().spend_record({**row, "actions": _action(row.get("actions"), action),
+                                     "action_values": _action(row.get("action_values"), action)})
 
     def _report_rows(self, account_id: str, context: dict[str, Any]) -> Iterable[dict[str, Any]]:
         starter = self.reader(MetaReportRunStarter, account_id, "report_runs")
@@ -282,6 +292,8 @@ class MetaSource(PlatformSource):
                            "retry later, or raise meta_report_poll_seconds")
 
 
-def _action(actions: list[dict[str, Any]] | None, action_type: str) -> Any:
-    """The value of one action type in an ``actions`` list, if present."""
-    return next((a.get("value") for a in actions or [] if a.get("action_type") == action_type), None)
+def _action(actions: Any, action_type: str) -> Any:
+    """The value of one action type in an ``actions`` list, if present (a list of another shape: itself)."""
+    if not isinstance(actions, list) or not all(isinstance(a, Mapping) for a in actions):
+        return actions
+    return next((a.get("value") for a in actions if a.get("action_type") == action_type), None)

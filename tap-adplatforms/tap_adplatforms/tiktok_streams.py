@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from typing_extensions import override
 
-from tap_adplatforms.client import AccountReader, PlatformSource, RateLimitedError, money
+from tap_adplatforms.client import AccountReader, Field, PlatformSource, RateLimitedError, count, day, decimal, money
 from tap_adplatforms.windows import Window
 
 MAX_DAYS = 30
@@ -71,6 +70,7 @@ class TikTokReader(AccountReader):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
+        super().validate_response(response)
         if response.status_code >= 500:
             raise RetriableAPIError(self.problem(f"HTTP {response.status_code} from TikTok", "the tap retries"),
                                     response)
@@ -146,6 +146,14 @@ class TikTokSource(PlatformSource):
     platform = "tiktok"
     max_window_days = MAX_DAYS
     attribution_setting = "per_ad_group"
+    spend_fields: ClassVar[dict[str, Field]] = {  # numbers as strings
+        "campaign_id": Field("dimensions.campaign_id", required=True),
+        "campaign_name": Field("metrics.campaign_name"),
+        "date": Field("dimensions.stat_time_day", day, required=True), "spend": Field("metrics.spend", money),
+        "impressions": Field("metrics.impressions", count), "clicks": Field("metrics.clicks", count),
+        "conversions": Field("metrics.complete_payment", decimal),
+        "conversion_value": Field("metrics.total_complete_payment_rate", money),
+    }
 
     def read_account(self, account_id: str) -> dict[str, Any]:
         """Read the advertiser."""
@@ -160,18 +168,8 @@ class TikTokSource(PlatformSource):
                    "name": row.get("campaign_name"), "status": row.get("operation_status"),
                    "objective": row.get("objective_type")}
 
-    def read_spend(self, account_id: str, window: Window) -> Iterable[dict[str, Any]]:
+    def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:
         """Report rows by campaign and day of ``window`` (at most 30 days)."""
         context = {"since": window.since.isoformat(), "until": window.until.isoformat()}
-        for row in self.reader(TikTokReportReader, account_id, "report").rows(context):
-            dimensions, metrics = row["dimensions"], row.get("metrics", {})
-            yield {
-                "campaign_id": str(dimensions["campaign_id"]),
-                "campaign_name": metrics.get("campaign_name"),
-                "date": str(dimensions["stat_time_day"])[:10],
-                "spend": money(metrics.get("spend")),
-                "impressions": int(metrics.get("impressions") or 0),
-                "clicks": int(metrics.get("clicks") or 0),
-                "conversions": Decimal(str(metrics.get("complete_payment") or 0)),
-                "conversion_value": money(metrics.get("total_complete_payment_rate")),
-            }
+        return self.reader(TikTokReportReader, account_id, "report").rows(context)
+

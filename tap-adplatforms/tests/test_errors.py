@@ -11,6 +11,7 @@ def _fails(run_tap, config) -> str:
     with pytest.raises(FatalAPIError) as caught:
         run_tap(config)
     message = str(caught.value)
+    assert ".)." not in message  # an API's own message quoted last keeps one full stop, not two
     for name, value in config.items():
         if "token" in name or "secret" in name:
             assert str(value) not in message
@@ -45,9 +46,26 @@ def test_refused_requests_say_what_to_do(sandbox, run_tap, platform, overrides, 
 
 
 def test_retries_give_up_with_a_clear_message(sandbox, run_tap):
+    """What kept failing, that the run stopped, and what to do: not the retry warning's "the tap retries"."""
     sandbox.faults({"type": "tiktok_rate_limit", "always": True})
-    with pytest.raises(Exception, match="TikTok account 7000000000001: rate limited by TikTok"):
+    with pytest.raises(FatalAPIError) as caught:
         run_tap(sandbox.config("tiktok", request_max_tries=2))
+    message = str(caught.value)
+    assert message.startswith("TikTok account 7000000000001: rate limited by TikTok (code 40100")
+    assert "still failing after 2 tries, so the run stopped" in message
+    assert "What to do: run again later" in message
+    assert "the tap retries" not in message
+    assert "What to do" in message.split("still failing", 1)[1]  # one fix, after what happened
+
+
+@pytest.mark.parametrize(("setting", "url"), [("meta_api_url", "http://127.0.0.1:9/meta"),
+                                              ("tiktok_api_url", "http://127.0.0.1:9/tiktok")])  # fmt: skip
+def test_an_unreachable_api_url_names_the_setting_and_the_fix(sandbox, run_tap, setting, url):
+    platform = setting.removesuffix("_api_url")
+    message = _fails(run_tap, sandbox.config(platform, **{setting: url}, request_max_tries=1))
+    assert message == (f"{'Meta account act_1001' if platform == 'meta' else 'TikTok account 7000000000001'}: "
+                       f"cannot reach {setting} {url} (ConnectionError) after 1 try. What to do: check {setting} "
+                       "(leave it out for the platform's own API) and the network.")
 
 
 @pytest.mark.parametrize(

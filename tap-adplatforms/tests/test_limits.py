@@ -16,7 +16,7 @@ def test_google_access_token_is_refreshed_when_rejected(sandbox, run_tap):
     stats = sandbox.stats("google_ads")
     assert stats["expired_tokens"] == 1
     assert stats["token_requests"] == 2
-    assert "access token rejected (OAuth token in the header has expired.)" in output.log
+    assert "access token rejected (OAuth token in the header has expired). What to do" in output.log
     _check_truth(sandbox, output, "google_ads")
 
 

@@ -35,6 +35,15 @@ MESSAGES = [
     "); retrying in ",
     "keeps daily figures for",
     "is read per account",
+    "; still failing after ",
+    "cannot reach ",
+    "was not complete JSON",
+    # bad records
+    "ad_spend_daily: ",
+    "has no ",
+    "has a ",
+    ", which is not ",
+    "is a ",
     # Meta
     "throttled by Meta (error ",
     "temporary Meta error ",
