@@ -12,8 +12,10 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from _helpers import run_tap
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -21,6 +23,7 @@ from bloom_suite.processes import Sandbox
 
 Spoil = Callable[[Any], str | None]  # an answer's JSON -> the body to send instead (None: as is)
 Picks = Callable[[Request], bool]  # whether a request's answer is handed to the spoiler
+Keys = Callable[[list[dict]], set]  # Singer messages -> the keys of the records under test
 
 
 class Proxy:
@@ -69,3 +72,39 @@ def last_state(msgs: list[dict]) -> dict:
 def error_lines(stderr: str) -> list[str]:
     """The lines of a log that report an error."""
     return [line for line in stderr.splitlines() if "ERROR" in line or "Error" in line]
+
+
+def clean_keys(tap: str, sandbox: Sandbox, tmp_path: Path, picks: Picks, config: Callable[[str], dict],
+               keys: Keys) -> set:
+    """The keys of the records a run of ``tap`` with ``config(proxy_url)`` emits through a clean proxy."""
+    server = HTTPServer()
+    server.start()
+    try:
+        proxy = Proxy(server, sandbox, picks)
+        done = run_tap(tap, config(proxy.url), tmp_path)
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr[-3000:]
+    return keys(messages(done.stdout))
+
+
+def fails_then_recovers(tap: str, config: dict, proxy: Proxy, tmp_path: Path, keys: Keys, clean: set,
+                        expected: Callable[[], tuple[str, ...]]) -> None:
+    """Run ``tap`` through ``proxy`` (its spoiler set): it must fail with one error line holding every
+    text ``expected()`` gives (asked after the run) and no stack trace. Then run it again from its last
+    STATE through a clean proxy: together the two runs must emit every key of ``clean`` (what a clean run
+    emits)."""
+    done = run_tap(tap, config, tmp_path)
+    assert done.returncode != 0, "the spoiled run did not fail"
+    assert proxy.spoiled, "nothing was spoiled"
+    assert "Traceback" not in done.stderr, f"a stack trace:\n{done.stderr[-2000:]}"
+    lines, texts = error_lines(done.stderr), expected()
+    assert any(all(text in line for text in texts) for line in lines), (texts, lines[-5:])
+    first = messages(done.stdout)
+    proxy.spoil = None
+    state_file = tmp_path / "state.json"
+    state_file.write_text(json.dumps(last_state(first)))
+    again = run_tap(tap, config, tmp_path, "--state", str(state_file))
+    assert again.returncode == 0, again.stderr[-3000:]
+    lost = clean - keys(first) - keys(messages(again.stdout))
+    assert not lost, f"{len(lost)} records were never emitted: the failed run's STATE went past them"

@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 from _helpers import TODAY, ads_config, run_tap
-from _proxy import Proxy, Spoil, error_lines, last_state, messages
-from pytest_httpserver import HTTPServer
+from _proxy import Proxy, Spoil, clean_keys, error_lines, fails_then_recovers, messages
 from werkzeug import Request
 
 from bloom_suite.processes import Sandbox, running_sandbox
@@ -90,19 +89,10 @@ def spend_keys(msgs: list[dict]) -> set[tuple]:
 @pytest.fixture(scope="module")
 def clean_runs(sandbox, tmp_path_factory) -> dict[str, set[tuple]]:
     """Per platform, the spend records a clean run emits."""
-    server = HTTPServer()
-    server.start()
-    found = {}
-    try:
-        for name, platform in PLATFORMS.items():
-            proxy = Proxy(server, sandbox, platform.picks)
-            done = run_tap("tap-adplatforms", config(platform, proxy.url), tmp_path_factory.mktemp(name))
-            assert done.returncode == 0, done.stderr[-3000:]
-            found[name] = spend_keys(messages(done.stdout))
-            assert len(found[name]) > 20
-            server.clear()
-    finally:
-        server.stop()
+    found = {name: clean_keys("tap-adplatforms", sandbox, tmp_path_factory.mktemp(name), platform.picks,
+                              lambda url, platform=platform: config(platform, url), spend_keys)
+             for name, platform in PLATFORMS.items()}  # fmt: skip
+    assert all(len(keys) > 20 for keys in found.values()), {name: len(keys) for name, keys in found.items()}
     return found
 
 
@@ -145,23 +135,16 @@ def test_a_bad_row_stops_the_run_with_one_line_and_its_state_loses_nothing(
     platform = PLATFORMS[name]
     proxy = Proxy(httpserver, sandbox, platform.picks)
     proxy.spoil, names = later_answers(platform, spoil_row)
-    done = run_tap("tap-adplatforms", config(platform, proxy.url), tmp_path)
-    assert done.returncode != 0, f"{case}: the spoiled run did not fail"
-    assert names, "nothing was spoiled"
-    assert "Traceback" not in done.stderr, f"{case}: a stack trace:\n{done.stderr[-2000:]}"
-    lines = error_lines(done.stderr)
-    expected = ("ad_spend_daily", platform.label, field, names[0])
-    assert any(all(text in line for text in expected) for line in lines), (expected, lines[-5:])
-    first = messages(done.stdout)
-    assert spend_keys(first), "the spoiled run loaded nothing before it failed: the test proves little"
+    loaded: list[set] = []
 
-    proxy.spoil = None
-    state_file = tmp_path / "state.json"
-    state_file.write_text(json.dumps(last_state(first)))
-    again = run_tap("tap-adplatforms", config(platform, proxy.url), tmp_path, "--state", str(state_file))
-    assert again.returncode == 0, again.stderr[-3000:]
-    lost = clean_runs[name] - spend_keys(first) - spend_keys(messages(again.stdout))
-    assert not lost, f"{case}: {len(lost)} records were never emitted: the failed run's STATE went past them"
+    def keys(msgs: list[dict]) -> set[tuple]:
+        loaded.append(spend_keys(msgs))
+        return loaded[-1]
+
+    expected = lambda: ("ad_spend_daily", platform.label, field, names[0])  # noqa: E731 (known after the run)
+    fails_then_recovers("tap-adplatforms", config(platform, proxy.url), proxy, tmp_path, keys, clean_runs[name],
+                        expected)
+    assert loaded[0], "the spoiled run loaded nothing before it failed: the test would prove little"
 
 
 @pytest.mark.parametrize("name", PLATFORMS)

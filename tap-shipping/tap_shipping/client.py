@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import itertools
 import random
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from http import HTTPStatus
@@ -18,8 +18,10 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from tap_shipping import schemas
+from tap_shipping.normalize import EXPECTED
 from tap_shipping.page_memo import PageMemo
 from tap_shipping.rate_limit import RateGate, header_seconds
+from tap_shipping.settings import LABELS
 from tap_shipping.timezones import parse_iso
 
 if TYPE_CHECKING:
@@ -37,6 +39,10 @@ DEFAULT_RETRY_SECONDS = 1.0  # first retry after a 5xx or a broken connection; d
 
 class ProviderAPIError(FatalAPIError):
     """A request failed for good; the message names provider, account and fix."""
+
+
+class BadRecordError(FatalAPIError):
+    """A provider sent a record the tap cannot read; the message names stream, account and record."""
 
 
 def window_start(stream: Stream, context: Context | None) -> datetime | None:
@@ -65,6 +71,10 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     provider: ClassVar[str]
     #: What to tell the user when credentials are refused.
     credentials_fix: ClassVar[str]
+
+    #: The raw record's id field, and the fields checked before a record is used: name -> (reader, required).
+    record_key: ClassVar[str]
+    record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]]
 
     def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo) -> None:
         """Bind the stream to one account and the rate gate and page memo all its streams share."""
@@ -117,10 +127,9 @@ class ShippingStream(RESTStream[Any], abc.ABC):
             try:
                 return retried(prepared, context)
             except RetriableAPIError as exc:
-                status = exc.response.status_code if exc.response is not None else "no answer"
+                cause, fix = self._give_up_reason(exc)
                 msg = (f"{self.account.describe()}: {self.path} still failing after {self.backoff_max_tries()} "
-                       f"tries ({status}); the service may be down or the rate limit shared with another "
-                       "client: try again later")
+                       f"tries ({cause}); the run stopped and the bookmarks are kept: {fix}")
                 raise ProviderAPIError(msg) from exc
             except requests.exceptions.RequestException as exc:
                 msg = (f"{self.account.describe()}: cannot reach {self.url_base} ({type(exc).__name__}); "
@@ -128,6 +137,19 @@ class ShippingStream(RESTStream[Any], abc.ABC):
                 raise ProviderAPIError(msg) from exc
 
         return explained
+
+    def _give_up_reason(self, exc: RetriableAPIError) -> tuple[str, str]:
+        """What the last try got, and what to do about it."""
+        status = exc.response.status_code if exc.response is not None else None
+        label = LABELS[self.provider]
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            return ("429: rate limited on every try, though the tap keeps to the limit, so another client "
+                    "shares it", f"give each client its own {label} credentials, or run again later")
+        if status is not None and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            return (f"{status}: {label} failed on every try", f"run again later; check {label}'s status page "
+                    "if it persists")
+        return (str(exc).split(": ", 1)[-1], "run again later; if it persists, check "
+                f"{self.provider}_api_url and any proxy in between")
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -146,6 +168,44 @@ class ShippingStream(RESTStream[Any], abc.ABC):
         if status >= HTTPStatus.BAD_REQUEST:
             msg = f"{who}: {self.path} refused the request ({status}): {response.text[:300]}"
             raise ProviderAPIError(msg)
+        try:
+            response.json()
+        except ValueError:  # a truncated or garbled body: a broken connection, a proxy
+            raise RetriableAPIError(f"{who}: the answer of {self.path} was not complete JSON", response) from None
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        for number, row in enumerate(self.rows_of(response), 1):
+            yield self.checked(row, number)
+
+    def rows_of(self, response: requests.Response) -> Iterable[Any]:
+        """The raw records of one answer."""
+        yield from super().parse_response(response)
+
+    def checked(self, row: Any, number: int) -> dict:
+        """``row`` if its id and the fields the tap reads are there and of their type; else an error that
+        names the stream, the account and the record (by its id, or its place in the page)."""
+        problem = f"is a {type(row).__name__}, not an object" if not isinstance(row, dict) else None
+        for name, (read, required) in self.record_fields.items() if problem is None else ():
+            value = row.get(name)
+            if value is None:
+                problem = f"has no {name}" if required else None
+            else:
+                try:
+                    read(value)
+                except (KeyError, ValueError, TypeError, ArithmeticError, AttributeError):
+                    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+                    problem = f"has {name} {shown}, which is not {EXPECTED[read]}"
+            if problem:
+                break
+        if problem is None:
+            return row
+        key = row.get(self.record_key) if isinstance(row, dict) else None
+        named = f"{self.record_key} {key}" if isinstance(key, str | int) else f"number {number} of its page"
+        msg = (f"{self.name}: {self.account.describe()}: the record {named} {problem}. What to do: run again (the "
+               "bookmark stays before this record, so nothing is skipped); if the same record fails again, report "
+               f"this message: {LABELS[self.provider]} sent data the tap cannot read")
+        raise BadRecordError(msg)
 
     @override
     def backoff_wait_generator(self) -> Generator[float, None, None]:
@@ -166,7 +226,9 @@ class ShippingStream(RESTStream[Any], abc.ABC):
         """One warning naming the account and the cause; not the SDK's dump of the request's arguments."""
         exc = details.get("exception")
         response = getattr(exc, "response", None)
-        cause = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+        cause = type(exc).__name__
+        if response is not None:
+            cause = f"HTTP {response.status_code}" if response.status_code >= 300 else "incomplete JSON"
         self.logger.warning("%s: %s from %s (try %d); retrying in %.1f s", self.account.describe(), cause, self.path,
                             details.get("tries", 0), details.get("wait", 0.0))
 

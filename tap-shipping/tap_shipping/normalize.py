@@ -1,6 +1,7 @@
 """Raw ShipStation shipments and Shippo transactions into ``shipping_labels`` rows.
 
-Columns are those of ``raw_shipping.shipping_labels`` in docs/raw-tables.md. Money is a
+Columns are those of ``raw_shipping.shipping_labels`` in docs/raw-tables.md. The readers of
+raw fields (:func:`identifier`, :func:`amount`, ...) check the records each stream reads. Money is a
 decimal string with its currency. ``other_fees`` is ``0.00``: neither API itemises fees
 beyond the label price and ShipStation's insurance. Shippo includes insurance bought
 through it in ``rate.amount``, so its ``insurance_cost`` is ``0.00``.
@@ -27,6 +28,43 @@ _METADATA = re.compile(r"(?:^|\border\b[\s:]*)#\s*(\d+)\b|^\s*(\d+)\s*$", re.IGN
 def money(value: Any) -> str:
     """A decimal string rounded to the cent ("0.00" when absent)."""
     return str(Decimal(str(value if value is not None else 0)).quantize(CENT))
+
+
+def identifier(value: Any) -> str:
+    """An object id: a non-empty string or a whole number."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise TypeError(value)
+    return str(value)
+
+
+def whole_number(value: Any) -> int:
+    """A whole number given as a JSON number (ShipStation's ids)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(value)
+    return value
+
+
+def amount(value: Any) -> Decimal:
+    """A finite decimal number (a string or a JSON number)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise TypeError(value)
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def shippo_rate(value: Any) -> Any:
+    """Shippo's ``rate``: an expanded object whose ``amount`` is a number, or the rate's id."""
+    if isinstance(value, dict):
+        return amount(value["amount"]) if value.get("amount") is not None else None
+    return identifier(value)
+
+
+#: How messages describe what each reader of a raw field expects.
+EXPECTED = {identifier: "an id", whole_number: "a whole number", amount: "a number",
+            shippo_rate: "a rate with a numeric amount", parse_iso: "an ISO-8601 time",
+            pacific_to_utc: "a ShipStation time like 2024-10-03T06:51:33.627"}
 
 
 def order_ref_from_number(order_number: str | None) -> tuple[str | None, str]:

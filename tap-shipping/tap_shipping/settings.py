@@ -20,6 +20,8 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_shipping.timezones import parse_iso
 
 DEFAULT_URLS = {"shipstation": "https://ssapi.shipstation.com", "shippo": "https://api.goshippo.com"}
+LABELS = {"shipstation": "ShipStation", "shippo": "Shippo"}  # the providers as messages name them
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # no label is older; earlier times overflow time zone arithmetic
 SHIPPO_LIMITS = {"test": 10, "live": 50}  # GET list requests per minute per token (Shippo docs)
 
 
@@ -33,8 +35,7 @@ class Account:
 
     def describe(self) -> str:
         """``ShipStation account 'x'``, for messages."""
-        label = {"shipstation": "ShipStation", "shippo": "Shippo"}[self.provider]
-        return f"{label} account '{self.account_id}'"
+        return f"{LABELS[self.provider]} account '{self.account_id}'"
 
 
 def _is_loopback(host: str) -> bool:
@@ -49,7 +50,7 @@ def _is_loopback(host: str) -> bool:
 def _check_url(provider: str, account_id: str, url: str, errors: list[str]) -> str:
     parts = urlsplit(url)
     setting = f"{provider}_api_url"
-    who = f"{provider} account '{account_id}'"
+    who = f"{LABELS[provider]} account '{account_id}'"
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         errors.append(f"{who}: {setting} '{url}' is not an http(s) URL; use e.g. {DEFAULT_URLS[provider]}")
     elif parts.scheme == "http" and not _is_loopback(parts.hostname):
@@ -68,7 +69,7 @@ def _default_account_id(provider: str, secret: str) -> str:
 def _unknown(name: str, known: Collection[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     fix = f"did you mean {close[0]}?" if close else "remove it (tap-shipping --about lists the settings)"
-    return f"{name} is not a setting of tap-shipping (providers: shipstation, shippo): {fix}"
+    return f"{name} is not a setting of tap-shipping (providers: ShipStation, Shippo): {fix}"
 
 
 def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) -> list[Account]:
@@ -87,7 +88,7 @@ def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) 
         account_id = config.get("shipstation_account_id") or _default_account_id("shipstation", key or secret)
         if not (key and secret):
             missing = "shipstation_api_secret" if key else "shipstation_api_key"
-            errors.append(f"shipstation account '{account_id}': {missing} is missing; ShipStation needs both the "
+            errors.append(f"ShipStation account '{account_id}': {missing} is missing; ShipStation needs both the "
                           "API key and the API secret (Settings > Account > API Settings)")
         url = _check_url("shipstation", account_id, config.get("shipstation_api_url") or DEFAULT_URLS["shipstation"],
                          errors)
@@ -96,7 +97,7 @@ def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) 
     if token:
         account_id = config.get("shippo_account_id") or _default_account_id("shippo", token)
         if not token.startswith(("shippo_live_", "shippo_test_")):
-            errors.append(f"shippo account '{account_id}': shippo_api_token does not look like a Shippo API token "
+            errors.append(f"Shippo account '{account_id}': shippo_api_token does not look like a Shippo API token "
                           "(they start with shippo_live_ or shippo_test_); copy it from Settings > API in Shippo")
         url = _check_url("shippo", account_id, config.get("shippo_api_url") or DEFAULT_URLS["shippo"], errors)
         accounts.append(Account("shippo", account_id, url))
@@ -104,11 +105,7 @@ def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) 
         errors.append("no provider configured: set shipstation_api_key and shipstation_api_secret, "
                       "and/or shippo_api_token")
     if start := config.get("start_date"):
-        try:
-            if parse_iso(str(start)) > datetime.now(UTC):
-                errors.append(f"start_date {start} is in the future; set it to the first past day to read")
-        except ValueError:
-            errors.append(f"start_date '{start}' is not an ISO-8601 date or time; use e.g. 2024-01-01T00:00:00Z")
+        errors += _start_date_problems(str(start))
     currency = config.get("shipstation_currency")
     if currency is not None and not re.fullmatch(r"[A-Z]{3}", str(currency)):
         errors.append(f"shipstation_currency '{currency}' is not an ISO 4217 code; use e.g. USD")
@@ -117,6 +114,19 @@ def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) 
         msg = "tap-shipping settings are invalid: " + "; ".join(errors)
         raise ConfigValidationError(msg, errors=errors)
     return accounts
+
+
+def _start_date_problems(start: str) -> list[str]:
+    try:
+        moment = parse_iso(start)
+    except ValueError:
+        return [f"start_date '{start}' is not an ISO-8601 date or time; use e.g. 2024-01-01T00:00:00Z"]
+    if moment > datetime.now(UTC):
+        return [f"start_date {start} is in the future; set it to the first past day to read"]
+    if moment < EARLIEST:
+        return [f"start_date {start} is before 1970-01-02; set a day from 1970-01-02 on (e.g. 2024-01-01T00:00:00Z), "
+                "or leave start_date out to read all history"]
+    return []
 
 
 def shippo_requests_per_minute(config: Mapping[str, Any]) -> float:

@@ -18,10 +18,11 @@ from singer_sdk.pagination import BaseHATEOASPaginator
 from typing_extensions import override
 
 from tap_shipping.client import ShippingStream, window_start
+from tap_shipping.normalize import identifier, shippo_rate
 from tap_shipping.timezones import parse_iso
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -60,6 +61,7 @@ class ShippoStream(ShippingStream):
     replication_key = "object_created"
     is_sorted = False  # newest first
     records_jsonpath = "$.results[*]"
+    record_key = "object_id"
     _since: datetime | None = None  # start of the window being read (set per read)
 
     @property
@@ -104,6 +106,10 @@ class TransactionsStream(ShippoStream):
 
     name = "shippo_transactions"
     path = "/transactions/"  # Shippo's documented form, with the slash
+    record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
+        "object_id": (identifier, True), "object_created": (parse_iso, True), "object_updated": (parse_iso, False),
+        "rate": (shippo_rate, False),
+    }
 
     @override
     def get_url(self, context: Context | None) -> str:
@@ -112,7 +118,7 @@ class TransactionsStream(ShippoStream):
         return f"{url}{context['object_id']}" if context and context.get("object_id") else url
 
     @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+    def rows_of(self, response: requests.Response) -> Iterable[dict]:
         body = response.json()
         if "results" in body:
             yield from body["results"]
@@ -125,3 +131,6 @@ class RefundsStream(ShippoStream):
 
     name = "shippo_refunds"
     path = "/refunds/"
+    record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
+        "object_id": (identifier, True), "object_created": (parse_iso, True), "transaction": (identifier, True),
+    }

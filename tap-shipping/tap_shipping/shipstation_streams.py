@@ -10,9 +10,12 @@ from singer_sdk.pagination import PageNumberPaginator
 from typing_extensions import override
 
 from tap_shipping.client import ShippingStream, window_start
+from tap_shipping.normalize import amount, whole_number
 from tap_shipping.timezones import pacific_to_utc, utc_iso, utc_to_pacific
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import requests
     from singer_sdk.helpers.types import Context
 
@@ -47,6 +50,11 @@ class ShipmentsStream(ShippingStream):
     replication_key = "created_at"
     is_sorted = True  # sortBy=CreateDate, ascending
     check_sorted = False  # the trailing window re-reads records older than the bookmark
+    record_key = "shipmentId"
+    record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
+        "shipmentId": (whole_number, True), "createDate": (pacific_to_utc, True), "voidDate": (pacific_to_utc, False),
+        "shipmentCost": (amount, False), "insuranceCost": (amount, False),
+    }
 
     @property
     @override

@@ -17,6 +17,7 @@ from typing_extensions import override
 from tap_shipping.client import DEFAULT_LOOKBACK_DAYS, DEFAULT_RETRY_SECONDS, ShippingStream
 from tap_shipping.settings import DEFAULT_URLS
 from tap_shipping.streams import build_streams
+from tap_shipping.timezones import parse_iso
 
 
 class TapShipping(Tap):
@@ -68,8 +69,25 @@ class TapShipping(Tap):
 
     @override
     def sync_all(self) -> None:
+        self._check_bookmarks()
         self._check_credentials()
         super().sync_all()
+
+    def _check_bookmarks(self) -> None:
+        """Every bookmark of the given state is a time, so a damaged state stops the run with one line
+        before any message, not with the SDK's stack trace halfway."""
+        for name, bookmark in (self.state.get("bookmarks") or {}).items():
+            for entry in [bookmark, *(bookmark.get("partitions") or [])] if isinstance(bookmark, dict) else []:
+                value = entry.get("replication_key_value") if isinstance(entry, dict) else None
+                try:
+                    if value is not None:
+                        parse_iso(value)
+                except (ValueError, TypeError, AttributeError):
+                    where = entry.get("context") or {}
+                    msg = (f"the state's bookmark of {name} {where} is {value!r}, not an ISO-8601 time; remove "
+                           "that bookmark from the state (the stream then reads from start_date again), or run "
+                           "with the state the last run wrote")
+                    raise FatalAPIError(msg) from None
 
     def _check_credentials(self) -> None:
         """One request per account before any message, so a refused credential or a wrong URL

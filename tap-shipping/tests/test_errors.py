@@ -32,13 +32,14 @@ def discover(tmp_path, config: dict) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"shipstation_api_url": "http://ssapi.example.com"}, "shipstation account 'sandbox-ss': shipstation_api_url "
+        ({"shipstation_api_url": "http://ssapi.example.com"}, "ShipStation account 'sandbox-ss': shipstation_api_url "
                                                                "must use https"),
-        ({"shippo_api_url": "ftp://127.0.0.1/shippo"}, "shippo account 'sandbox-shippo': shippo_api_url"),
-        ({"shipstation_api_secret": None}, "shipstation account 'sandbox-ss': shipstation_api_secret is missing"),
-        ({"shippo_api_token": "not-a-token"}, "shippo account 'sandbox-shippo': shippo_api_token does not look like"),
+        ({"shippo_api_url": "ftp://127.0.0.1/shippo"}, "Shippo account 'sandbox-shippo': shippo_api_url"),
+        ({"shipstation_api_secret": None}, "ShipStation account 'sandbox-ss': shipstation_api_secret is missing"),
+        ({"shippo_api_token": "not-a-token"}, "Shippo account 'sandbox-shippo': shippo_api_token does not look like"),
         ({"start_date": "last tuesday"}, "start_date 'last tuesday' is not an ISO-8601"),
         ({"start_date": "2999-01-01"}, "start_date 2999-01-01 is in the future"),
+        ({"start_date": "0001-01-01"}, "start_date 0001-01-01 is before 1970-01-02; set a day from 1970-01-02 on"),
         ({"shipstation_currency": "usd"}, "shipstation_currency 'usd' is not an ISO 4217 code"),
         ({"shipstation_api_key": None, "shipstation_api_secret": None, "shippo_api_token": None},
          "no provider configured"),
@@ -56,15 +57,15 @@ def test_unknown_settings_are_refused_with_a_suggestion():
     config = {**sandbox_config("http://127.0.0.1:9"), "shippo_api_tokn": "x"}
     with pytest.raises(ConfigValidationError) as caught:
         configured_accounts(config, known=TapShipping.config_jsonschema["properties"])
-    assert caught.value.errors == ["shippo_api_tokn is not a setting of tap-shipping (providers: shipstation, "
-                                   "shippo): did you mean shippo_api_token?"]
+    assert caught.value.errors == ["shippo_api_tokn is not a setting of tap-shipping (providers: ShipStation, "
+                                   "Shippo): did you mean shippo_api_token?"]
 
 
 def test_settings_errors_reach_the_command_line(tmp_path):
     config = {**sandbox_config("http://127.0.0.1:9"), "shippo_api_url": "http://api.goshippo.com"}
     result = discover(tmp_path, config)
     assert result.returncode != 0
-    assert "shippo account 'sandbox-shippo': shippo_api_url must use https" in result.stderr
+    assert "Shippo account 'sandbox-shippo': shippo_api_url must use https" in result.stderr
     assert_no_secret(result.stderr)
 
 
@@ -126,8 +127,47 @@ def test_persistent_server_errors_give_up_with_a_clear_message(fresh_sandbox, tm
     requests.post(f"{url}/_sandbox/faults", json={"faults": [fault]}, timeout=10).raise_for_status()
     run = run_tap(tmp_path, sandbox_config(url), streams={"shippo_refunds"})
     assert run.returncode != 0
-    assert "Shippo account 'sandbox-shippo': /refunds/ still failing after 5 tries (502)" in run.stderr
+    line = next(line for line in run.stderr.splitlines() if "still failing" in line)
+    assert line.endswith("Shippo account 'sandbox-shippo': /refunds/ still failing after 5 tries (502: Shippo failed "
+                         "on every try); the run stopped and the bookmarks are kept: run again later; check Shippo's "
+                         "status page if it persists")
+    assert "rate limit" not in line  # a 5xx is not a rate limit
     assert_no_secret(run.stderr)
+
+
+def test_settings_errors_name_providers_as_they_spell_themselves():
+    config = {"shipstation_api_key": "k", "shippo_api_token": "not-a-token", "shipstation_api_url": "x",
+              "shippo_api_url": "http://api.goshippo.com"}
+    with pytest.raises(ConfigValidationError) as caught:
+        configured_accounts(config)
+    assert len(caught.value.errors) == 4
+    for error in caught.value.errors:
+        assert error.startswith(("ShipStation account '", "Shippo account '")), error
+        assert "shipstation account" not in error
+        assert "shippo account" not in error
+
+
+def test_a_start_date_out_of_range_is_one_line_naming_the_setting(tmp_path):
+    """Not OverflowError's "date value out of range" under a stack trace."""
+    config = {**sandbox_config("http://127.0.0.1:9"), "start_date": "0001-01-01T00:00:00Z"}
+    run = run_tap(tmp_path, config)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert "start_date 0001-01-01T00:00:00Z is before 1970-01-02; set a day from 1970-01-02 on (e.g. " \
+           "2024-01-01T00:00:00Z), or leave start_date out to read all history" in run.stderr
+
+
+def test_a_damaged_bookmark_is_one_line_naming_stream_and_fix(sandbox, tmp_path):
+    """A state whose bookmark is not a time: not the SDK's bare ValueError under a stack trace."""
+    bookmark = {"context": {"account_id": "sandbox-ss"}, "replication_key": "created_at",
+                "replication_key_value": "last week"}
+    state = {"bookmarks": {"shipstation_shipments": {"partitions": [bookmark]}}}
+    run = run_tap(tmp_path, sandbox_config(sandbox.url), state=state)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert ("the state's bookmark of shipstation_shipments {'account_id': 'sandbox-ss'} is 'last week', not an "
+            "ISO-8601 time; remove that bookmark from the state") in run.stderr
+    assert not run.records
 
 
 def test_default_account_ids_are_derived_not_secret():

@@ -39,6 +39,11 @@ PIECES = (
     "cannot reach ",
     "the API sent a next-page link to another host",
     "not a ShipStation timestamp",
+    "was not complete JSON",
+    ": the record ",
+    "is before 1970-01-02",
+    "the state's bookmark of ",
+    "on every try",
 )
 
 
