@@ -86,6 +86,7 @@ SHIPPING_CASES = [
     ("missing API secret", {"shipstation_api_secret": None}, ("shipstation_api_secret is missing", "API Settings")),
     ("start_date not a date", {"start_date": "soon"}, ("start_date", "2024-01-01")),
     ("start_date in the future", {"start_date": FUTURE}, ("start_date", "in the future", "past day")),
+    ("start_date out of range", {"start_date": "0001-01-01"}, ("start_date", "before 1970-01-02", "set a day")),
     ("http to a remote host", {"shippo_api_url": "http://api.goshippo.com"}, ("shippo_api_url", "https://")),
     ("negative re-read window", {"lookback_days": -3}, ("lookback_days", "minimum of 0", "change")),
     ("zero request pace", {"shippo_requests_per_minute": 0}, ("shippo_requests_per_minute", "change")),
@@ -143,11 +144,13 @@ def test_discovery_with_a_wrong_setting_prints_no_catalog_and_no_stack_trace(san
         ("tap-shipping", {"shipstation_api_key": WRONG}, ("credentials refused (401)", "shipstation_api_key")),
         ("tap-shipping", {"shipstation_api_url": "http://127.0.0.1:9/shipstation", "retry_initial_seconds": 0.01},
          ("cannot reach http://127.0.0.1:9/shipstation", "shipstation_api_url")),
+        ("tap-adplatforms", {"tiktok_api_url": "http://127.0.0.1:9/tiktok", "request_max_tries": 1},
+         ("TikTok account", "cannot reach tiktok_api_url http://127.0.0.1:9/tiktok", "check tiktok_api_url")),
     ],
     ids=["tap-adplatforms: refused Meta token",
          "tap-adplatforms: revoked Google refresh token", "tap-adplatforms: refused TikTok token",
          "tap-shipping: refused Shippo token", "tap-shipping: refused ShipStation key",
-         "tap-shipping: nothing listens at the URL"],
+         "tap-shipping: nothing listens at the URL", "tap-adplatforms: nothing listens at the URL"],
 )
 def test_a_refused_credential_or_dead_url_stops_the_sync_before_any_message(sandbox, tmp_path, tap, change,
                                                                            expected):
