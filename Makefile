@@ -40,7 +40,7 @@ test: install
 # sync, the backfill and an incremental run) with its table; `make test` runs a light version.
 # BLOOM_SOAK_KILL_SEED=<n> repeats the kill points of an earlier soak (its table prints the seed).
 soak: install
-	cd tests && BLOOM_SOAK=1 PYTHONUNBUFFERED=1 $(CURDIR)/$(BIN)/pytest -q -s -p no:cacheprovider test_faults.py test_bad_data.py
+	cd tests && BLOOM_SOAK=1 PYTHONUNBUFFERED=1 $(CURDIR)/$(BIN)/pytest -q -s -p no:cacheprovider test_faults.py test_bad_data.py test_bad_data_ads.py test_bad_data_shipping.py
 
 # Benchmarks (bench/README.md): the pipeline as the demo runs it, then the target's load rate next to COPY.
 RUNS ?= 3

@@ -8,6 +8,7 @@ body to send instead (``None``: as is).
 from __future__ import annotations
 
 import json
+import os
 import re
 import urllib.error
 import urllib.request
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _helpers import run_tap
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -24,6 +26,16 @@ from bloom_suite.processes import Sandbox
 Spoil = Callable[[Any], str | None]  # an answer's JSON -> the body to send instead (None: as is)
 Picks = Callable[[Request], bool]  # whether a request's answer is handed to the spoiler
 Keys = Callable[[list[dict]], set]  # Singer messages -> the keys of the records under test
+SOAK = os.environ.get("BLOOM_SOAK") == "1"
+
+
+def spoil_matrix(sources: list[str], spoils: list[tuple[str, Any]]) -> list[Any]:
+    """pytest params (source, case, spoil) of every source with every spoil; ``make test`` (not ``BLOOM_SOAK``)
+    runs one spoil per source, in turns, and ``make soak`` all of them."""
+    only_in_soak = pytest.mark.skipif(not SOAK, reason="make soak runs every spoil on every source")
+    return [pytest.param(source, case, spoil, id=f"{source}: {case}",
+                         marks=() if n == i % len(spoils) else (only_in_soak,))
+            for i, source in enumerate(sources) for n, (case, spoil) in enumerate(spoils)]  # fmt: skip
 
 
 class Proxy:

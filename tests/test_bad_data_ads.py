@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from _helpers import TODAY, ads_config, run_tap
-from _proxy import Proxy, Spoil, clean_keys, error_lines, fails_then_recovers, messages
+from _proxy import Proxy, Spoil, clean_keys, error_lines, fails_then_recovers, messages, spoil_matrix
 from werkzeug import Request
 
 from bloom_suite.processes import Sandbox, running_sandbox
@@ -123,15 +123,14 @@ def day_as_number(platform: Platform, row: dict) -> str:
     return str(platform.campaign(row)[platform.id_key])
 
 
-# (case, how a row is spoiled, the field the error names)
-REFUSED = [("a row without its campaign id", without_campaign_id, "campaign"),
-           ("the day of the wrong type", day_as_number, "20261101")]  # fmt: skip
-CASES = [(p, *case) for p in PLATFORMS for case in REFUSED]
+# (case, how a row is spoiled); the error names the field (its path holds "campaign") or the wrong value
+REFUSED = [("a row without its campaign id", without_campaign_id), ("the day of the wrong type", day_as_number)]
+FIELD = {without_campaign_id: "campaign", day_as_number: "20261101"}
 
 
-@pytest.mark.parametrize(("name", "case", "spoil_row", "field"), CASES, ids=[f"{c[0]}: {c[1]}" for c in CASES])
+@pytest.mark.parametrize(("name", "case", "spoil_row"), spoil_matrix(list(PLATFORMS), REFUSED))
 def test_a_bad_row_stops_the_run_with_one_line_and_its_state_loses_nothing(
-        httpserver, sandbox, tmp_path, clean_runs, name, case, spoil_row, field):  # fmt: skip
+        httpserver, sandbox, tmp_path, clean_runs, name, case, spoil_row):  # fmt: skip
     platform = PLATFORMS[name]
     proxy = Proxy(httpserver, sandbox, platform.picks)
     proxy.spoil, names = later_answers(platform, spoil_row)
@@ -141,7 +140,7 @@ def test_a_bad_row_stops_the_run_with_one_line_and_its_state_loses_nothing(
         loaded.append(spend_keys(msgs))
         return loaded[-1]
 
-    expected = lambda: ("ad_spend_daily", platform.label, field, names[0])  # noqa: E731 (known after the run)
+    expected = lambda: ("ad_spend_daily", platform.label, FIELD[spoil_row], names[0])  # noqa: E731 (known after the run)
     fails_then_recovers("tap-adplatforms", config(platform, proxy.url), proxy, tmp_path, keys, clean_runs[name],
                         expected)
     assert loaded[0], "the spoiled run loaded nothing before it failed: the test would prove little"

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from _helpers import TODAY, run_tap, shipping_config
-from _proxy import Proxy, clean_keys, fails_then_recovers, messages
+from _proxy import Proxy, clean_keys, fails_then_recovers, messages, spoil_matrix
 from werkzeug import Request
 
 from bloom_suite.processes import Sandbox, running_sandbox
@@ -115,12 +115,10 @@ def created_as_number(provider: Provider, row: dict, place: int) -> str:
     return f"the record {provider.key} {row[provider.key]} has {provider.created} 1732752000, which is not"
 
 
-CASES = [(p, case, spoil) for p in PROVIDERS for case, spoil in (("a label without its id", without_id),
-                                                                 ("the creation time of the wrong type",
-                                                                  created_as_number))]  # fmt: skip
+SPOILS = [("a label without its id", without_id), ("the creation time of the wrong type", created_as_number)]
 
 
-@pytest.mark.parametrize(("name", "case", "spoil_row"), CASES, ids=[f"{c[0]}: {c[1]}" for c in CASES])
+@pytest.mark.parametrize(("name", "case", "spoil_row"), spoil_matrix(list(PROVIDERS), SPOILS))
 def test_a_bad_record_stops_the_run_with_one_line_and_its_state_loses_nothing(
         httpserver, sandbox, tmp_path, clean_runs, name, case, spoil_row):  # fmt: skip
     provider = PROVIDERS[name]

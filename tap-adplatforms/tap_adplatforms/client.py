@@ -347,7 +347,8 @@ class PlatformSource(abc.ABC):
         named = f"campaign {campaign or '(none)'}" + (f" on {day_}" if day_ is not None else "")
         msg = (f"ad_spend_daily: {settings.account_label(self.platform, account_id)}: the record of {named} ({where}) "
                f"{problem}. What to do: run again (the state keeps this window unread, so nothing is skipped); if "
-               "the same record fails again, report this message: the API sent data the tap cannot read")
+               f"the same record fails again, report this message: {settings.LABELS[self.platform]} sent data the tap "
+               "cannot read")
         raise BadRecordError(msg)
 
     #: How a raw spend row gives each field of an ``ad_spend_daily`` record (campaign_id, campaign_name,
