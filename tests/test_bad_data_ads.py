@@ -181,3 +181,21 @@ def test_malformed_json_that_persists_ends_in_one_line(httpserver, sandbox, tmp_
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
     expected = (platform.label, "was not complete JSON", "still failing after 2 tries", "What to do: run again later")
     assert any(all(text in line for text in expected) for line in error_lines(done.stderr)), expected
+
+
+def test_a_campaign_without_its_id_stops_the_run_with_one_line(httpserver, sandbox, tmp_path):
+    """The campaigns stream reads its rows the same way (it is read whole on every run: no state to check)."""
+    platform = PLATFORMS["meta"]
+    proxy = Proxy(httpserver, sandbox, lambda r: r.method == "GET" and r.path.endswith("/campaigns"))
+
+    def drop_id(answer: Any) -> str:
+        answer["data"][-1].pop("id")
+        return json.dumps(answer)
+
+    proxy.spoil = drop_id
+    done = run_tap("tap-adplatforms", config(platform, proxy.url), tmp_path)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    expected = ("campaigns: Meta account act_1001: the record of campaign (none) (row ", ") has no id. What to do: "
+                "run again (campaigns are read whole on every run)")
+    assert any(all(text in line for text in expected) for line in error_lines(done.stderr)), expected

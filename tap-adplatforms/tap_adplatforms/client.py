@@ -90,7 +90,8 @@ def dig(row: Any, path: str) -> Any:
 
 def field(row: Mapping[str, Any], path: str, convert: Callable[[Any], Any] = str, *, required: bool = True) -> Any:
     """The value at ``path`` of a raw row, converted by ``convert`` (one of :func:`day`, :func:`count`,
-    :func:`decimal`, :func:`money`, ``str``); a missing optional value gives ``convert(None)``.
+    :func:`decimal`, :func:`money`, :func:`micros`, ``str``); a missing optional text is ``None``, a
+    missing optional number ``convert(None)`` (0).
 
     Raises:
         FieldError: naming the field, if it is missing while ``required`` or ``convert`` refuses it.
@@ -98,6 +99,8 @@ def field(row: Mapping[str, Any], path: str, convert: Callable[[Any], Any] = str
     value = dig(row, path)
     if value is None and required:
         raise FieldError(f"has no {path}")
+    if value is None and convert is str:
+        return None  # an absent text stays absent; absent numbers are 0
     if value is not None and isinstance(value, (Mapping, list, bool)):
         raise FieldError(f"has a {type(value).__name__} as {path}")
     try:
@@ -330,38 +333,54 @@ class PlatformSource(abc.ABC):
                     "currency": account["currency"],
                     "account_timezone": account["timezone"],
                     "attribution_setting": self.attribution_setting,
-                    **self.checked(account_id, row, f"row {number} of {part.since}..{part.until}"),
+                    **self.checked("ad_spend_daily", account_id, row, f"row {number} of {part.since}..{part.until}"),
                 }
 
-    def checked(self, account_id: str, row: Any, where: str) -> dict[str, Any]:
-        """A raw spend ``row`` as an ``ad_spend_daily`` record, or an error naming stream, account and record."""
+    def campaigns(self, account_id: str) -> Iterable[dict[str, Any]]:
+        """The account's ``campaigns`` records.
+
+        Raises:
+            BadRecordError: if the API sent a row the tap cannot read; it names the record.
+        """
+        for number, row in enumerate(self.read_campaigns(account_id), 1):
+            yield {"platform": self.platform, "account_id": account_id,
+                   **self.checked("campaigns", account_id, row, f"row {number}")}
+
+    def checked(self, stream: str, account_id: str, row: Any, where: str) -> dict[str, Any]:
+        """A raw row of ``stream`` (``ad_spend_daily`` or ``campaigns``) as its record, or an error naming the
+        stream, the account and the record."""
+        fields = self.spend_fields if stream == "ad_spend_daily" else self.campaign_fields
         try:
             if not isinstance(row, Mapping):
                 raise FieldError(f"is a {type(row).__name__}, not an object")
-            return self.spend_record(row)
+            return self.spend_record(row) if stream == "ad_spend_daily" else {n: f.read(row) for n, f in fields.items()}
         except FieldError as exc:
             problem = exc.what
         except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
             problem = f"cannot be read ({type(exc).__name__})"
-        campaign, day_ = (dig(row, self.spend_fields[name].path) for name in ("campaign_id", "date"))
+        campaign = dig(row, fields["campaign_id"].path)
+        day_ = dig(row, fields["date"].path) if "date" in fields else None
         named = f"campaign {campaign or '(none)'}" + (f" on {day_}" if day_ is not None else "")
-        msg = (f"ad_spend_daily: {settings.account_label(self.platform, account_id)}: the record of {named} ({where}) "
-               f"{problem}. What to do: run again (the state keeps this window unread, so nothing is skipped); if "
-               f"the same record fails again, report this message: {settings.LABELS[self.platform]} sent data the tap "
-               "cannot read")
+        again = ("the state keeps this window unread, so nothing is skipped" if stream == "ad_spend_daily"
+                 else "campaigns are read whole on every run")
+        msg = (f"{stream}: {settings.account_label(self.platform, account_id)}: the record of {named} ({where}) "
+               f"{problem}. What to do: run again ({again}); if the same record fails again, report this message: "
+               f"{settings.LABELS[self.platform]} sent data the tap cannot read")
         raise BadRecordError(msg)
 
     #: How a raw spend row gives each field of an ``ad_spend_daily`` record (campaign_id, campaign_name,
     #: date, spend and results); ``campaign_id`` and ``date`` also name the row in messages.
     spend_fields: ClassVar[dict[str, Field]]
+    #: How a raw campaign row gives campaign_id, name, status and objective of a ``campaigns`` record.
+    campaign_fields: ClassVar[dict[str, Field]]
 
     @abc.abstractmethod
     def read_account(self, account_id: str) -> dict[str, Any]:
         """Read one ``ad_accounts`` record."""
 
     @abc.abstractmethod
-    def campaigns(self, account_id: str) -> Iterable[dict[str, Any]]:
-        """The account's ``campaigns`` records."""
+    def read_campaigns(self, account_id: str) -> Iterable[Any]:
+        """The API's raw campaign rows of the account."""
 
     @abc.abstractmethod
     def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:

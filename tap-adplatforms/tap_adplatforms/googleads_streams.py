@@ -176,6 +176,10 @@ class GoogleAdsSource(PlatformSource):
         "conversions": Field("metrics.conversions", decimal),
         "conversion_value": Field("metrics.conversionsValue", money),
     }
+    campaign_fields: ClassVar[dict[str, Field]] = {
+        "campaign_id": Field("campaign.id", required=True), "name": Field("campaign.name"),
+        "status": Field("campaign.status"), "objective": Field("campaign.advertisingChannelType"),
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -198,13 +202,9 @@ class GoogleAdsSource(PlatformSource):
                 "currency": customer.get("currencyCode"), "timezone": customer.get("timeZone"),
                 "status": customer.get("status")}
 
-    def campaigns(self, account_id: str) -> Iterable[dict[str, Any]]:
+    def read_campaigns(self, account_id: str) -> Iterable[Any]:
         """Read the campaigns."""
-        for row in self.reader(GoogleCampaignsReader, account_id, "campaigns").rows({"account_id": account_id}):
-            campaign = row["campaign"]
-            yield {"platform": "google_ads", "account_id": account_id, "campaign_id": str(campaign["id"]),
-                   "name": campaign.get("name"), "status": campaign.get("status"),
-                   "objective": campaign.get("advertisingChannelType")}
+        return self.reader(GoogleCampaignsReader, account_id, "campaigns").rows({"account_id": account_id})
 
     def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:
         """Campaign metrics per day of ``window``."""

@@ -235,6 +235,10 @@ class MetaSource(PlatformSource):
         "conversions": Field("actions", decimal), "conversion_value": Field("action_values", money),
         "attribution_setting": Field("attribution_setting"),
     }
+    campaign_fields: ClassVar[dict[str, Field]] = {
+        "campaign_id": Field("id", required=True), "name": Field("name"), "status": Field("status"),
+        "objective": Field("objective"),
+    }
 
     def read_account(self, account_id: str) -> dict[str, Any]:
         """Read ``act_<id>``."""
@@ -244,11 +248,9 @@ class MetaSource(PlatformSource):
                 "currency": row.get("currency"), "timezone": row.get("timezone_name"),
                 "status": ACCOUNT_STATUS.get(status, str(status) if status is not None else None)}
 
-    def campaigns(self, account_id: str) -> Iterable[dict[str, Any]]:
+    def read_campaigns(self, account_id: str) -> Iterable[Any]:
         """Read ``act_<id>/campaigns``."""
-        for row in self.reader(MetaCampaignsReader, account_id, "campaigns").rows({"account_id": account_id}):
-            yield {"platform": "meta", "account_id": account_id, "campaign_id": row["id"],
-                   "name": row.get("name"), "status": row.get("status"), "objective": row.get("objective")}
+        return self.reader(MetaCampaignsReader, account_id, "campaigns").rows({"account_id": account_id})
 
     def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:
         """Insights by campaign and day, synchronously or through a report run."""

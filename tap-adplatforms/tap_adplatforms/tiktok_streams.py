@@ -154,6 +154,10 @@ class TikTokSource(PlatformSource):
         "conversions": Field("metrics.complete_payment", decimal),
         "conversion_value": Field("metrics.total_complete_payment_rate", money),
     }
+    campaign_fields: ClassVar[dict[str, Field]] = {
+        "campaign_id": Field("campaign_id", required=True), "name": Field("campaign_name"),
+        "status": Field("operation_status"), "objective": Field("objective_type"),
+    }
 
     def read_account(self, account_id: str) -> dict[str, Any]:
         """Read the advertiser."""
@@ -161,12 +165,9 @@ class TikTokSource(PlatformSource):
         return {"platform": "tiktok", "account_id": account_id, "name": row.get("name"),
                 "currency": row.get("currency"), "timezone": row.get("timezone"), "status": row.get("status")}
 
-    def campaigns(self, account_id: str) -> Iterable[dict[str, Any]]:
+    def read_campaigns(self, account_id: str) -> Iterable[Any]:
         """Read the campaigns."""
-        for row in self.reader(TikTokCampaignsReader, account_id, "campaigns").rows({}):
-            yield {"platform": "tiktok", "account_id": account_id, "campaign_id": str(row["campaign_id"]),
-                   "name": row.get("campaign_name"), "status": row.get("operation_status"),
-                   "objective": row.get("objective_type")}
+        return self.reader(TikTokCampaignsReader, account_id, "campaigns").rows({})
 
     def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:
         """Report rows by campaign and day of ``window`` (at most 30 days)."""

@@ -20,6 +20,7 @@ from tap_adplatforms.client import FieldError, count, day, decimal, field, micro
         ({"dimensions": {"stat_time_day": "2026-10-01 00:00:00"}}, "dimensions.stat_time_day", day, "2026-10-01"),
         ({"conversions": Decimal("2.5")}, "conversions", decimal, Decimal("2.5")),
         ({"campaign": {"id": 20000000001}}, "campaign.id", str, "20000000001"),
+        ({"campaign": {}}, "campaign.name", str, None),
     ],
 )
 def test_a_good_value_is_converted(row, path, convert, value):

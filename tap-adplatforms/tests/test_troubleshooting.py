@@ -39,7 +39,7 @@ MESSAGES = [
     "cannot reach ",
     "was not complete JSON",
     # bad records
-    "ad_spend_daily: ",
+    "the record of ",
     "has no ",
     "has a ",
     ", which is not ",
