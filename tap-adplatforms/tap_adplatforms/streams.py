@@ -133,8 +133,8 @@ class AdSpendDailyStream(AdPlatformsStream):
 PLATFORM_STREAM_TYPES: tuple[type[PlatformStream], ...] = (AdAccountsStream, CampaignsStream)
 
 
-def platform_streams(tap: Tap) -> list[AdPlatformsStream]:
-    """The streams of the configured platforms: each one's accounts and campaigns, then ``ad_spend_daily``.
+def configured_streams(tap: Tap) -> list[AdPlatformsStream]:
+    """The streams of the configured platforms: each one's accounts and campaigns, and ``ad_spend_daily``.
 
     One source per platform serves all its streams, so an account is read once per run.
     """

@@ -13,7 +13,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from typing_extensions import override
 
 from tap_adplatforms import settings
-from tap_adplatforms.streams import AdPlatformsStream, platform_streams
+from tap_adplatforms.streams import AdPlatformsStream, configured_streams
 
 
 class TapAdPlatforms(Tap):
@@ -26,7 +26,7 @@ class TapAdPlatforms(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         self._check_settings(require_platform=False)
-        return list(platform_streams(self))
+        return list(configured_streams(self))
 
     @override
     def sync_all(self) -> None:
