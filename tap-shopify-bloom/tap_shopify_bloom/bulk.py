@@ -147,7 +147,7 @@ def joined_nodes(
                 node = json.loads(body)
                 for field in children.values():
                     node[field] = {"nodes": []}
-                rows = database.execute("SELECT body FROM line WHERE parent = ? ORDER BY seq", (node["id"],))
+                rows = database.execute("SELECT body FROM line WHERE parent = ? ORDER BY seq", (node.get("id"),))
                 for (child_body,) in rows:
                     child = json.loads(child_body)
                     child.pop("__parentId", None)

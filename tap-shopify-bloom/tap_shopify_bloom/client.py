@@ -389,7 +389,16 @@ class ShopifyStream(GraphQLStream):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        return {"shop": self.settings.store, **self.to_row(row)}
+        try:
+            mapped = self.to_row(row)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a nested object without its key ...
+            problem = f"{row.get('id') or 'a record'} lacks what the tap reads ({type(exc).__name__} {str(exc)[:60]})"
+            raise errors.bad_record(self.name, problem, self.whereabouts()) from None
+        return {"shop": self.settings.store, **mapped}
+
+    def whereabouts(self) -> str:
+        """Where the stream is reading, for an error naming a record."""
+        return f"query {self.query_name or self.name}"
 
     def to_row(self, node: Node) -> dict[str, t.Any]:
         """The raw-table row of one node (the stream's column mapping)."""

@@ -28,6 +28,7 @@ MESSAGES = [
     "the app lacks the scope `read_all_orders`",
     "Shopify refused the query of '",
     "Shopify refused the bulk query of '",
+    ": Shopify sent a record the tap cannot sync: ",
     "Shopify answered ",
     "Shopify's answer was not complete JSON; retrying",
     ": Backing off ",
