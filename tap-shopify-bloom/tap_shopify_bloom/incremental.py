@@ -9,7 +9,7 @@ from functools import cached_property
 from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
-from tap_shopify_bloom import errors
+from tap_shopify_bloom import errors, records
 from tap_shopify_bloom.bulk import BulkClient, BulkResultUnavailableError, bulk_query_text, joined_nodes
 from tap_shopify_bloom.client import ShopifyStream
 from tap_shopify_bloom.records import Node, dig
@@ -47,6 +47,8 @@ class WindowedStream(ShopifyStream):
         """Node id -> cursor value of what the early live window emitted (not emitted again)."""
         return {}
 
+    #: Nested lists whose items the stream fetches more of by their ``id`` (checked with the node).
+    keyed_children: t.ClassVar[tuple[str, ...]] = ()
     #: What :meth:`emit_nodes` is reading (named in an error about a record).
     reading = ""
 
@@ -145,6 +147,10 @@ class WindowedStream(ShopifyStream):
             if not is_iso(value):
                 problem = f"{node_id} has `{self.cursor_field}` {errors.shown(value)}, not an ISO 8601 time"
                 raise errors.bad_record(self.name, problem, where)
+            for field in self.keyed_children:
+                if not all(isinstance(child.get("id"), str) for child in records.nodes(node.get(field))):
+                    problem = f"{node_id} has one of its `{field}` without its key `id`"
+                    raise errors.bad_record(self.name, problem, where)
             previous = node_id
             yield node
 

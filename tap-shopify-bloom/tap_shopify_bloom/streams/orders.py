@@ -154,6 +154,7 @@ class OrdersStream(BulkWindowedStream):
     page_size = 10  # grows once Shopify has said what a page costs
     bulk_children: t.ClassVar[dict[str, str]] = {"LineItem": "lineItems", "ShippingLine": "shippingLines"}
     bulk_companions: t.ClassVar[tuple[str, ...]] = ("transactions",)  # same order windows
+    keyed_children: t.ClassVar[tuple[str, ...]] = ("refunds",)  # their details come by id
     #: Refunds per follow-up query (each asks for up to 50 refund line items).
     refund_batch = 20
     #: Refunds per order in ``orders.graphql`` (``refunds(first: 10)``); more are fetched whole.
