@@ -315,7 +315,7 @@ class ShopifyStream(GraphQLStream):
         if codes or cost:
             self._learn_cost(response, payload)
         if "THROTTLED" in codes:
-            self.bucket.refused()
+            self.bucket.refused(dig(cost, "requestedQueryCost"))
             raise ThrottledError("Shopify answered THROTTLED; waiting for the cost bucket", response)
         if "MAX_COST_EXCEEDED" in codes:
             self.sizer.shrink()
@@ -334,6 +334,9 @@ class ShopifyStream(GraphQLStream):
         sent = json.loads(response.request.body)
         if sent.get("query") != self.query or not self.is_connection:  # not one of this stream's pages
             self.other_costs[sent.get("query")] = (float(requested), request_size(sent.get("variables") or {}))
+            return
+        if "THROTTLED" in errors.error_codes(payload):  # the same page comes again: its price, no resizing
+            self.expected_cost = float(requested)
             return
         self.sizer.adapt(requested, int(sent["variables"]["first"]), self.bucket.maximum)
         self.expected_cost = self.sizer.expected_cost

@@ -56,11 +56,16 @@ class CostBucket:
             self.waited_seconds += delay
             return delay
 
-    def refused(self) -> None:
-        """Shopify answered THROTTLED: count it; the next wait is at least ``throttled_pause``."""
+    def refused(self, requested: float | None) -> None:
+        """Shopify answered THROTTLED to a query requesting ``requested`` points (after :meth:`observe`).
+
+        The next wait is for the points the bucket lacks; if it lacks none by the answer's own
+        level, ``throttled_pause``.
+        """
         with self._lock:
             self.throttled += 1
-            self._pause = self.throttled_pause
+            if requested is None or self._available_now(self.clock()) >= min(float(requested), self.maximum):
+                self._pause = self.throttled_pause
 
     def observe(self, cost_block: t.Mapping[str, t.Any] | None) -> None:
         """Take the bucket's level from an answer's ``extensions.cost``."""
