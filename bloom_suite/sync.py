@@ -6,7 +6,8 @@ already started reading the APIs. This command first resolves target-postgres's 
 as ``meltano run`` will (same environment, ``.env`` and ``meltano.yml``), connects with them and
 checks that the user may create the raw schemas. When the warehouse cannot be used it stops with
 one line naming the setting, what was tried and the fix (exit code 2), before any tap starts;
-otherwise it becomes ``meltano run`` with the same arguments::
+otherwise it becomes ``meltano run`` with the same arguments (holding the project's sync lock,
+``bloom_suite/sync_lock.py``: a second ``bloom-sync`` started meanwhile exits at once with code 75)::
 
     .venv/bin/python -m bloom_suite.sync --environment=prod sync-all
     .venv/bin/python -m bloom_suite.sync --environment=prod tap-adplatforms target-postgres
@@ -30,6 +31,7 @@ from typing import Any
 
 import psycopg
 
+from bloom_suite import sync_lock
 from bloom_suite.runner import run_pipeline
 
 MELTANO = Path(sys.executable).parent / "meltano"
@@ -46,6 +48,7 @@ ENV_VARS = {
 }
 SECURE_SSL_MODES = ("require", "verify-ca", "verify-full")
 CONNECT_TIMEOUT_SECONDS = 10
+BUSY_EXIT_CODE = 75  # EX_TEMPFAIL: another sync of the same environment runs; try later
 
 
 class WarehouseError(Exception):
@@ -183,6 +186,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="what `meltano run` runs (jobs or plugins); none: the three sources side by side, then the reports",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    environment_name = args.environment or "default"
+    try:
+        # Kept open (and across the exec into meltano) for as long as the sync runs.
+        sync_lock.acquire(Path.cwd(), environment_name, inheritable=True)
+    except sync_lock.SyncRunningError as running:
+        print(
+            f"bloom-sync: another sync is running in this project folder ({running}); this one did not start. "
+            "Nothing to fix: the next sync picks up what this one would have synced",
+            file=sys.stderr, flush=True,
+        )  # fmt: skip
+        sys.exit(BUSY_EXIT_CODE)
     try:
         checked = check_warehouse(resolve_settings(args.environment, args.loader))
     except WarehouseError as error:

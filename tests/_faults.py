@@ -75,13 +75,13 @@ class Warehouse:
             **self.extra_env,
         )
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """``meltano --environment=demo <args>`` in its own process group, output to the log file."""
+    def start(self, *args: str, program: Path = MELTANO) -> subprocess.Popen[str]:
+        """``meltano --environment=demo <args>`` (or ``program``) in its own process group, output to the log."""
         log = (self.workdir / "meltano.log").open("a")
-        log.write(f"\n===== meltano {' '.join(args)}\n")
+        log.write(f"\n===== {program.name} {' '.join(args)}\n")
         log.flush()
         return subprocess.Popen(
-            [str(MELTANO), "--environment=demo", *args],
+            [str(program), "--environment=demo", *args],
             cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip
 

@@ -86,20 +86,35 @@ def number_as_updated_at(node: dict) -> None:
     node["updatedAt"] = 1732752000  # the bookmark field, as a number
 
 
-# (case, how the first order of each page is spoiled, texts the error line must hold)
+def drop_line_item_id(node: dict) -> None:
+    for item in (node.get("lineItems") or {}).get("nodes") or []:
+        item.pop("id")
+
+
+def drop_refund_id(page: dict) -> str | None:
+    """Spoil the first order with refunds of every orders page: its first refund loses its ``id``."""
+    nodes = ((page.get("data") or {}).get("orders") or {}).get("nodes") or []
+    refunded = [node for node in nodes if node.get("refunds")]
+    if not refunded:
+        return None
+    refunded[0]["refunds"][0].pop("id")
+    return json.dumps(page)
+
+
+# (case, how each orders page is spoiled, texts the error line must hold)
 REFUSED = [
-    ("an order without its key", drop_id, ("orders", "id", "gid://shopify/Order/")),
-    ("updatedAt of the wrong type", number_as_updated_at, ("orders", "updatedAt", "gid://shopify/Order/")),
+    ("an order without its key", first_node(drop_id), ("orders", "id", "gid://shopify/Order/")),
+    ("updatedAt of the wrong type", first_node(number_as_updated_at), ("orders", "updatedAt", "gid://shopify/Order/")),
+    ("a line item without its key", first_node(drop_line_item_id), ("orders", "KeyError 'id'", "gid://shopify/Order/")),
+    ("a refund without its key", drop_refund_id, ("orders", "`refunds` without its key `id`", "gid://shopify/Order/")),
 ]
-NOT_YET = pytest.mark.xfail(strict=True, reason="tap-shopify-bloom ends with a stack trace (KeyError / AttributeError) "
-                            "that names neither stream nor record; reported in issue 8")  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "spoil_node", "names"), REFUSED, ids=[case[0] for case in REFUSED])
-def test_a_bad_record_stops_the_run_and_its_state_loses_nothing(proxy, tmp_path, clean_orders, case, spoil_node,
+@pytest.mark.parametrize(("case", "spoil", "names"), REFUSED, ids=[case[0] for case in REFUSED])
+def test_a_bad_record_stops_the_run_and_its_state_loses_nothing(proxy, tmp_path, clean_orders, case, spoil,
                                                                  names):  # fmt: skip
     """The run fails; a clean re-run from its last STATE emits every order the failed run did not."""
-    proxy.spoil = first_node(spoil_node)
+    proxy.spoil = spoil
     done = run_tap("tap-shopify-bloom", config(proxy), tmp_path)
     assert done.returncode != 0, f"{case}: the spoiled run did not fail"
     assert proxy.spoiled > 0
@@ -113,10 +128,9 @@ def test_a_bad_record_stops_the_run_and_its_state_loses_nothing(proxy, tmp_path,
     assert not lost, f"{case}: {len(lost)} orders were never emitted: the failed run's STATE went past them"
 
 
-@pytest.mark.parametrize(("case", "spoil_node", "names"), [pytest.param(*c, marks=NOT_YET) for c in REFUSED],
-                         ids=[case[0] for case in REFUSED])  # fmt: skip
-def test_a_bad_record_is_named_in_one_clear_error_line(proxy, tmp_path, case, spoil_node, names):
-    proxy.spoil = first_node(spoil_node)
+@pytest.mark.parametrize(("case", "spoil", "names"), REFUSED, ids=[case[0] for case in REFUSED])
+def test_a_bad_record_is_named_in_one_clear_error_line(proxy, tmp_path, case, spoil, names):
+    proxy.spoil = spoil
     done = run_tap("tap-shopify-bloom", config(proxy), tmp_path)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr, f"{case}: a stack trace:\n{done.stderr[-2000:]}"

@@ -113,6 +113,31 @@ def test_ad_spend_per_platform_and_day_equals_the_ad_platforms_truth(first_sync)
     assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches[:20])
 
 
+def test_each_platforms_accounts_and_campaigns_reach_staging(first_sync):
+    """tap-adplatforms writes raw_ads.<platform>_ad_accounts / _campaigns; staging unions them, every row once."""
+    truth = first_sync.sandbox.get("/_sandbox/truth")
+    want = sorted(
+        (platform, account_id, account["name"], account["currency"])
+        for platform in AD_PLATFORMS
+        for account_id, account in truth[platform].items()
+    )
+    raw = [
+        row
+        for platform in AD_PLATFORMS
+        for row in first_sync.query(f"select platform, account_id, name, currency from raw_ads.{platform}_ad_accounts")
+    ]
+    assert sorted(raw) == want
+    staged = first_sync.query("select platform, account_id, account_name, currency from analytics.stg_ads__ad_accounts")
+    assert sorted(staged) == want
+    campaigns = {
+        platform: first_sync.query(f"select count(*) from raw_ads.{platform}_campaigns")[0][0]
+        for platform in AD_PLATFORMS
+    }
+    assert all(campaigns.values()), campaigns
+    staged_campaigns = dict(first_sync.query("select platform, count(*) from analytics.stg_ads__campaigns group by 1"))
+    assert staged_campaigns == campaigns
+
+
 def test_label_costs_per_order_equal_the_shipping_truth(first_sync):
     """Non-voided label and insurance costs per order, over both providers, as shipping_costs reports them."""
     truth = first_sync.sandbox.get("/_sandbox/truth")

@@ -1,16 +1,19 @@
-"""The tap's three streams, one row shape across platforms, partitioned by ad account.
+"""The tap's streams, partitioned by ad account.
 
-Each partition is ``{"platform", "account_id"}``, so state is kept per account. A
-platform's partitions exist only when its settings are given (see
-:func:`tap_adplatforms.settings.configured_platforms`); its reads go through its source
-in :data:`SOURCES`.
+Per platform, the objects a report joins on: ``<platform>_ad_accounts`` and
+``<platform>_campaigns`` (``meta``, ``google_ads``, ``tiktok``), each with its schema in
+``schemas/``. Across platforms, one normalized ``ad_spend_daily``. A platform's streams
+exist only when its settings are given (see
+:func:`tap_adplatforms.settings.configured_platforms`), and ``ad_spend_daily`` only when
+at least one platform is; every read goes through the platform's source in :data:`SOURCES`.
+Each partition is ``{"platform", "account_id"}``, so state is kept per account.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import SchemaDirectory, Stream, StreamSchema
 from typing_extensions import override
@@ -33,8 +36,8 @@ class AdPlatformsStream(Stream):
 
     schema = StreamSchema(SchemaDirectory(schemas))
 
-    def __init__(self, tap: Tap, sources: dict[str, PlatformSource]) -> None:
-        super().__init__(tap)
+    def __init__(self, tap: Tap, sources: dict[str, PlatformSource], name: str | None = None) -> None:
+        super().__init__(tap, name=name)
         self.sources = sources
 
     @property
@@ -54,11 +57,20 @@ class AdPlatformsStream(Stream):
         return self.sources[context["platform"]], context["account_id"]
 
 
-class AdAccountsStream(AdPlatformsStream):
-    """One row per configured ad account: name, currency, time zone, status."""
+class PlatformStream(AdPlatformsStream):
+    """A stream of one platform's objects, named ``<platform>_<kind>``."""
 
-    name = "ad_accounts"
-    primary_keys = ("platform", "account_id")
+    kind: ClassVar[str]
+
+    def __init__(self, tap: Tap, source: PlatformSource) -> None:
+        super().__init__(tap, {source.platform: source}, name=f"{source.platform}_{self.kind}")
+
+
+class AdAccountsStream(PlatformStream):
+    """One row per configured ad account of one platform: name, currency, time zone, status."""
+
+    kind = "ad_accounts"
+    primary_keys = ("account_id",)
 
     @override
     def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
@@ -66,11 +78,11 @@ class AdAccountsStream(AdPlatformsStream):
         yield source.account(account_id)
 
 
-class CampaignsStream(AdPlatformsStream):
-    """One row per campaign of each configured account."""
+class CampaignsStream(PlatformStream):
+    """One row per campaign of each configured account of one platform."""
 
-    name = "campaigns"
-    primary_keys = ("platform", "account_id", "campaign_id")
+    kind = "campaigns"
+    primary_keys = ("account_id", "campaign_id")
 
     @override
     def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
@@ -118,4 +130,18 @@ class AdSpendDailyStream(AdPlatformsStream):
                 windows.advance_history(state["history"], window)
 
 
-STREAM_TYPES: tuple[type[AdPlatformsStream], ...] = (AdAccountsStream, CampaignsStream, AdSpendDailyStream)
+PLATFORM_STREAM_TYPES: tuple[type[PlatformStream], ...] = (AdAccountsStream, CampaignsStream)
+
+
+def configured_streams(tap: Tap) -> list[AdPlatformsStream]:
+    """The streams of the configured platforms: each one's accounts and campaigns, and ``ad_spend_daily``.
+
+    One source per platform serves all its streams, so an account is read once per run.
+    """
+    sources = {platform: SOURCES[platform](tap) for platform in settings.configured_platforms(tap.config)}
+    streams: list[AdPlatformsStream] = [
+        stream_type(tap, source) for source in sources.values() for stream_type in PLATFORM_STREAM_TYPES
+    ]
+    if sources:
+        streams.append(AdSpendDailyStream(tap, sources))
+    return streams

@@ -13,7 +13,7 @@ from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from typing_extensions import override
 
 from tap_adplatforms import settings
-from tap_adplatforms.streams import SOURCES, STREAM_TYPES, AdPlatformsStream
+from tap_adplatforms.streams import AdPlatformsStream, configured_streams
 
 
 class TapAdPlatforms(Tap):
@@ -26,8 +26,7 @@ class TapAdPlatforms(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         self._check_settings(require_platform=False)
-        sources = {p: SOURCES[p](self) for p in settings.configured_platforms(self.config)}
-        return [stream_type(self, sources) for stream_type in STREAM_TYPES]
+        return list(configured_streams(self))
 
     @override
     def sync_all(self) -> None:
@@ -37,8 +36,9 @@ class TapAdPlatforms(Tap):
 
     def _check_accounts(self) -> None:
         """Read each account once before any message, so a refused token or an unknown account
-        stops the run before a table is created. The answer is kept for ``ad_accounts``."""
-        stream = self.streams["ad_accounts"]
+        stops the run before a table is created. The answer is kept for ``<platform>_ad_accounts``.
+        ``ad_spend_daily`` holds every configured platform's source (a sync needs at least one)."""
+        stream = self.streams["ad_spend_daily"]
         assert isinstance(stream, AdPlatformsStream)
         for platform, source in stream.sources.items():
             for account_id in settings.account_ids(self.config, platform):

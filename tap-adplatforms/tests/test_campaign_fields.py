@@ -13,12 +13,13 @@ PER_PLATFORM_ATTRIBUTION = {"meta": ATTRIBUTION_SETTING, "google_ads": "per_conv
 def test_campaigns_carry_name_status_and_objective_of_each_platform(sandbox, run_tap):
     """Every campaign of every configured account, with the platform's own name, status and objective."""
     output = run_tap(sandbox.config())
+    records = [r for platform in PER_PLATFORM_ATTRIBUTION for r in output.records[f"{platform}_campaigns"]]
     got = {(r["platform"], r["account_id"], r["campaign_id"]): (r["name"], r["status"], r["objective"])
-           for r in output.records["campaigns"]}
+           for r in records}
     want = {(a.platform, a.account_id, c.campaign_id): (c.name, c.status, c.objective)
             for a in ACCOUNTS for c in campaigns(a)}
     assert got == want
-    assert len(got) == len(output.records["campaigns"])  # one record per campaign
+    assert len(got) == len(records)  # one record per campaign
 
 
 def test_spend_rows_name_their_campaign_and_attribution(sandbox, run_tap):

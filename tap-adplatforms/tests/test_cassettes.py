@@ -49,8 +49,8 @@ def test_replay_emits_the_recorded_spend(run_tap, platform, account_id):
         output = run_tap(replay_config(platform))
     assert cassette.all_played
     assert output.spend_by_day(platform) == {account_id: _expected_spend(platform)}
-    assert [r["account_id"] for r in output.records["ad_accounts"]] == [account_id]
-    assert output.records["campaigns"]
+    assert [r["account_id"] for r in output.records[f"{platform}_ad_accounts"]] == [account_id]
+    assert output.records[f"{platform}_campaigns"]
 
 
 def test_cassettes_hold_no_secrets():

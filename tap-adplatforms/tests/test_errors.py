@@ -98,7 +98,7 @@ def test_loopback_http_is_allowed_and_https_default(sandbox):
 
 def test_no_platform_is_an_error_at_sync_but_discovery_works():
     tap = TapAdPlatforms(config={"start_date": "2026-01-01"})
-    assert set(tap.streams) == {"ad_accounts", "campaigns", "ad_spend_daily"}
+    assert tap.catalog_dict["streams"] == []  # no platform, no stream
     with pytest.raises(ConfigValidationError) as caught:
         tap.sync_all()
     assert "No ad platform is configured" in caught.value.errors[0]
@@ -118,3 +118,27 @@ def test_secrets_never_reach_logs_or_messages(sandbox, run_tap):
         assert secret not in output.messages
         assert secret not in str(output.error)
     assert "TikTok account 7000000000001: rate limited by TikTok" in str(output.error)
+
+
+def test_a_refused_account_stops_the_run_before_any_message(sandbox, run_tap):
+    """The pre-flight check reads every account of every platform before the first stream writes."""
+    output = run_tap(sandbox.config(tiktok_advertiser_ids=["7000000000999"]), fails=True)
+    assert "TikTok account 7000000000999" in str(output.error)
+    assert output.messages == ""  # no SCHEMA, RECORD or STATE: no table is created
+
+
+def test_each_account_is_read_once_per_run(sandbox, run_tap, monkeypatch):
+    """The pre-flight answer serves <platform>_ad_accounts and ad_spend_daily: one source per platform."""
+    from tap_adplatforms.meta_streams import MetaSource
+
+    reads: list[str] = []
+    read_account = MetaSource.read_account
+
+    def counted(self, account_id):
+        reads.append(account_id)
+        return read_account(self, account_id)
+
+    monkeypatch.setattr(MetaSource, "read_account", counted)
+    output = run_tap(sandbox.config("meta"))
+    assert sorted(reads) == ["1001", "1002"]
+    assert sorted(r["account_id"] for r in output.records["meta_ad_accounts"]) == ["1001", "1002"]

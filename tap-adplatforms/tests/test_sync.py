@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from adplatforms_testkit import truth_by_day
 
+PLATFORMS = ("meta", "google_ads", "tiktok")
+
 
 def test_spend_equals_truth_for_full_history(sandbox, run_tap):
     """Two years, three platforms, four accounts: every account-day's spend matches the truth."""
@@ -24,18 +26,32 @@ def test_spend_equals_truth_for_full_history(sandbox, run_tap):
 
 
 def test_accounts_and_campaigns_match_the_platforms(sandbox, run_tap):
+    """Each platform's accounts and campaigns land in its own streams, equal to what the sandbox serves."""
+    from bloom_sandbox.ads.spend import ACCOUNTS, campaigns
+
     output = run_tap(sandbox.config())
-    accounts = {(r["platform"], r["account_id"]): r for r in output.records["ad_accounts"]}
+    accounts: dict[tuple[str, str], dict] = {}
+    for platform in PLATFORMS:
+        records = output.records[f"{platform}_ad_accounts"]
+        assert {r["platform"] for r in records} == {platform}
+        got = {r["account_id"]: (r["name"], r["currency"], r["timezone"]) for r in records}
+        want = {account_id: (block["name"], block["currency"], block["timezone"])
+                for account_id, block in sandbox.truth(platform).items()}
+        assert got == want, platform
+        assert len(records) == len(got)  # one record per account
+        accounts |= {(platform, r["account_id"]): r for r in records}
+        got_campaigns = sorted((r["platform"], r["account_id"], r["campaign_id"], r["name"], r["status"],
+                                r["objective"]) for r in output.records[f"{platform}_campaigns"])
+        want_campaigns = sorted((a.platform, a.account_id, c.campaign_id, c.name, c.status, c.objective)
+                                for a in ACCOUNTS if a.platform == platform for c in campaigns(a))
+        assert got_campaigns == want_campaigns, platform
     assert set(accounts) == {("meta", "1001"), ("meta", "1002"), ("google_ads", "1234567890"),
                              ("tiktok", "7000000000001")}
-    for (platform, account_id), record in accounts.items():
-        block = sandbox.truth(platform)[account_id]
-        assert (record["name"], record["currency"], record["timezone"]) == (
-            block["name"], block["currency"], block["timezone"])
     assert accounts[("tiktok", "7000000000001")]["currency"] == "EUR"
-    campaigns = output.records["campaigns"]
+    campaigns_of = {(r["platform"], r["account_id"], r["campaign_id"])
+                    for platform in PLATFORMS for r in output.records[f"{platform}_campaigns"]}
     spent_on = {(r["platform"], r["account_id"], r["campaign_id"]) for r in output.records["ad_spend_daily"]}
-    assert spent_on <= {(r["platform"], r["account_id"], r["campaign_id"]) for r in campaigns}
+    assert spent_on <= campaigns_of
     for record in output.records["ad_spend_daily"]:
         account = accounts[(record["platform"], record["account_id"])]
         assert (record["currency"], record["account_timezone"]) == (account["currency"], account["timezone"])
@@ -51,8 +67,9 @@ def test_google_cost_micros_are_converted_exactly(sandbox, run_tap):
 
 def test_only_configured_platforms_appear(sandbox, run_tap):
     output = run_tap(sandbox.config("tiktok"))
-    for stream in ("ad_accounts", "campaigns", "ad_spend_daily"):
-        assert {r["platform"] for r in output.records[stream]} == {"tiktok"}
+    assert set(output.records) == {"tiktok_ad_accounts", "tiktok_campaigns", "ad_spend_daily"}
+    for records in output.records.values():
+        assert {r["platform"] for r in records} == {"tiktok"}
     assert sandbox.stats("meta").get("requests", 0) == 0
     assert sandbox.stats("google_ads").get("requests", 0) == 0
 

@@ -124,6 +124,12 @@ class BulkClient:
                     file.write(chunk)
 
 
+def gid_number(gid: object) -> int | None:
+    """The number at the end of a GID (``gid://shopify/LineItem/12`` -> 12), if it has one."""
+    tail = str(gid).rsplit("/", 1)[-1] if gid else ""
+    return int(tail) if tail.isdigit() else None
+
+
 def joined_nodes(
     lines: t.Iterable[dict[str, t.Any]],
     children: t.Mapping[str, str],
@@ -131,15 +137,19 @@ def joined_nodes(
     """Root nodes with their children attached as ``{field: {"nodes": [...]}}``.
 
     ``children`` maps a child's GID type (``LineItem``) to its parent's field
-    (``lineItems``). Lines may come in any order.
+    (``lineItems``). Lines may come in any order; children are attached in the order
+    of their ids, which is the order they were added in. A paged query lists an
+    order's line items and shipping lines that way too, so both paths give the same
+    record. (A product's variants are listed by ``position``, which a merchant can
+    change; the bulk path keeps id order.)
     """
     with tempfile.TemporaryDirectory(prefix="tap-shopify-bloom-") as folder:
         database = sqlite3.connect(Path(folder) / "bulk.sqlite")
         try:
-            database.execute("CREATE TABLE line (seq INTEGER PRIMARY KEY, parent TEXT, body TEXT)")
+            database.execute("CREATE TABLE line (seq INTEGER PRIMARY KEY, parent TEXT, number INTEGER, body TEXT)")
             database.executemany(
-                "INSERT INTO line (parent, body) VALUES (?, ?)",
-                ((line.get("__parentId"), json.dumps(line)) for line in lines),
+                "INSERT INTO line (parent, number, body) VALUES (?, ?, ?)",
+                ((line.get("__parentId"), gid_number(line.get("id")), json.dumps(line)) for line in lines),
             )
             database.execute("CREATE INDEX line_parent ON line (parent)")
             roots = database.execute("SELECT body FROM line WHERE parent IS NULL ORDER BY seq")
@@ -147,7 +157,9 @@ def joined_nodes(
                 node = json.loads(body)
                 for field in children.values():
                     node[field] = {"nodes": []}
-                rows = database.execute("SELECT body FROM line WHERE parent = ? ORDER BY seq", (node["id"],))
+                rows = database.execute(
+                    "SELECT body FROM line WHERE parent = ? ORDER BY number, seq", (node.get("id"),)
+                )
                 for (child_body,) in rows:
                     child = json.loads(child_body)
                     child.pop("__parentId", None)

@@ -106,6 +106,8 @@ class ShopifyStream(GraphQLStream):
     #: Backoff of transient faults (5xx, timeouts, resets, truncated bodies): base * 2^n seconds.
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 60.0
+    #: How long THROTTLED answers in a row to one request are waited out before giving up.
+    throttle_budget_seconds: float = 900.0
     extra_retry_statuses: t.ClassVar[list[int]] = [429]
 
     def __init__(self, tap: t.Any, **kwargs: t.Any) -> None:
@@ -170,7 +172,63 @@ class ShopifyStream(GraphQLStream):
             self.bucket.wait_for(self._expected_cost_of(prepared_request))
             return func(prepared_request, context)
 
-        return self.with_retries(send)
+        return self.with_retries(self.through_throttling(send))
+
+    def through_throttling(self, func: t.Callable[..., T]) -> t.Callable[..., T]:
+        """``func`` asked again after each THROTTLED answer, which is not a failed try.
+
+        ``func`` waits for the cost bucket before each try (Shopify's ``throttleStatus`` of
+        the THROTTLED answer says how many points it lacks). Only when THROTTLED answers go on
+        for ``throttle_budget_seconds`` does it give up, with one line saying why.
+        """
+        retried = backoff.on_exception(
+            backoff.constant,
+            ThrottledError,
+            max_tries=None,
+            max_time=self.throttle_budget_seconds,
+            on_backoff=self.throttled_handler,
+            jitter=None,
+            logger=None,
+            interval=0,  # the bucket waits, in ``func``
+        )(func)
+
+        def patient(*args: t.Any, **kwargs: t.Any) -> T:
+            try:
+                return retried(*args, **kwargs)
+            except ThrottledError as exc:
+                raise self.throttled_too_long(exc) from None
+
+        return patient
+
+    def throttled_handler(self, details: Details) -> None:
+        """One warning per THROTTLED answer, with the wait the bucket needs now."""
+        args = details.get("args") or ()
+        cost = self._expected_cost_of(args[0]) if args else 0.0
+        self.logger.warning(
+            "%s: Shopify answered THROTTLED (%d in a row, %.0f s of the %.0f s throttle budget); "
+            "waiting %.1f s for the cost bucket",
+            self.name,
+            details["tries"],
+            details.get("elapsed") or 0.0,
+            self.throttle_budget_seconds,
+            self.bucket.delay_for(cost),
+        )
+
+    def throttled_too_long(self, exc: ThrottledError) -> errors.MerchantActionError:
+        """The error ending a run that Shopify kept throttling past the budget."""
+        status = dig(exc.response.json(), "extensions", "cost", "throttleStatus") if exc.response is not None else None
+        level = (
+            f" (bucket {status.get('currentlyAvailable')} of {status.get('maximumAvailable')} points, "
+            f"restoring {status.get('restoreRate')}/s)"
+            if isinstance(status, dict)
+            else ""
+        )
+        return errors.MerchantActionError(
+            f"{self.name}: Shopify kept answering THROTTLED for the tap's whole throttle budget of "
+            f"{self.throttle_budget_seconds:.0f} s{level}, although the tap waited for the cost bucket before "
+            "each try: another app or sync is probably spending this store's API points. Stop the other sync "
+            "or run again later; state keeps what was synced."
+        )
 
     def with_retries(self, func: t.Callable[..., T]) -> t.Callable[..., T]:
         """``func`` retried on transient faults, as the SDK retries requests.
@@ -227,13 +285,10 @@ class ShopifyStream(GraphQLStream):
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         def delays() -> t.Generator[float, t.Any, None]:
             attempt = 0
-            exception = yield 0.0  # primed by backoff
+            yield 0.0  # primed by backoff
             while True:
                 attempt += 1
-                if isinstance(exception, ThrottledError):
-                    exception = yield 0.0  # the bucket waits exactly as long as needed
-                else:
-                    exception = yield min(self.retry_max_seconds, self.retry_base_seconds * 2**attempt)
+                yield min(self.retry_max_seconds, self.retry_base_seconds * 2**attempt)
 
         return delays()
 
@@ -260,7 +315,7 @@ class ShopifyStream(GraphQLStream):
         if codes or cost:
             self._learn_cost(response, payload)
         if "THROTTLED" in codes:
-            self.bucket.throttled += 1
+            self.bucket.refused(dig(cost, "requestedQueryCost"))
             raise ThrottledError("Shopify answered THROTTLED; waiting for the cost bucket", response)
         if "MAX_COST_EXCEEDED" in codes:
             self.sizer.shrink()
@@ -279,6 +334,9 @@ class ShopifyStream(GraphQLStream):
         sent = json.loads(response.request.body)
         if sent.get("query") != self.query or not self.is_connection:  # not one of this stream's pages
             self.other_costs[sent.get("query")] = (float(requested), request_size(sent.get("variables") or {}))
+            return
+        if "THROTTLED" in errors.error_codes(payload):  # the same page comes again: its price, no resizing
+            self.expected_cost = float(requested)
             return
         self.sizer.adapt(requested, int(sent["variables"]["first"]), self.bucket.maximum)
         self.expected_cost = self.sizer.expected_cost
@@ -334,7 +392,16 @@ class ShopifyStream(GraphQLStream):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        return {"shop": self.settings.store, **self.to_row(row)}
+        try:
+            mapped = self.to_row(row)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a nested object without its key ...
+            problem = f"{row.get('id') or 'a record'} lacks what the tap reads ({type(exc).__name__} {str(exc)[:60]})"
+            raise errors.bad_record(self.name, problem, self.whereabouts()) from None
+        return {"shop": self.settings.store, **mapped}
+
+    def whereabouts(self) -> str:
+        """Where the stream is reading, for an error naming a record."""
+        return f"query {self.query_name or self.name}"
 
     def to_row(self, node: Node) -> dict[str, t.Any]:
         """The raw-table row of one node (the stream's column mapping)."""

@@ -112,6 +112,21 @@ def describe(exc: BaseException | None) -> str:
     return type(exc).__name__ if exc else "unknown fault"
 
 
+def bad_record(stream: str, problem: str, where: str) -> MerchantActionError:
+    """The error for a record the tap cannot sync (no key, a cursor of the wrong type ...)."""
+    return MerchantActionError(
+        f"{stream}: Shopify sent a record the tap cannot sync: {problem} ({where}). The run stops there and "
+        "state stays at the last complete window, so nothing is skipped. Run the sync again; if the same "
+        "record is refused again, report this line."
+    )
+
+
+def shown(value: object) -> str:
+    """A short account of a wrong value: its type and at most 40 characters of it."""
+    text = repr(value)
+    return f"{text[:40]}{'...' if len(text) > 40 else ''} (type {type(value).__name__})"
+
+
 def unreachable(url: str, exc: requests.exceptions.ConnectionError, tries: int) -> MerchantActionError:
     """The error for a Shopify endpoint that never answered."""
     return MerchantActionError(

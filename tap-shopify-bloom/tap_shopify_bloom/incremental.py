@@ -9,11 +9,11 @@ from functools import cached_property
 from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
-from tap_shopify_bloom import errors
+from tap_shopify_bloom import errors, records
 from tap_shopify_bloom.bulk import BulkClient, BulkResultUnavailableError, bulk_query_text, joined_nodes
 from tap_shopify_bloom.client import ShopifyStream
 from tap_shopify_bloom.records import Node, dig
-from tap_shopify_bloom.windows import Window, WindowPlan, iso, parse_iso
+from tap_shopify_bloom.windows import Window, WindowPlan, is_iso, iso, parse_iso
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -46,6 +46,15 @@ class WindowedStream(ShopifyStream):
     def seen_live(self) -> dict[str, str]:
         """Node id -> cursor value of what the early live window emitted (not emitted again)."""
         return {}
+
+    #: Nested lists whose items the stream fetches more of by their ``id`` (checked with the node).
+    keyed_children: t.ClassVar[tuple[str, ...]] = ()
+    #: What :meth:`emit_nodes` is reading (named in an error about a record).
+    reading = ""
+
+    @override
+    def whereabouts(self) -> str:
+        return self.reading or super().whereabouts()
 
     def needs_first_sync(self) -> bool:
         """Whether this stream has never finished a live window."""
@@ -109,8 +118,41 @@ class WindowedStream(ShopifyStream):
         self, window: Window, skip: t.Container[str] = ()
     ) -> t.Generator[dict[str, t.Any], None, str | None]:
         """Fetch one window page by page; return the latest cursor value seen."""
-        nodes = self.fresh(self.request_records({"search": window.search(self.filter_field)}), skip)
+        pages = self.request_records({"search": window.search(self.filter_field)})
+        nodes = self.fresh(self.checked(pages, window, "pages"), skip)
         return (yield from self.emit_nodes(self.completed(nodes), window, "pages"))
+
+    def checked(self, nodes: t.Iterable[Node], window: Window, how: str) -> t.Iterator[Node]:
+        """``nodes`` as they come, each checked for what syncing it relies on.
+
+        That is its key ``id`` and its cursor value, an ISO 8601 time. A node without them
+        stops the run with one line naming the stream and the node: its id or, lacking one,
+        its position in the window and the id next to it. Nothing of the window is in state
+        yet, so the next run fetches the window again.
+        """
+        previous: str | None = None
+        remaining = iter(nodes)
+        for position, node in enumerate(remaining, start=1):
+            node_id = node.get("id")
+            where = f"record {position} of window {window} by {how}"
+            if not isinstance(node_id, str) or not node_id:
+                following = next(remaining, None)
+                if previous:
+                    where += f", after {previous}"
+                elif following is not None and isinstance(following.get("id"), str):
+                    where += f", before {following['id']}"
+                problem = "no key `id`" if node_id is None else f"its key `id` is {errors.shown(node_id)}"
+                raise errors.bad_record(self.name, problem, where)
+            value = node.get(self.cursor_field)
+            if not is_iso(value):
+                problem = f"{node_id} has `{self.cursor_field}` {errors.shown(value)}, not an ISO 8601 time"
+                raise errors.bad_record(self.name, problem, where)
+            for field in self.keyed_children:
+                if not all(isinstance(child.get("id"), str) for child in records.nodes(node.get(field))):
+                    problem = f"{node_id} has one of its `{field}` without its key `id`"
+                    raise errors.bad_record(self.name, problem, where)
+            previous = node_id
+            yield node
 
     def fresh(self, nodes: t.Iterable[Node], skip: t.Container[str] = ()) -> t.Iterator[Node]:
         """Nodes not emitted already: not in ``skip``, nor unchanged since the early live window."""
@@ -132,6 +174,7 @@ class WindowedStream(ShopifyStream):
         count = 0
         spent_before = self.bucket.points_spent
         self.logger.info("%s: fetching window %s by %s", self.name, window, how)
+        self.reading = f"window {window} by {how}"
         for node in nodes:
             value = node.get(self.cursor_field)
             if self.live_only and value:
@@ -293,7 +336,7 @@ class BulkWindowedStream(WindowedStream):
             if not operation.get("url"):  # no objects matched
                 return None
             joined = joined_nodes(self.bulk.lines(operation["url"]), self.bulk_children)
-            nodes = self.completed_bulk(self.fresh(joined, skip))
+            nodes = self.completed_bulk(self.fresh(self.checked(joined, window, "bulk"), skip))
             try:
                 # The whole file is read before the first record is emitted, so a failed
                 # download emits nothing and the window can simply be asked for again.
@@ -322,7 +365,7 @@ class BulkWindowedStream(WindowedStream):
                     yield node
                     skip.add(str(node["id"]))  # after it was emitted
 
-            partial = joined_nodes(self.bulk.lines(operation["partialDataUrl"]), {})
+            partial = self.checked(joined_nodes(self.bulk.lines(operation["partialDataUrl"]), {}), window, "bulk")
             latest = yield from self.emit_nodes(remembered(self.fresh(partial, skip)), window, "partial bulk data")
         halves = window.split()
         if halves is None or depth >= self.max_split_depth:

@@ -35,18 +35,37 @@ class CostBucket:
     def _available_now(self, now: float) -> float:
         return min(self.maximum, self.available + (now - self.observed_at) * self.restore_rate)
 
+    #: The least wait after a THROTTLED answer, when the bucket Shopify reported with it
+    #: already holds the query's points (Shopify's view and the tap's disagree): no hot loop.
+    throttled_pause: float = 0.5
+    _pause: float = field(default=0.0, init=False, repr=False)
+
+    def delay_for(self, cost: float) -> float:
+        """The seconds :meth:`wait_for` would wait now for ``cost`` points."""
+        missing = min(cost, self.maximum) - self._available_now(self.clock())
+        return max(missing / self.restore_rate, self._pause, 0.0)
+
     def wait_for(self, cost: float) -> float:
         """Block until the bucket holds ``cost`` points; return the seconds waited."""
         with self._lock:
-            cost = min(cost, self.maximum)
-            now = self.clock()
-            missing = cost - self._available_now(now)
-            if missing <= 0:
+            delay = self.delay_for(cost)
+            self._pause = 0.0
+            if delay <= 0:
                 return 0.0
-            delay = missing / self.restore_rate
             self.sleep(delay)
             self.waited_seconds += delay
             return delay
+
+    def refused(self, requested: float | None) -> None:
+        """Shopify answered THROTTLED to a query requesting ``requested`` points (after :meth:`observe`).
+
+        The next wait is for the points the bucket lacks; if it lacks none by the answer's own
+        level, ``throttled_pause``.
+        """
+        with self._lock:
+            self.throttled += 1
+            if requested is None or self._available_now(self.clock()) >= min(float(requested), self.maximum):
+                self._pause = self.throttled_pause
 
     def observe(self, cost_block: t.Mapping[str, t.Any] | None) -> None:
         """Take the bucket's level from an answer's ``extensions.cost``."""

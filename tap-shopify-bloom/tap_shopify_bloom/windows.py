@@ -28,6 +28,17 @@ def parse_iso(value: str) -> datetime:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def is_iso(value: object) -> bool:
+    """Whether ``value`` is an ISO-8601 time :func:`parse_iso` reads."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parse_iso(value)
+    except ValueError:
+        return False
+    return True
+
+
 def month_start(moment: datetime) -> datetime:
     """Midnight UTC of the first day of ``moment``'s month."""
     return moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)

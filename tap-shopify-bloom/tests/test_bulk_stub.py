@@ -180,3 +180,24 @@ def test_transactions_operations_start_in_slots_orders_leave_free(stub, stub_con
     assert len(result.records["transactions"]) == len(history)  # ... none twice
     submitted = [s for s, root in zip(stub.bulk_submissions, roots, strict=True) if root == "transactions"]
     assert len(submitted) == len(set(submitted))  # and none submitted twice
+
+
+def test_a_bad_record_in_a_bulk_file_is_named(stub, stub_config, history, monkeypatch):
+    """A root line whose cursor is not a time stops the run with one line naming stream, record and window."""
+    submit = stub.run_bulk
+
+    def spoiled(query: str) -> dict:
+        answer = submit(query)
+        lines = stub.files.get(f"{len(stub.operations)}.jsonl") or []
+        if lines:
+            root = json.loads(lines[-1])  # roots follow their children
+            lines[-1] = json.dumps({**root, "updatedAt": 1732752000})
+        return answer
+
+    monkeypatch.setattr(stub, "run_bulk", spoiled)
+    with pytest.raises(MerchantActionError) as refused:
+        run_sync({**stub_config, "bulk_threshold": 2}, streams=["orders"])
+    message = str(refused.value)
+    assert message.startswith("orders: Shopify sent a record the tap cannot sync: gid://shopify/Order/")
+    assert "`updatedAt` 1732752000 (type int)" in message
+    assert "by bulk)" in message

@@ -77,6 +77,40 @@ def test_bulk_first_sync_equals_truth(sandbox):
     assert sum(len(p["variants"]) for p in result.records["products"]) == truth["variants"]
 
 
+def test_bulk_and_paged_orders_are_identical(sandbox):
+    """The same orders give the same records by either path, nested lists in the same order."""
+    paged = run_sync(tap_config(sandbox, bulk_threshold=0), streams=["orders"])
+    before = shopify_stats(sandbox)
+    bulk = run_sync(tap_config(sandbox, bulk_threshold=1, max_concurrency=3), streams=["orders"])
+    assert shopify_stats(sandbox)["bulk_completed"] - before["bulk_completed"] >= 6  # every month by bulk
+    by_page = {order["id"]: order for order in paged.records["orders"]}
+    by_bulk = {order["id"]: order for order in bulk.records["orders"]}
+    assert len(by_page) == truth_counts(sandbox)["orders"]
+    assert sum(len(order["line_items"]) > 1 for order in by_page.values()) > 50  # the order of lists matters
+    assert by_bulk == by_page
+
+
+# The app that creates an order of each source, as the sandbox documents it (sandbox/README.md).
+APPS = {
+    "web": "Online Store",
+    "pos": "Point of Sale",
+    "shopify_draft_order": "Draft Orders",
+    "iphone": "Shopify Mobile for iPhone",
+}
+
+
+@pytest.mark.parametrize("bulk_threshold", [0, 1], ids=["pages", "bulk"])
+def test_channel_is_the_app_that_created_the_order(sandbox, bulk_threshold):
+    result = run_sync(tap_config(sandbox, bulk_threshold=bulk_threshold), streams=["orders"])
+    source = {f"gid://shopify/Order/{order.id}": order.source_name for order in sandbox.world.store.orders}
+    rows = result.records["orders"]
+    assert len(rows) == len(source)
+    assert {APPS[source[row["id"]]] for row in rows} == set(APPS.values())  # every channel is there ...
+    for row in rows:
+        assert row["channel"] == APPS[source[row["id"]]], row["id"]  # ... and each order has its own
+        assert row["app_id"].startswith("gid://shopify/App/")
+
+
 def test_failed_bulk_operation_is_split_and_retried(sandbox):
     control(sandbox, "faults", [{"type": "bulk_failed", "count": 1, "partial_data": True}])
     failed_before = shopify_stats(sandbox)["bulk_failed"]

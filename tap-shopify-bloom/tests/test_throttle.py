@@ -85,3 +85,16 @@ def test_first_request_of_a_query_is_bounded_from_its_text():
     assert requested_cost(query, {"first": 10}) == 2 + connection_factor(10) * 2
     assert requested_cost("query C { ordersCount { count } }") == 10
     assert requested_cost('mutation M { bulkOperationRunQuery(query: "") { userErrors { code } } }') == 12
+
+
+def test_a_throttled_answer_waits_for_the_points_it_lacked_or_a_pause():
+    clock = FakeClock()
+    bucket = CostBucket(clock=clock, sleep=clock.sleep)
+    bucket.observe(status(available=70, actual=None))  # a THROTTLED answer: 10 of 80 points missing
+    bucket.refused(80)
+    assert bucket.wait_for(80) == pytest.approx(0.1)  # exactly the missing points at 100/s, no pause
+    bucket.observe(status(available=2000, actual=None))  # THROTTLED although the bucket is full
+    bucket.refused(80)
+    assert bucket.wait_for(80) == bucket.throttled_pause  # no hot loop ...
+    assert bucket.wait_for(80) == 0.0  # ... and only once
+    assert bucket.throttled == 2

@@ -18,15 +18,7 @@
         {%- if found is not none -%}
             {{ relation }}
         {%- else -%}
-            {%- set node = graph.sources.values()
-                | selectattr('source_name', 'equalto', source_name)
-                | selectattr('name', 'equalto', table_name) | first -%}
-            {%- set columns = node.columns.keys() | list -%}
-            {%- if columns | length == 0 -%}
-                {{ exceptions.raise_compiler_error(
-                    "Source " ~ source_name ~ "." ~ table_name ~ " documents no columns; "
-                    ~ "list them in its sources yml so an absent table can be stood in for.") }}
-            {%- endif -%}
+            {%- set columns = bloom_source_columns(source_name, table_name) -%}
             {{ log("Raw table " ~ relation ~ " does not exist: reading it as empty.", info=true) }}
             (select
             {%- for column in columns %}
@@ -35,4 +27,18 @@
             where false) as {{ adapter.quote('empty_' ~ table_name) }}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The columns documented for a source table in its sources yml, in their order. -#}
+{% macro bloom_source_columns(source_name, table_name) -%}
+    {%- set node = graph.sources.values()
+        | selectattr('source_name', 'equalto', source_name)
+        | selectattr('name', 'equalto', table_name) | first -%}
+    {%- set columns = node.columns.keys() | list -%}
+    {%- if columns | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Source " ~ source_name ~ "." ~ table_name ~ " documents no columns; "
+            ~ "list them in its sources yml so an absent table can be stood in for.") }}
+    {%- endif -%}
+    {{ return(columns) }}
 {%- endmacro %}

@@ -391,3 +391,46 @@ def test_reports_build_without_ad_and_shipping_tables(dbt_dir: Path) -> None:
         assert wh.rows("select count(*) from reports.marketing_daily where ad_spend <> 0") == [(0,)]
     finally:
         wh.drop()
+
+
+def test_reports_build_with_one_ad_platform(dbt_dir: Path) -> None:
+    """A merchant with Meta only: tap-adplatforms never writes Google Ads' or TikTok's tables."""
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        with wh.connect() as conn:
+            for platform in ("google_ads", "tiktok"):
+                conn.execute(f"drop table raw_ads.{platform}_ad_accounts, raw_ads.{platform}_campaigns")
+            conn.execute("delete from raw_ads.ad_spend_daily where platform <> 'meta'")
+        output = wh.build()
+        assert "raw_ads.tiktok_campaigns does not exist" in output.replace('"', "")
+        assert wh.rows("select platform, account_id, account_name, currency from analytics.stg_ads__ad_accounts") == [
+            ("meta", "act_1", "Bloom Meta", "USD")
+        ]
+        assert wh.rows("select platform, campaign_id, campaign_name from analytics.stg_ads__campaigns") == [
+            ("meta", "c1", "Prospecting")
+        ]
+        spend = wh.rows(
+            "select date::text, ad_spend_meta, ad_spend_google_ads, ad_spend_tiktok, ad_spend"
+            " from reports.profit_daily where ad_spend <> 0 order by date"
+        )
+        assert spend == [
+            ("2026-01-10", D("10.00"), D("0"), D("0"), D("10.00")),
+            ("2026-01-12", D("5.50"), D("0"), D("0"), D("5.50")),
+        ]
+    finally:
+        wh.drop()
+
+
+def test_staging_unions_every_platforms_accounts_and_campaigns(warehouse: Warehouse) -> None:
+    """With all three platforms' tables present, staging reads each one's rows."""
+    assert warehouse.rows("select platform, account_id from analytics.stg_ads__ad_accounts order by 1") == [
+        ("google_ads", "123-456-7890"),
+        ("meta", "act_1"),
+        ("tiktok", "tt_1"),
+    ]
+    assert warehouse.rows("select platform, campaign_id, objective from analytics.stg_ads__campaigns order by 1") == [
+        ("google_ads", "c3", "SEARCH"),
+        ("meta", "c1", "SALES"),
+        ("tiktok", "c2", "CONVERSIONS"),
+    ]

@@ -44,7 +44,8 @@ class Account:
 
 @dataclass(frozen=True)
 class Campaign:
-    """One campaign; it spends from ``active_from`` to ``active_until`` (fractions of history)."""
+    """One campaign; it spends from ``active_from`` to ``active_until`` (fractions of the generated history;
+    a campaign active to 1.0 goes on spending after the clock moves on)."""
 
     account: Account
     campaign_id: str
@@ -172,7 +173,10 @@ class SpendModel:
     def _compute(self, account: Account) -> dict[tuple[str, date], DayFigures]:
         counts, sales = self._orders_by_day(account)
         start, today = first_day(self.world, account), local_today(self.world, account)
-        span = max((today - start).days, 1)
+        # Campaign lifetimes are fractions of the generated history, fixed when the store was made:
+        # moving the clock must not move them (that would revise days older than any lookback).
+        generated = self.world.store.generated_at.astimezone(ZoneInfo(account.timezone)).date()
+        span = max((generated - start).days, 1)
         zone = ZoneInfo(account.timezone)
         local_now = self.world.store.now.astimezone(zone)
         elapsed = Decimal(local_now.hour * 3600 + local_now.minute * 60 + local_now.second) / 86400
@@ -182,7 +186,7 @@ class SpendModel:
             position = (day - start).days / span
             age = (today - day).days
             for campaign in campaigns(account):
-                if not campaign.active_from <= position <= campaign.active_until:
+                if position < campaign.active_from or position > campaign.active_until < 1.0:
                     continue
                 figures = self._figures(campaign, day, age, elapsed, counts[day], sales.get(day))
                 if figures.spend > 0:

@@ -99,7 +99,7 @@ def generate_store(
         plan=plan,
         payments=payments,
     )
-    store = Store(shop=shop, history_start=start, now=now)
+    store = Store(shop=shop, history_start=start, now=now, generated_at=now)
     gen = _Generator(store, random.Random(seed))  # noqa: S311 (deterministic synthetic data)
     gen.seed_catalog(max(12, min(300, orders // 400 + 10)))
     span = (now - start).total_seconds()

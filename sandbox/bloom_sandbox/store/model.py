@@ -229,6 +229,7 @@ class Store:
     shop: Shop
     history_start: datetime  # first day of generated history (UTC midnight)
     now: datetime  # the store's clock; /_sandbox/advance moves it
+    generated_at: datetime  # the clock when the history was generated; fixed
     products: list[Product] = field(default_factory=list)
     customers: list[Customer] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)

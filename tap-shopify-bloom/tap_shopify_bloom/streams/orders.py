@@ -12,7 +12,8 @@ from tap_shopify_bloom.errors import MerchantActionError
 from tap_shopify_bloom.incremental import BulkWindowedStream
 from tap_shopify_bloom.records import Node, bag_sum, decimal_sum, dig, money_pair, nodes, sha256
 
-# Shopify's sales channel names for the order sources it sets itself.
+# Shopify's sales channel names for the order sources it sets itself (for an order without
+# ``app``, the app that created it, whose name is the channel).
 CHANNELS = {
     "web": "Online Store",
     "pos": "Point of Sale",
@@ -22,9 +23,13 @@ CHANNELS = {
 }
 
 
-def channel(source_name: str | None) -> str | None:
-    """The sales channel of an order source (an app's own source name stays as it is)."""
-    return CHANNELS.get(source_name or "", source_name)
+def channel(node: Node) -> str | None:
+    """The sales channel of an order: the name of the app that created it (``Order.app``).
+
+    Lacking an app, the channel of its source (an app's own source name stays as it is).
+    """
+    source_name = node.get("sourceName")
+    return dig(node, "app", "name") or CHANNELS.get(source_name or "", source_name)
 
 
 if t.TYPE_CHECKING:
@@ -109,7 +114,8 @@ def order_row(node: Node) -> dict[str, t.Any]:
         **money_pair("total_price", node.get("totalPriceSet")),
         **money_pair("total_refunded", node.get("totalRefundedSet")),
         "source_name": node.get("sourceName"),
-        "channel": channel(node.get("sourceName")),
+        "channel": channel(node),
+        "app_id": dig(node, "app", "id"),
         "tags": list(node.get("tags") or []),
         "shipping_country": dig(node, "shippingAddress", "countryCodeV2"),
         "line_items": [_line_item(i) for i in nodes(node.get("lineItems"))],
@@ -148,6 +154,7 @@ class OrdersStream(BulkWindowedStream):
     page_size = 10  # grows once Shopify has said what a page costs
     bulk_children: t.ClassVar[dict[str, str]] = {"LineItem": "lineItems", "ShippingLine": "shippingLines"}
     bulk_companions: t.ClassVar[tuple[str, ...]] = ("transactions",)  # same order windows
+    keyed_children: t.ClassVar[tuple[str, ...]] = ("refunds",)  # their details come by id
     #: Refunds per follow-up query (each asks for up to 50 refund line items).
     refund_batch = 20
     #: Refunds per order in ``orders.graphql`` (``refunds(first: 10)``); more are fetched whole.

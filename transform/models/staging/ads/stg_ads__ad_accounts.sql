@@ -2,7 +2,10 @@ with
 
 source as (
 
-    select * from {{ bloom_source('ads', 'ad_accounts') }}
+    -- one table per configured platform; a platform not configured has none
+    select * from {{ bloom_union_sources('ads', [
+        'meta_ad_accounts', 'google_ads_ad_accounts', 'tiktok_ad_accounts'
+    ]) }}
 
 ),
 

@@ -2,7 +2,10 @@ with
 
 source as (
 
-    select * from {{ bloom_source('ads', 'campaigns') }}
+    -- one table per configured platform; a platform not configured has none
+    select * from {{ bloom_union_sources('ads', [
+        'meta_campaigns', 'google_ads_campaigns', 'tiktok_campaigns'
+    ]) }}
 
 ),
 
