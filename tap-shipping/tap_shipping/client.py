@@ -96,10 +96,16 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     #: What to tell the user when credentials are refused.
     credentials_fix: ClassVar[str]
 
-    def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo) -> None:
-        """Bind the stream to one account and the rate gate and page memo all its streams share."""
+    def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo,
+                 single_gate: RateGate | None = None) -> None:
+        """Bind the stream to one account and the rate gates and page memo all its streams share.
+
+        ``single_gate`` paces fetches of one object by id (``context["object_id"]``), where the
+        API limits them apart from lists; without it they go through ``gate``.
+        """
         self.account = account
         self.gate = gate
+        self.single_gate = single_gate or gate
         self.memo = memo
         super().__init__(tap=tap)
 
@@ -132,7 +138,7 @@ class ShippingStream(RESTStream[Any], abc.ABC):
 
         @wraps(func)
         def gated(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
-            self.gate.before_request()
+            (self.single_gate if context and context.get("object_id") else self.gate).before_request()
             response = func(prepared, context)
             if self.shares_pages(context):
                 self.memo.keep(response)

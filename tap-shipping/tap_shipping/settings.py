@@ -21,6 +21,7 @@ from tap_shipping.timezones import parse_iso
 
 DEFAULT_URLS = {"shipstation": "https://ssapi.shipstation.com", "shippo": "https://api.goshippo.com"}
 SHIPPO_LIMITS = {"test": 10, "live": 50}  # GET list requests per minute per token (Shippo docs)
+SHIPPO_SINGLE_LIMITS = {"test": 400, "live": 4000}  # GET of one object per minute per token (Shippo docs)
 
 
 @dataclass(frozen=True)
@@ -125,3 +126,9 @@ def shippo_requests_per_minute(config: Mapping[str, Any]) -> float:
         return float(configured)
     mode = "test" if str(config.get("shippo_api_token", "")).startswith("shippo_test_") else "live"
     return float(SHIPPO_LIMITS[mode])
+
+
+def shippo_single_requests_per_minute(config: Mapping[str, Any]) -> float:
+    """The pace for fetching one Shippo object by id: Shippo's far higher limit for single GETs."""
+    mode = "test" if str(config.get("shippo_api_token", "")).startswith("shippo_test_") else "live"
+    return max(float(SHIPPO_SINGLE_LIMITS[mode]), shippo_requests_per_minute(config))
