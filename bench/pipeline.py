@@ -7,7 +7,7 @@ sandbox store of N orders whose clock is yesterday, then ``bloom_suite.runner.ru
 in the demo environment (the three sources' jobs side by side, then ``build-reports``) with
 the demo's variables; then ``POST /_sandbox/advance {"days": 1}`` and the same again
 (incremental). The first sync goes as the demo's first run (``bloom_suite/demo.py``): the
-Shopify tap with ``backfill`` false and ``dbt-postgres:build-untested`` (the first 7-day
+three taps with ``backfill`` false and ``dbt-postgres:build-untested`` (the first 7-day
 reports), then the history and ``dbt-postgres:build-full-refresh``. ``--one-pass`` runs it
 as one ``run_pipeline`` with ``build-reports`` instead, and times the first 7 days from the
 Shopify tap's log (its last line before its first history window). Prints a Markdown table.
@@ -41,6 +41,7 @@ from benchlib import (
     workdir,
 )
 
+from bloom_suite.demo import RECENT_ONLY
 from bloom_suite.processes import running_sandbox
 from bloom_suite.runner import REPORTS_JOB, SOURCE_JOBS, RunReport, run_pipeline
 
@@ -78,7 +79,7 @@ class Phase:
 @dataclass
 class Run:
     setup: float = 0.0
-    recent: Phase | None = None  # the demo's first pass: Shopify's last 7 days, models without tests
+    recent: Phase | None = None  # the demo's first pass: every source's last 7 days, models without tests
     first: Phase = field(default_factory=Phase)  # the history (or everything with --one-pass)
     incremental: Phase = field(default_factory=Phase)
     full_history: float = 0.0  # from the first pass's start to the full history in the reports
@@ -129,9 +130,9 @@ def run_once(args: argparse.Namespace) -> Run:
 
             clock = Stopwatch()
             if not args.one_pass:
-                # As the demo's first run: the last 7 days of Shopify and their reports first.
+                # As the demo's first run: the last 7 days of every source and their reports first.
                 recent = run.recent = Phase(load=load_average())
-                quick_env = {**env, "TAP_SHOPIFY_BLOOM_BACKFILL": "false"}
+                quick_env = {**env, **RECENT_ONLY}
                 _pass(root, quick_env, log_path, recent, "dbt-postgres:build-untested")
                 recent.total = clock()
             first = run.first
@@ -189,7 +190,7 @@ def table(args: argparse.Namespace, runs: list[Run]) -> str:
         rows.append(("Shopify tap's 7-day live windows fetched, from the first meltano start", spread(live)))
     recents = [r.recent for r in runs if r.recent is not None]
     if recents:
-        title = "first 7-day reports: Shopify backfill off + build-untested"
+        title = "first 7-day reports: the three taps' backfill off + build-untested"
         rows += _phase_rows(title, recents)
         rows += _phase_rows("then the history + build-full-refresh", [r.first for r in runs])
     else:

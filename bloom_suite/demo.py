@@ -4,8 +4,9 @@ Starts the embedded Postgres (data kept in ``.bloom/demo``), starts the sandbox 
 seeded store, runs the three taps into target-postgres side by side (``meltano run`` of
 the jobs sync-shopify, sync-ads and sync-shipping), then ``dbt build`` (build-reports),
 prints the last 30 days from ``reports.profit_daily`` and stops what it started. A first
-run goes twice: the Shopify tap with ``backfill`` off and the reports without tests, so the
-last 7 days show within a minute, then the history and a full build. The warehouse, Meltano's state and
+run goes twice: the three taps with ``backfill`` off (the last 7 days of every source) and the
+reports without tests, so the last 7 days show within a minute, then the history of every
+source and a full build. The warehouse, Meltano's state and
 the sandbox's clock persist in ``.bloom/demo``, so a second run is incremental: the
 sandbox's store lives in real time (it moves forward by the days since the first run) and
 only what changed is synced.
@@ -31,7 +32,11 @@ from bloom_suite.summary import format_summary, read_summary
 log = logging.getLogger("bloom-demo")
 
 DATABASE = "bloom"
-RECENT_DAYS = 7  # the Shopify tap's initial_window_days
+RECENT_DAYS = 7  # the taps' initial_window_days
+# The first pass of a first run: every tap reads only its recent window and leaves the history
+# pending in its state, for the next pass (backfill on, the default) to read.
+RECENT_ONLY = {"TAP_SHOPIFY_BLOOM_BACKFILL": "false", "TAP_ADPLATFORMS_BACKFILL": "false",
+               "TAP_SHIPPING_BACKFILL": "false"}
 
 
 def _load_clock(path: Path, orders: int, seed: int) -> dict[str, object]:
@@ -96,7 +101,7 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
                 quick = run_pipeline(
                     root,
                     "demo",
-                    {**env, "TAP_SHOPIFY_BLOOM_BACKFILL": "false"},
+                    {**env, **RECENT_ONLY},
                     log_path,
                     "dbt-postgres:build-untested",
                 )

@@ -73,6 +73,12 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("initial_window_days", th.IntegerType(minimum=1, maximum=31), default=7,
                 title="First-sync recent window (days)",
                 description="A first sync reads this many recent days first, then history by month."),
+    th.Property("backfill", th.BooleanType, default=True, title="Backfill",
+                description="Read the history back to start_date. With false a run reads only the live "
+                "window: on a first sync the last initial_window_days days (reports of the last days "
+                "appear in seconds), later the trailing re-read window. The history stays pending in "
+                "each account's state (history.until, history.next); the next run with true (the "
+                "default) reads it by month from there, with no gap and no day read twice."),
     th.Property("rate_limit_max_wait_seconds", th.NumberType(minimum=0), default=300,
                 title="Longest rate-limit wait (seconds)",
                 description="Upper bound on any single wait for a platform's rate limit or quota."),

@@ -113,6 +113,7 @@ class AdSpendDailyStream(AdPlatformsStream):
             start = floor
         state = self.get_context_state(context)
         bookmark = state.get("replication_key_value")
+        backfill = bool(setting(self.config, "backfill"))
         plan = windows.plan(
             start=start,
             today=today,
@@ -120,8 +121,13 @@ class AdSpendDailyStream(AdPlatformsStream):
             history=state.get("history"),
             lookback_days=source.lookback_days,
             initial_days=int(setting(self.config, "initial_window_days")),
+            backfill=backfill,
         )
         state["history"] = plan.history
+        if not backfill and plan.history.get("next"):
+            self.logger.info("%s: history %s..%s left pending (backfill is false)",
+                             settings.account_label(source.platform, account_id), plan.history["next"],
+                             plan.history["until"])
         for window in plan.windows:
             self.logger.info("%s: reading %s..%s%s", settings.account_label(source.platform, account_id),
                              window.since, window.until, " (history)" if window.history else "")

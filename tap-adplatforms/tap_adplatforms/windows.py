@@ -6,6 +6,9 @@ state (``{"until": <last history day>, "next": <first unread day or null>}``) so
 interrupted backfill resumes at its first unfinished month. Later runs re-read a
 trailing ``lookback_days`` window before the bookmark, because platforms revise recent
 figures. Windows are split further to an API's limit on days per call.
+
+With ``backfill`` false a run reads only its live window and leaves the history plan
+pending in state; the first run with ``backfill`` true reads it from ``next``.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ def plan(
     history: dict[str, Any] | None,
     lookback_days: int,
     initial_days: int,
+    backfill: bool = True,
 ) -> Plan:
     """The windows to read now for one account.
 
@@ -89,6 +93,7 @@ def plan(
         history: The account's history plan from state, if any.
         lookback_days: Days before the bookmark to read again.
         initial_days: Recent days a first sync reads before history.
+        backfill: Whether to read the pending history too (else it stays pending in the plan).
 
     Returns:
         The windows, recent first, and the history plan to record.
@@ -105,8 +110,12 @@ def plan(
     elif bookmark is None and history.get("until"):
         # An interrupted first sync: read again from the end of the history plan.
         since = min(since, date.fromisoformat(history["until"]) + timedelta(days=1))
+    elif history.get("next") and history.get("until"):
+        # Pending history (left by backfill false) owns the days up to its end: the trailing
+        # window stops there, so that no day is read twice.
+        since = max(since, date.fromisoformat(history["until"]) + timedelta(days=1))
     windows = [Window(since, today)]
-    if history.get("next"):
+    if backfill and history.get("next"):
         windows += monthly(date.fromisoformat(history["next"]), date.fromisoformat(history["until"]))
     return Plan(windows, dict(history))
 

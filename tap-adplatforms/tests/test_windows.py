@@ -56,3 +56,17 @@ def test_months_before():
     assert months_before(date(2026, 11, 28), 37) == date(2023, 10, 28)
     assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert months_before(date(2026, 1, 15), 13) == date(2024, 12, 15)
+
+
+def test_backfill_false_leaves_the_history_pending_and_the_next_run_starts_after_it():
+    first = plan(start=date(2026, 9, 15), today=date(2026, 11, 28), bookmark=None, history=None,
+                 lookback_days=28, initial_days=7, backfill=False)
+    assert first.windows == [Window(date(2026, 11, 22), date(2026, 11, 28))]
+    assert first.history == {"until": "2026-11-21", "next": "2026-09-15"}
+    # A later run, the history still pending: the 28-day re-read stops at the history's end.
+    later = plan(start=date(2026, 9, 15), today=date(2026, 11, 29), bookmark=date(2026, 11, 28),
+                 history=first.history, lookback_days=28, initial_days=7, backfill=True)
+    assert later.windows[0] == Window(date(2026, 11, 22), date(2026, 11, 29))
+    assert [(w.since, w.until) for w in later.windows[1:]] == [
+        (date(2026, 9, 15), date(2026, 9, 30)), (date(2026, 10, 1), date(2026, 10, 31)),
+        (date(2026, 11, 1), date(2026, 11, 21))]

@@ -22,7 +22,7 @@ from tap_shipping.normalize import EXPECTED
 from tap_shipping.page_memo import PageMemo
 from tap_shipping.rate_limit import RateGate, header_seconds
 from tap_shipping.settings import LABELS
-from tap_shipping.timezones import parse_iso
+from tap_shipping.timezones import parse_iso, utc_iso
 
 if TYPE_CHECKING:
     from singer_sdk import Stream
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 SCHEMAS = SchemaDirectory(schemas)
 DEFAULT_LOOKBACK_DAYS = 30
+DEFAULT_INITIAL_WINDOW_DAYS = 7  # what a first sync with backfill false reads
 DEFAULT_RETRY_SECONDS = 1.0  # first retry after a 5xx or a broken connection; doubles each try
 
 
@@ -46,22 +47,51 @@ class BadRecordError(FatalAPIError):
 
 
 def window_start(stream: Stream, context: Context | None) -> datetime | None:
-    """Where a run starts reading: the bookmark minus the trailing window, not before ``start_date``.
+    """Where a read starts: the bookmark minus the trailing window, not before ``start_date``.
 
-    ``context["since"]`` (ISO-8601) overrides the bookmark, for streams reading on behalf of
-    ``shipping_labels``. ``None`` means from the beginning.
+    ``context["since"]`` (ISO-8601, or ``None`` for everything) overrides the bookmark, for
+    streams reading on behalf of ``shipping_labels``. ``None`` means from the beginning.
+
+    The history a run with ``backfill`` false leaves owed sits in the partition's state as
+    ``history`` (``{"start": <start_date or null>, "end": <where the recent window began>}``).
+    A first run with ``backfill`` false records it and reads from its end (the last
+    ``initial_window_days``); later runs with ``false`` never start before its end; a run with
+    ``true`` reads from its start, and :func:`finish_history` drops it once the read is done.
     """
-    if context and context.get("since"):
-        return parse_iso(context["since"])
+    if context and "since" in context:
+        return parse_iso(context["since"]) if context["since"] else None
     start_date = stream.config.get("start_date")
     floor = parse_iso(start_date) if start_date else None
     bookmark = stream.get_starting_timestamp(context)
     if bookmark is None or (floor is not None and bookmark <= floor):
-        return floor
-    if bookmark.tzinfo is None:
-        bookmark = bookmark.replace(tzinfo=UTC)
-    since = bookmark - timedelta(days=stream.config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
-    return max(since, floor) if floor else since
+        since, first = floor, True
+    else:
+        if bookmark.tzinfo is None:
+            bookmark = bookmark.replace(tzinfo=UTC)
+        since = bookmark - timedelta(days=stream.config.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
+        since, first = (max(since, floor) if floor else since), False
+    state = stream.get_context_state(context)
+    backfill = stream.config.get("backfill", True)
+    if first and not backfill and "history" not in state:
+        days = stream.config.get("initial_window_days", DEFAULT_INITIAL_WINDOW_DAYS)
+        recent = (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0)
+        if floor is None or recent > floor:
+            state["history"] = {"start": utc_iso(floor) if floor else None, "end": utc_iso(recent)}
+            stream.logger.info("%s: labels created before %s left pending (backfill is false)", stream.name,
+                               state["history"]["end"])
+    history = state.get("history")
+    if not history:
+        return since
+    if backfill:
+        return parse_iso(history["start"]) if history["start"] else None
+    end = parse_iso(history["end"])
+    return max(since, end) if since else end
+
+
+def finish_history(stream: Stream, context: Context | None) -> None:
+    """After a whole read with ``backfill`` true, the history it owed is done."""
+    if stream.config.get("backfill", True):
+        stream.get_context_state(context).pop("history", None)
 
 
 class ShippingStream(RESTStream[Any], abc.ABC):
@@ -76,10 +106,16 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     record_key: ClassVar[str]
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]]
 
-    def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo) -> None:
-        """Bind the stream to one account and the rate gate and page memo all its streams share."""
+    def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo,
+                 single_gate: RateGate | None = None) -> None:
+        """Bind the stream to one account and the rate gates and page memo all its streams share.
+
+        ``single_gate`` paces fetches of one object by id (``context["object_id"]``), where the
+        API limits them apart from lists; without it they go through ``gate``.
+        """
         self.account = account
         self.gate = gate
+        self.single_gate = single_gate or gate
         self.memo = memo
         super().__init__(tap=tap)
 
@@ -112,7 +148,7 @@ class ShippingStream(RESTStream[Any], abc.ABC):
 
         @wraps(func)
         def gated(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
-            self.gate.before_request()
+            (self.single_gate if context and context.get("object_id") else self.gate).before_request()
             response = func(prepared, context)
             if self.shares_pages(context):
                 self.memo.keep(response)
@@ -235,6 +271,11 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     @override
     def backoff_jitter(self, value: float) -> float:
         return value * (1 + 0.1 * random.random())  # noqa: S311 - jitter, not cryptography
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        yield from super().get_records(context)
+        finish_history(self, context)
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:

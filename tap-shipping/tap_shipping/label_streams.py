@@ -13,7 +13,7 @@ from singer_sdk import Stream
 from singer_sdk.schema.source import StreamSchema
 from typing_extensions import override
 
-from tap_shipping.client import SCHEMAS, window_start
+from tap_shipping.client import SCHEMAS, finish_history, window_start
 from tap_shipping.normalize import shipping_label_from_shippo, shipping_label_from_shipstation
 from tap_shipping.timezones import pacific_to_utc, utc_iso
 
@@ -49,14 +49,15 @@ class ShippingLabelsStream(Stream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         since = window_start(self, context)
-        window = {"since": utc_iso(since)} if since else {}
+        window = {"since": utc_iso(since) if since else None}  # None: everything, whatever the raw streams' state
         if context and context["provider"] == "shipstation" and self.shipments:
             yield from self._shipstation(self.shipments, context["account_id"], window)
         elif context and context["provider"] == "shippo" and self.transactions and self.refunds:
             yield from self._shippo(self.transactions, self.refunds, context["account_id"], window)
+        finish_history(self, context)
 
     def _shipstation(self, shipments: ShipmentsStream, account_id: str,
-                     window: dict[str, str]) -> Iterable[dict[str, Any]]:
+                     window: dict[str, str | None]) -> Iterable[dict[str, Any]]:
         currency = self.config.get("shipstation_currency", "USD")
         since = window.get("since")
         if since:  # labels created before the window but voided in it
@@ -68,7 +69,7 @@ class ShippingLabelsStream(Stream):
 
     @staticmethod
     def _shippo(transactions: TransactionsStream, refunds: RefundsStream, account_id: str,
-                window: dict[str, str]) -> Iterable[dict[str, Any]]:
+                window: dict[str, str | None]) -> Iterable[dict[str, Any]]:
         done = {r["transaction"]: r for r in refunds.request_records({"account_id": account_id, **window})
                 if r.get("status") == "SUCCESS"}
         seen: set[str] = set()

@@ -23,6 +23,7 @@ DEFAULT_URLS = {"shipstation": "https://ssapi.shipstation.com", "shippo": "https
 LABELS = {"shipstation": "ShipStation", "shippo": "Shippo"}  # the providers as messages name them
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)  # no label is older; earlier times overflow time zone arithmetic
 SHIPPO_LIMITS = {"test": 10, "live": 50}  # GET list requests per minute per token (Shippo docs)
+SHIPPO_SINGLE_LIMITS = {"test": 400, "live": 4000}  # GET of one object per minute per token (Shippo docs)
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,9 @@ def shippo_requests_per_minute(config: Mapping[str, Any]) -> float:
         return float(configured)
     mode = "test" if str(config.get("shippo_api_token", "")).startswith("shippo_test_") else "live"
     return float(SHIPPO_LIMITS[mode])
+
+
+def shippo_single_requests_per_minute(config: Mapping[str, Any]) -> float:
+    """The pace for fetching one Shippo object by id: Shippo's far higher limit for single GETs."""
+    mode = "test" if str(config.get("shippo_api_token", "")).startswith("shippo_test_") else "live"
+    return max(float(SHIPPO_SINGLE_LIMITS[mode]), shippo_requests_per_minute(config))

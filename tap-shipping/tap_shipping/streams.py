@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 from tap_shipping.label_streams import ShippingLabelsStream
 from tap_shipping.page_memo import PageMemo
 from tap_shipping.rate_limit import RateGate
-from tap_shipping.settings import configured_accounts, shippo_requests_per_minute
+from tap_shipping.settings import (
+    configured_accounts,
+    shippo_requests_per_minute,
+    shippo_single_requests_per_minute,
+)
 from tap_shipping.shippo_streams import RefundsStream, TransactionsStream
 from tap_shipping.shipstation_streams import ShipmentsStream
 
@@ -20,7 +24,8 @@ if TYPE_CHECKING:
 def build_streams(tap: TapShipping) -> list[Stream]:
     """Raw streams for each configured provider, and ``shipping_labels`` over all of them.
 
-    All streams of one account share one rate gate, so their requests count against one budget,
+    All streams of one account share one rate gate, so their requests count against one budget
+    (Shippo a second one for fetches of one object by id, which have their own, far higher limit),
     and one page memo, so ``shipping_labels`` and the raw streams fetch each page once.
     """
     sources: dict[str, Stream] = {}
@@ -31,7 +36,8 @@ def build_streams(tap: TapShipping) -> list[Stream]:
             sources["shipments"] = ShipmentsStream(tap, account, RateGate(), memo)
         else:
             gate = RateGate(min_interval=60.0 / shippo_requests_per_minute(tap.config))
-            sources["transactions"] = TransactionsStream(tap, account, gate, memo)
-            sources["refunds"] = RefundsStream(tap, account, gate, memo)
+            single = RateGate(min_interval=60.0 / shippo_single_requests_per_minute(tap.config))
+            sources["transactions"] = TransactionsStream(tap, account, gate, memo, single_gate=single)
+            sources["refunds"] = RefundsStream(tap, account, gate, memo, single_gate=single)
     labels.append(ShippingLabelsStream(tap, **sources))  # type: ignore[arg-type]
     return [*sources.values(), labels[0]]

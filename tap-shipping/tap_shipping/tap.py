@@ -14,7 +14,12 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from typing_extensions import override
 
-from tap_shipping.client import DEFAULT_LOOKBACK_DAYS, DEFAULT_RETRY_SECONDS, ShippingStream
+from tap_shipping.client import (
+    DEFAULT_INITIAL_WINDOW_DAYS,
+    DEFAULT_LOOKBACK_DAYS,
+    DEFAULT_RETRY_SECONDS,
+    ShippingStream,
+)
 from tap_shipping.settings import DEFAULT_URLS
 from tap_shipping.streams import build_streams
 from tap_shipping.timezones import parse_iso
@@ -57,6 +62,18 @@ class TapShipping(Tap):
                     title="Trailing window (days)",
                     description="Each run re-reads labels created this many days before the bookmark, "
                                 "to pick up voids and refunds that happen after purchase."),
+        th.Property("initial_window_days", th.IntegerType(minimum=1, maximum=365),
+                    default=DEFAULT_INITIAL_WINDOW_DAYS, title="First-sync recent window (days)",
+                    description="A first sync with backfill false reads labels created in this many "
+                                "recent days only."),
+        th.Property("backfill", th.BooleanType, default=True, title="Backfill",
+                    description="Read the history back to start_date. With false a run reads only the "
+                                "live window: on a first sync the labels of the last initial_window_days "
+                                "(reports of the last days appear in seconds, not after minutes of "
+                                "Shippo's rate limit), later the trailing window. The history is recorded "
+                                "in each account's state as pending (history.start, history.end); the "
+                                "next run with true (the default) reads it in the same pass as its "
+                                "trailing window, with no gap at the seam and no label emitted twice."),
         th.Property("retry_initial_seconds", th.NumberType(minimum=0), default=DEFAULT_RETRY_SECONDS,
                     title="First retry wait (seconds)",
                     description="Wait before retrying a 5xx or broken connection; doubles on each of the "

@@ -6,6 +6,7 @@ import time
 from decimal import Decimal
 
 import requests
+from tap_shipping.tap import TapShipping
 
 from tests.conftest import api
 from tests.helpers import costs_by_order, latest_labels, run_tap, sandbox_config, sandbox_stats, sandbox_truth
@@ -64,3 +65,14 @@ def test_injected_429_5xx_resets_and_truncations_are_retried(fresh_sandbox, tmp_
     labels = latest_labels(run)
     assert sum(1 for provider, _ in labels if provider == "shipstation") == truth["shipstation"]["labels"]
     assert sum(1 for provider, _ in labels if provider == "shippo") == truth["shippo"]["labels"]
+
+
+def test_shippo_fetches_by_id_are_paced_at_the_single_object_limit():
+    """Shippo limits GETs of one object (4,000 a minute live) apart from lists (50): the tap's fetches
+    of refunded older labels by id do not queue behind the list pace."""
+    tap = TapShipping(config={"shippo_api_token": "shippo_live_x"}, validate_config=False)
+    for name in ("shippo_transactions", "shippo_refunds"):
+        stream = tap.streams[name]
+        assert stream.gate.min_interval == 60 / 50
+        assert stream.single_gate.min_interval == 60 / 4000
+    assert tap.streams["shippo_transactions"].single_gate is tap.streams["shippo_refunds"].single_gate
