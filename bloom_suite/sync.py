@@ -48,7 +48,7 @@ ENV_VARS = {
 }
 SECURE_SSL_MODES = ("require", "verify-ca", "verify-full")
 CONNECT_TIMEOUT_SECONDS = 10
-BUSY_EXIT_CODE = 75  # EX_TEMPFAIL: another sync of the same environment runs; try later
+BUSY_EXIT_CODE = 75  # EX_TEMPFAIL: another sync runs from this project folder; try later
 
 
 class WarehouseError(Exception):
