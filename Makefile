@@ -30,11 +30,16 @@ demo: install
 	$(BIN)/bloom-demo --orders $(ORDERS)
 
 # Each part is its own package with its own tests/: one pytest run each, from its folder.
+# The taps' tests share nothing (free ports, no Meltano, no warehouse): two workers each.
+# transform's and the end-to-end tests share transform/target and .meltano/run: one at a time.
 TEST_PARTS := sandbox tap-shopify-bloom tap-adplatforms tap-shipping transform .
+PARALLEL_PARTS := tap-shopify-bloom tap-adplatforms tap-shipping
 
 test: install
 	$(BIN)/ruff check .
-	set -e; for part in $(TEST_PARTS); do echo "== tests of $$part"; (cd $$part && $(CURDIR)/$(BIN)/pytest -q -p no:cacheprovider); done
+	set -e; for part in $(TEST_PARTS); do echo "== tests of $$part"; \
+	  case " $(PARALLEL_PARTS) " in *" $$part "*) workers="-n 2";; *) workers="";; esac; \
+	  (cd $$part && $(CURDIR)/$(BIN)/pytest -q -p no:cacheprovider $$workers); done
 
 # The full fault matrix (every fault kind the sandbox injects, 21 SIGKILL points over the first
 # sync, the backfill and an incremental run) with its table; `make test` runs a light version.
