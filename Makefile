@@ -29,16 +29,17 @@ install: .meltano/.installed
 demo: install
 	$(BIN)/bloom-demo --orders $(ORDERS)
 
-# Each part is its own package with its own tests/: one pytest run each, from its folder.
-# The taps' tests share nothing (free ports, no Meltano, no warehouse): two workers each.
-# transform's and the end-to-end tests share transform/target and .meltano/run: one at a time.
+# Each part is its own package with its own tests/: one pytest run each, from its folder, with two
+# pytest-xdist workers where the tests share nothing. The sandbox's and the taps' tests use free ports,
+# no Meltano and no warehouse. The end-to-end tests (.) run meltano, dbt and bloom-sync in a private
+# copy of the project per worker (tests/_helpers.py: project()), whole modules per worker, since a
+# module's pipeline is a module-scoped fixture. transform's tests build in transform/target: one worker.
 TEST_PARTS := sandbox tap-shopify-bloom tap-adplatforms tap-shipping transform .
-PARALLEL_PARTS := tap-shopify-bloom tap-adplatforms tap-shipping
 
 test: install
 	$(BIN)/ruff check .
 	set -e; for part in $(TEST_PARTS); do echo "== tests of $$part"; \
-	  case " $(PARALLEL_PARTS) " in *" $$part "*) workers="-n 2";; *) workers="";; esac; \
+	  case $$part in transform) workers="";; .) workers="-n 2 --dist loadfile";; *) workers="-n 2";; esac; \
 	  (cd $$part && $(CURDIR)/$(BIN)/pytest -q -p no:cacheprovider $$workers); done
 
 # The full fault matrix (every fault kind the sandbox injects, 21 SIGKILL points over the first

@@ -83,25 +83,6 @@ def workdir(keep: bool) -> Iterator[Path]:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def isolated_project(folder: Path) -> Path:
-    """A copy of the Meltano project in ``folder`` that shares the installed plugins of ``ROOT``.
-
-    Meltano keeps each running plugin's config and state files in ``.meltano/run/<plugin>/``
-    and dbt writes ``transform/target/``: two pipelines started from one project folder at
-    once (a benchmark beside someone's tests) delete each other's files. The copy has its own
-    ``meltano.yml`` and ``transform/`` (as they are in the work tree) and links to the
-    plugins' virtualenvs, which still run the work tree's taps (editable installs).
-    """
-    project = folder / "project"
-    project.mkdir()
-    shutil.copy2(ROOT / "meltano.yml", project / "meltano.yml")
-    shutil.copytree(ROOT / "transform", project / "transform", ignore=shutil.ignore_patterns("target", "logs"))
-    (project / ".meltano").mkdir()
-    for kind in ("extractors", "loaders", "utilities"):
-        (project / ".meltano" / kind).symlink_to(ROOT / ".meltano" / kind)
-    return project
-
-
 def store_clock() -> str:
     """The sandbox store's clock: yesterday (UTC), so that one advanced day ends today, as in real life."""
     return (datetime.now(UTC).date() - timedelta(days=1)).isoformat()

@@ -28,7 +28,6 @@ from benchlib import (
     ProcessWatch,
     demo_env,
     fresh_warehouse,
-    isolated_project,
     load_average,
     machine,
     median,
@@ -39,7 +38,7 @@ from benchlib import (
     workdir,
 )
 
-from bloom_suite.processes import running_sandbox
+from bloom_suite.processes import isolated_project, running_sandbox
 from bloom_suite.runner import MELTANO
 
 NAMESPACES = {"tap-shopify-bloom": "raw_shopify", "tap-adplatforms": "raw_ads", "tap-shipping": "raw_shipping"}

@@ -30,7 +30,6 @@ from benchlib import (
     Stopwatch,
     demo_env,
     fresh_warehouse,
-    isolated_project,
     load_average,
     machine,
     median,
@@ -42,7 +41,7 @@ from benchlib import (
 )
 
 from bloom_suite.demo import RECENT_ONLY
-from bloom_suite.processes import running_sandbox
+from bloom_suite.processes import isolated_project, running_sandbox
 from bloom_suite.runner import REPORTS_JOB, SOURCE_JOBS, RunReport, run_pipeline
 
 SOURCES = "+".join(SOURCE_JOBS)

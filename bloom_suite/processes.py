@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+#: The checkout this package was installed from (editable install): the project the copies copy.
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -101,3 +105,22 @@ def meltano_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(overrides)
     return env
+
+
+def isolated_project(folder: Path, root: Path = CHECKOUT) -> Path:
+    """A copy of the Meltano project ``root`` in ``folder`` that shares ``root``'s installed plugins.
+
+    Meltano keeps each running plugin's config, catalog and state files in ``.meltano/run/<plugin>/``
+    and dbt writes ``transform/target/``: two pipelines started from one project folder at once (a
+    benchmark beside someone's tests, two test workers) delete or overwrite each other's files. The
+    copy has its own ``meltano.yml`` and ``transform/`` and links to the plugins' virtualenvs, which
+    still run the checkout's taps (editable installs).
+    """
+    project = folder / "project"
+    project.mkdir()
+    shutil.copy2(root / "meltano.yml", project / "meltano.yml")
+    shutil.copytree(root / "transform", project / "transform", ignore=shutil.ignore_patterns("target", "logs"))
+    (project / ".meltano").mkdir()
+    for kind in ("extractors", "loaders", "utilities"):
+        (project / ".meltano" / kind).symlink_to(root / ".meltano" / kind)
+    return project

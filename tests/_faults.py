@@ -26,11 +26,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
-from _helpers import PG_HOST, PG_PORT, admin_dsn
+from _helpers import PG_HOST, PG_PORT, admin_dsn, project
 
 from bloom_suite.processes import Sandbox, meltano_env
 
-ROOT = Path(__file__).resolve().parents[1]
 MELTANO = Path(sys.executable).parent / "meltano"
 SCHEMAS = ("raw_shopify", "raw_ads", "raw_shipping", "reports")
 SOURCE_JOBS = ("sync-shopify", "sync-ads", "sync-shipping")
@@ -82,7 +81,7 @@ class Warehouse:
         log.flush()
         return subprocess.Popen(
             [str(program), "--environment=demo", *args],
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            cwd=project(), env=self.env(), stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip
 
     def run(self, *args: str, kill_after: float | None = None, timeout: float = 900) -> Outcome:

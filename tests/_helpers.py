@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
+import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator
@@ -17,6 +21,8 @@ from pathlib import Path
 
 import psycopg
 
+from bloom_suite.processes import isolated_project
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_POSTGRES = ROOT / ".meltano/loaders/target-postgres/venv/bin/target-postgres"
@@ -26,6 +32,18 @@ TODAY = datetime.now(UTC).date()
 START = (TODAY - timedelta(days=45)).isoformat()
 # Lines the SDK (and the backoff library under it) add around the one that explains an error.
 GENERIC_ERRORS = ("Config validation failed", "An unhandled error occurred while syncing", "Giving up _request(")
+
+
+@functools.cache
+def project() -> Path:
+    """This test process's own copy of the Meltano project, where its ``meltano`` and ``bloom-*`` runs start.
+
+    pytest-xdist workers run pipelines side by side, and one project folder holds one run at a time
+    (``.meltano/run/<plugin>/``, ``transform/target/``, bloom-sync's lock).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="bloom-test-project-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return isolated_project(folder, ROOT)
 
 
 @dataclass

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from _helpers import project
 
 from bloom_suite.processes import Sandbox, meltano_env, running_sandbox
 
-ROOT = Path(__file__).resolve().parents[1]
 MELTANO = Path(sys.executable).parent / "meltano"  # the one installed beside this Python
 PG_HOST = os.environ.get("BLOOM_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BLOOM_TEST_PG_PORT", "5432")
@@ -53,7 +53,7 @@ class Pipeline:
         """Run ``meltano --environment=demo <args>``; fail the test with its log if it fails."""
         done = subprocess.run(
             [str(MELTANO), "--environment=demo", *args],
-            cwd=ROOT, env=self.env(), capture_output=True, text=True, check=False,
+            cwd=project(), env=self.env(), capture_output=True, text=True, check=False,
         )  # fmt: skip
         (self.workdir / "meltano.log").open("a").write(done.stdout + done.stderr)
         assert done.returncode == 0, f"meltano {' '.join(args)} failed:\n{done.stderr[-6000:]}"
@@ -63,7 +63,7 @@ class Pipeline:
         """Run ``bloom-sync --environment=demo <args>`` (no args: the sources side by side, then dbt)."""
         done = subprocess.run(
             [str(MELTANO.parent / "bloom-sync"), "--environment=demo", *args],
-            cwd=ROOT, env=self.env(), capture_output=True, text=True, check=False,
+            cwd=project(), env=self.env(), capture_output=True, text=True, check=False,
         )  # fmt: skip
         (self.workdir / "meltano.log").open("a").write(done.stdout + done.stderr)
         assert done.returncode == 0, f"bloom-sync failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -88,3 +88,14 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{database}" with (force)')
+
+
+# The modules that run the longest pipelines go first: `make test` hands whole modules to two
+# pytest-xdist workers in this order, and they finish closer together when the long ones start early.
+LONGEST_FIRST = ("test_faults.py", "test_demo.py", "test_pipeline.py", "test_secrets.py", "test_bad_config.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the modules longest first (stable: a module's own tests keep their order)."""
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

@@ -16,11 +16,11 @@ from datetime import timedelta
 import psycopg
 import pytest
 from _helpers import (
-    ROOT,
     TODAY,
     admin_dsn,
     ads_config,
     fresh_database,
+    project,
     run,
     run_tap,
     shipping_config,
@@ -168,7 +168,7 @@ def preflight(tmp_path, **env: str):
                 "BLOOM_PG_SSL_MODE": "disable", **env}  # fmt: skip
     environ = {**os.environ, **settings, "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
                "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
-    return run([sys.executable, "-m", "bloom_suite.sync", "--environment=dev", "sync-shipping"], cwd=ROOT,
+    return run([sys.executable, "-m", "bloom_suite.sync", "--environment=dev", "sync-shipping"], cwd=project(),
                env=environ)  # fmt: skip
 
 
@@ -255,7 +255,7 @@ def test_a_wrong_tap_setting_in_a_meltano_run_is_one_line_and_writes_nothing(san
                "TAP_ADPLATFORMS_TIKTOK_API_URL": "http://business-api.tiktok.com"}  # the environment wins
         before = sandbox.get("/_sandbox/stats")["requests"]
         result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-adplatforms",
-                      "target-postgres"], cwd=ROOT, env=env, timeout=300)  # fmt: skip
+                      "target-postgres"], cwd=project(), env=env, timeout=300)  # fmt: skip
         assert result.returncode != 0
         assert "Traceback" not in result.stderr
         explained = [line for line in result.stderr.splitlines() if line.startswith("2") and "tiktok_api_url" in line]

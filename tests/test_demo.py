@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _helpers import project
 
 from bloom_suite.processes import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 SUMMARY_FIGURES = ("orders", "net sales", "cogs", "ad spend", "shipping costs", "net profit")
 
 
@@ -25,7 +25,7 @@ def run_demo(workdir: Path, port: int) -> str:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     done = subprocess.run(
         [Path(sys.executable).parent / "bloom-demo", "--orders", "300", "--workdir", workdir, "--pg-port", str(port)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        cwd=project(), env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, f"bloom-demo failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     return done.stdout

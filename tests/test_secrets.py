@@ -31,6 +31,7 @@ from _helpers import (
     basic_auth,
     fresh_database,
     leaks,
+    project,
     run,
     run_tap,
     shipping_config,
@@ -254,7 +255,7 @@ def test_a_meltano_run_refused_by_an_api_leaks_no_secret(sandbox, tmp_path):
         env = {**meltano_env(sandbox, database, tmp_path / "meltano.db", shipping_config(sandbox.url)["start_date"]),
                "TAP_SHIPPING_SHIPPO_API_TOKEN": wrong}  # the environment wins over meltano.yml
         result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-shipping",
-                      "target-postgres"], cwd=ROOT, env=env, timeout=300)  # fmt: skip
+                      "target-postgres"], cwd=project(), env=env, timeout=300)  # fmt: skip
         assert result.returncode != 0
         assert "credentials refused (401); check shippo_api_token" in result.stderr
         assert user_schemas(admin_dsn(database)) == []  # the tap checks each account before its first message
@@ -272,7 +273,7 @@ def test_a_whole_meltano_run_leaks_no_secret(sandbox, tmp_path):
         system_db = tmp_path / "meltano.db"
         env = meltano_env(sandbox, database, system_db, demo["start_date"])
         result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-adplatforms",
-                      "target-postgres", "tap-shipping", "target-postgres"], cwd=ROOT, env=env, timeout=300)
+                      "target-postgres", "tap-shipping", "target-postgres"], cwd=project(), env=env, timeout=300)
         assert result.returncode == 0, result.stderr[-4000:]
         assert "answers; starting meltano run" in result.stderr
         rows = all_rows_as_text(admin_dsn(database))
