@@ -90,6 +90,26 @@ def test_bulk_and_paged_orders_are_identical(sandbox):
     assert by_bulk == by_page
 
 
+def test_bulk_and_paged_products_are_identical_variants_in_position_order(sandbox):
+    """Bulk lines of variants come in any order; both paths list them by the merchant's position."""
+    paged = run_sync(tap_config(sandbox, bulk_threshold=0), streams=["products"])
+    before = shopify_stats(sandbox)
+    bulk = run_sync(tap_config(sandbox, bulk_threshold=1, max_concurrency=3), streams=["products"])
+    assert shopify_stats(sandbox)["bulk_completed"] - before["bulk_completed"] >= 2
+    by_page = {product["id"]: product for product in paged.records["products"]}
+    by_bulk = {product["id"]: product for product in bulk.records["products"]}
+    assert by_bulk == by_page
+    store = {f"gid://shopify/Product/{p.id}": p for p in sandbox.world.store.products}
+    assert set(by_page) == set(store)
+    reordered = 0
+    for product_id, row in by_page.items():
+        truth = sorted(store[product_id].variants, key=lambda v: v.position)
+        assert [v["id"] for v in row["variants"]] == [f"gid://shopify/ProductVariant/{v.id}" for v in truth]
+        assert [v["position"] for v in row["variants"]] == list(range(1, len(truth) + 1))
+        reordered += [v.id for v in truth] != sorted(v.id for v in truth)
+    assert reordered > 0  # position order is not id order for these: the order is really checked
+
+
 # The app that creates an order of each source, as the sandbox documents it (sandbox/README.md).
 APPS = {
     "web": "Online Store",
