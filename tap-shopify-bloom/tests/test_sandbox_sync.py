@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import datetime
 
 import pytest
 from bloom_sandbox.testing import running_sandbox
@@ -75,6 +77,30 @@ def test_bulk_first_sync_equals_truth(sandbox):
     assert sum(len(o["line_items"]) for o in orders) == truth["line_items"]
     assert sum(len(r["refund_line_items"]) for o in orders for r in o["refunds"]) == truth["refund_line_items"]
     assert sum(len(p["variants"]) for p in result.records["products"]) == truth["variants"]
+
+
+def test_customers_windows_at_the_threshold_go_by_bulk_the_rest_page(sandbox, caplog):
+    """The sandbox counts customers (``customersCount``): each window's path follows its count."""
+    threshold = 20
+    before = shopify_stats(sandbox)
+    with caplog.at_level(logging.INFO):
+        result = run_sync(tap_config(sandbox, bulk_threshold=threshold), streams=["customers"])
+    assert "cannot count" not in caplog.text
+    customers = sandbox.world.store.customers
+    assert len(result.records["customers"]) == len(distinct(result, "customers")) == len(customers)
+
+    def moment(text: str) -> datetime | None:
+        return None if text in {"beginning", "now"} else datetime.fromisoformat(text)
+
+    paths = {}
+    for start, end, how in re.findall(r"customers: window \[(\S+), (\S+)\) done by (\w+)", caplog.text):
+        low, high = moment(start), moment(end)
+        count = sum((low is None or c.updated_at >= low) and (high is None or c.updated_at < high) for c in customers)
+        paths[start, end] = (how, count)
+        assert how == ("bulk" if count >= threshold else "pages"), (start, end, count)
+    by_bulk = [window for window, (how, _) in paths.items() if how == "bulk"]
+    assert 0 < len(by_bulk) < len(paths)  # both paths were taken
+    assert shopify_stats(sandbox)["bulk_completed"] - before["bulk_completed"] == len(by_bulk)
 
 
 def test_bulk_and_paged_orders_are_identical(sandbox):
