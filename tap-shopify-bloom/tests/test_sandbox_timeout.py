@@ -43,12 +43,14 @@ def test_answers_later_than_the_timeout_are_retried_and_nothing_is_lost_or_doubl
     sandbox, caplog, fault_path, settings
 ):
     before = control(sandbox, "stats")
-    control(sandbox, "faults", [{"type": "slow", "seconds": 3, "path": fault_path, "count": 2}])
+    control(sandbox, "faults", [{"type": "slow", "seconds": 8, "path": fault_path, "count": 2}])
     with caplog.at_level(logging.WARNING):
-        result = run_sync(tap_config(sandbox, request_timeout=1, **settings), streams=["orders", "customers"])
+        result = run_sync(tap_config(sandbox, request_timeout=2, **settings), streams=["orders", "customers"])
     after = control(sandbox, "stats")
     assert after["faults_injected"] - before["faults_injected"] == 2
-    assert caplog.text.count(NO_ANSWER) == 2  # each slow answer was given up after 1 s and asked again
+    # Each slow answer was given up after 2 s and asked again (on a busy machine another
+    # answer may be late too: that is the setting at work as well).
+    assert caplog.text.count(NO_ANSWER) >= 2
     if fault_path == "/admin/bulk-results":
         assert after["shopify"]["bulk_completed"] > before["shopify"]["bulk_completed"]
     truth = truth_counts(sandbox)
