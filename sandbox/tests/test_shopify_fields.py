@@ -1,4 +1,5 @@
-"""Fields added from Shopify's 2026-10 schema: the Count roots, Order.app and the full payout summary."""
+"""Fields added from Shopify's 2026-10 schema: the Count roots, Order.app, the full payout summary and
+ProductVariant.position."""
 
 from __future__ import annotations
 
@@ -76,3 +77,38 @@ def test_payout_summary_has_every_part_and_adds_up_to_net(shared):
         gross = parts["chargesGross"] + parts["refundsFeeGross"] + parts["adjustmentsGross"]
         fees = parts["chargesFee"] + parts["refundsFee"] + parts["adjustmentsFee"]
         assert gross - fees == Decimal(payout["net"]["amount"]), payout["id"]
+
+
+VARIANTS = """query($id: ID!, $sort: ProductVariantSortKeys, $after: String, $reverse: Boolean) {
+  product(id: $id) { variants(first: 1, after: $after, sortKey: $sort, reverse: $reverse) {
+    nodes { id position } pageInfo { hasNextPage endCursor } } } }"""
+
+
+def _walk_variants(sandbox, product_id: int, **variables) -> list[dict]:
+    """Every variant of a product, one per page (the cursors of the sort in use)."""
+    seen, after = [], None
+    while True:
+        _, body = gql(sandbox, VARIANTS, {"id": f"gid://shopify/Product/{product_id}", "after": after, **variables})
+        page = body["data"]["product"]["variants"]
+        seen += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_variant_positions_are_one_to_n_and_some_products_are_reordered(shared):
+    products = [p for p in shared.world.store.products if len(p.variants) > 1]
+    for product in products:
+        assert sorted(v.position for v in product.variants) == list(range(1, len(product.variants) + 1))
+    reordered = [p for p in products if [v.position for v in p.variants] != sorted(v.position for v in p.variants)]
+    assert 0 < len(reordered) < len(products)
+
+
+@pytest.mark.parametrize(("sort", "reverse"), [(None, False), ("POSITION", True), ("ID", False)])
+def test_product_variants_page_in_position_order_by_default(shared, sort, reverse):
+    products = shared.world.store.products
+    product = next(p for p in products if [v.position for v in p.variants] != sorted(v.position for v in p.variants))
+    served = _walk_variants(shared, product.id, sort=sort, reverse=reverse)
+    by = (lambda v: v.id) if sort == "ID" else (lambda v: v.position)
+    expected = sorted(product.variants, key=by, reverse=reverse)
+    assert served == [{"id": f"gid://shopify/ProductVariant/{v.id}", "position": v.position} for v in expected]

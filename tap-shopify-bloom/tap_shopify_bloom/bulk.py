@@ -141,7 +141,7 @@ def joined_nodes(
     of their ids, which is the order they were added in. A paged query lists an
     order's line items and shipping lines that way too, so both paths give the same
     record. (A product's variants are listed by ``position``, which a merchant can
-    change; the bulk path keeps id order.)
+    change: the products stream sorts them by it, whichever path they came by.)
     """
     with tempfile.TemporaryDirectory(prefix="tap-shopify-bloom-") as folder:
         database = sqlite3.connect(Path(folder) / "bulk.sqlite")

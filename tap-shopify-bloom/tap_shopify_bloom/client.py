@@ -133,6 +133,12 @@ class ShopifyStream(GraphQLStream):
 
     @property
     @override
+    def timeout(self) -> float:
+        """The ``request_timeout`` setting: seconds without an answer before a request is retried."""
+        return self.settings.request_timeout
+
+    @property
+    @override
     def http_headers(self) -> dict[str, str]:
         return {
             "X-Shopify-Access-Token": self.settings.access_token,
@@ -236,7 +242,7 @@ class ShopifyStream(GraphQLStream):
         But each retry is one warning (:meth:`backoff_handler`) instead of the backoff
         library's lines and the SDK's ERROR line; giving up is the caller's to report.
         """
-        return backoff.on_exception(
+        retried = backoff.on_exception(
             self.backoff_wait_generator,
             RETRIED,
             max_tries=self.backoff_max_tries,
@@ -244,6 +250,16 @@ class ShopifyStream(GraphQLStream):
             jitter=self.backoff_jitter,
             logger=None,
         )(func)
+
+        def timed(*args: t.Any, **kwargs: t.Any) -> T:
+            try:
+                return retried(*args, **kwargs)
+            except requests.exceptions.Timeout as exc:
+                if isinstance(exc, requests.exceptions.ConnectionError):  # no connection at all: unreachable
+                    raise
+                raise errors.no_answer(self.name, self.timeout, self.backoff_max_tries()) from None
+
+        return timed
 
     @override
     def backoff_handler(self, details: Details) -> None:

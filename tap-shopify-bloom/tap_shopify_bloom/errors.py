@@ -133,3 +133,12 @@ def unreachable(url: str, exc: requests.exceptions.ConnectionError, tries: int) 
         f"Cannot reach Shopify at {url} ({describe(exc)}, {tries} tries). Check `store` and, if set, "
         "`api_url`, and that this machine can reach it."
     )
+
+
+def no_answer(stream: str, timeout: float, tries: int) -> MerchantActionError:
+    """The error for requests that got no answer within ``request_timeout``, try after try."""
+    return MerchantActionError(
+        f"{stream}: Shopify sent no answer within `request_timeout` ({timeout:g} s), {tries} tries in a row. "
+        "Shopify or the network is slow: run again later (state keeps what was synced), or raise "
+        "`request_timeout` (default 300 s)."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import typing as t
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ DEFAULT_API_VERSION = "2026-10"
 # Paging costs about 1 point per order (10 orders/s on a standard plan); a bulk operation
 # about 0.1: from a few hundred orders on, bulk is faster even with its start-up time.
 DEFAULT_BULK_THRESHOLD = 500
+#: Seconds to wait for an answer to one request (the SDK's default timeout).
+DEFAULT_REQUEST_TIMEOUT = 300
 STORE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 BACKFILL_WINDOWS = ("month",)
 PII_MODES = ("keep", "hash", "drop")
@@ -115,6 +118,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         "page. 0 disables bulk operations.",
     ),
     th.Property(
+        "request_timeout",
+        th.NumberType,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        title="Request timeout (seconds)",
+        description="How long one HTTP request (a GraphQL query or a bulk result download) may go "
+        "without an answer before it counts as a transient fault and is retried with backoff (8 tries); "
+        "more than 0.",
+    ),
+    th.Property(
         "pii",
         th.StringType,
         default="hash",
@@ -140,6 +152,7 @@ class Settings:
     initial_window_days: int
     backfill: bool
     bulk_threshold: int
+    request_timeout: float
     pii: str
 
     @property
@@ -158,6 +171,7 @@ FIXES = {
     "max_concurrency": "Use a number from 1 to 5.",
     "initial_window_days": "Use a whole number of days, at least 1.",
     "bulk_threshold": "Use a whole number; 0 disables bulk operations.",
+    "request_timeout": "Use a number of seconds greater than 0, e.g. `300` (the default).",
 }
 TYPE_NAMES = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "true or false"}
 
@@ -272,6 +286,9 @@ def parse_settings(config: t.Mapping[str, t.Any], now: datetime | None = None) -
     threshold = int(config.get("bulk_threshold", DEFAULT_BULK_THRESHOLD))
     if threshold < 0:
         _refuse("bulk_threshold", f"{threshold} is negative", "Use 0 to disable bulk operations.")
+    timeout = float(config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
+    if not (math.isfinite(timeout) and timeout > 0):
+        _refuse("request_timeout", f"{timeout:g} is not more than 0", FIXES["request_timeout"])
     pii = str(config.get("pii", "hash"))
     if pii not in PII_MODES:
         _refuse("pii", f"{pii!r} is not an option", "Use one of keep, hash, drop.")
@@ -288,5 +305,6 @@ def parse_settings(config: t.Mapping[str, t.Any], now: datetime | None = None) -
         initial_window_days=window_days,
         backfill=config.get("backfill", True) is not False,
         bulk_threshold=threshold,
+        request_timeout=timeout,
         pii=pii,
     )

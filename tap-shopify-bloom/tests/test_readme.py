@@ -37,6 +37,7 @@ MESSAGES = [
     "splitting the window and retrying",
     "expired; running the operation again",
     "Shopify cannot count a window",
+    ": Shopify sent no answer within `request_timeout` (",
 ]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import datetime
 
 import pytest
 from bloom_sandbox.testing import running_sandbox
@@ -77,6 +79,30 @@ def test_bulk_first_sync_equals_truth(sandbox):
     assert sum(len(p["variants"]) for p in result.records["products"]) == truth["variants"]
 
 
+def test_customers_windows_at_the_threshold_go_by_bulk_the_rest_page(sandbox, caplog):
+    """The sandbox counts customers (``customersCount``): each window's path follows its count."""
+    threshold = 20
+    before = shopify_stats(sandbox)
+    with caplog.at_level(logging.INFO):
+        result = run_sync(tap_config(sandbox, bulk_threshold=threshold), streams=["customers"])
+    assert "cannot count" not in caplog.text
+    customers = sandbox.world.store.customers
+    assert len(result.records["customers"]) == len(distinct(result, "customers")) == len(customers)
+
+    def moment(text: str) -> datetime | None:
+        return None if text in {"beginning", "now"} else datetime.fromisoformat(text)
+
+    paths = {}
+    for start, end, how in re.findall(r"customers: window \[(\S+), (\S+)\) done by (\w+)", caplog.text):
+        low, high = moment(start), moment(end)
+        count = sum((low is None or c.updated_at >= low) and (high is None or c.updated_at < high) for c in customers)
+        paths[start, end] = (how, count)
+        assert how == ("bulk" if count >= threshold else "pages"), (start, end, count)
+    by_bulk = [window for window, (how, _) in paths.items() if how == "bulk"]
+    assert 0 < len(by_bulk) < len(paths)  # both paths were taken
+    assert shopify_stats(sandbox)["bulk_completed"] - before["bulk_completed"] == len(by_bulk)
+
+
 def test_bulk_and_paged_orders_are_identical(sandbox):
     """The same orders give the same records by either path, nested lists in the same order."""
     paged = run_sync(tap_config(sandbox, bulk_threshold=0), streams=["orders"])
@@ -88,6 +114,26 @@ def test_bulk_and_paged_orders_are_identical(sandbox):
     assert len(by_page) == truth_counts(sandbox)["orders"]
     assert sum(len(order["line_items"]) > 1 for order in by_page.values()) > 50  # the order of lists matters
     assert by_bulk == by_page
+
+
+def test_bulk_and_paged_products_are_identical_variants_in_position_order(sandbox):
+    """Bulk lines of variants come in any order; both paths list them by the merchant's position."""
+    paged = run_sync(tap_config(sandbox, bulk_threshold=0), streams=["products"])
+    before = shopify_stats(sandbox)
+    bulk = run_sync(tap_config(sandbox, bulk_threshold=1, max_concurrency=3), streams=["products"])
+    assert shopify_stats(sandbox)["bulk_completed"] - before["bulk_completed"] >= 2
+    by_page = {product["id"]: product for product in paged.records["products"]}
+    by_bulk = {product["id"]: product for product in bulk.records["products"]}
+    assert by_bulk == by_page
+    store = {f"gid://shopify/Product/{p.id}": p for p in sandbox.world.store.products}
+    assert set(by_page) == set(store)
+    reordered = 0
+    for product_id, row in by_page.items():
+        truth = sorted(store[product_id].variants, key=lambda v: v.position)
+        assert [v["id"] for v in row["variants"]] == [f"gid://shopify/ProductVariant/{v.id}" for v in truth]
+        assert [v["position"] for v in row["variants"]] == list(range(1, len(truth) + 1))
+        reordered += [v.id for v in truth] != sorted(v.id for v in truth)
+    assert reordered > 0  # position order is not id order for these: the order is really checked
 
 
 # The app that creates an order of each source, as the sandbox documents it (sandbox/README.md).

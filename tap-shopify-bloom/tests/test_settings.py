@@ -25,6 +25,8 @@ def test_defaults_and_normalisation():
     assert settings.graphql_url == "https://my-shop.myshopify.com/admin/api/2026-10/graphql.json"
     assert settings.start_date == datetime(2025, 1, 1, tzinfo=UTC)
     assert (settings.initial_window_days, settings.pii, settings.max_concurrency) == (7, "hash", 3)
+    assert settings.request_timeout == 300
+    assert parse_settings({**VALID, "request_timeout": 2.5}, now=NOW).request_timeout == 2.5
 
 
 @pytest.mark.parametrize(
@@ -41,6 +43,8 @@ def test_defaults_and_normalisation():
         ({"initial_window_days": 0}, "initial_window_days"),
         ({"bulk_threshold": -1}, "bulk_threshold"),
         ({"pii": "mask"}, "pii"),
+        ({"request_timeout": 0}, "request_timeout"),
+        ({"request_timeout": -5}, "request_timeout"),
     ],
 )
 def test_invalid_values_name_the_setting(override, setting):
@@ -109,6 +113,7 @@ WRONG = [
     ({"access_token": None}, "Setting `access_token`: it is missing. Set it to the Admin API access token"),
     ({"pii": "mask"}, "Setting `pii`: 'mask' is not an option. Use one of 'keep', 'hash', 'drop'."),
     ({"max_concurrency": "three"}, "Setting `max_concurrency`: 'three' is not a whole number. Use a number from 1"),
+    ({"request_timeout": 0}, "Setting `request_timeout`: 0 is not more than 0. Use a number of seconds greater than 0"),
 ]
 
 

@@ -100,6 +100,14 @@ def _nested(items: Callable[[Any, Context], list[Any]]) -> Callable[[Any, Contex
     return resolve
 
 
+def _variants(product: Product, _ctx: Context, args: dict[str, Any]) -> Source:
+    """A product's variants by ``sortKey``: POSITION (Shopify's default, the merchant's order) or ID."""
+    key = (lambda v: (v.id,)) if args.get("sortKey") == "ID" else (lambda v: (v.position, v.id))
+    reverse = bool(args.get("reverse"))
+    values = sorted(product.variants, key=key, reverse=reverse)
+    return Source(items=values, key=key, descending=reverse)
+
+
 def _item_id(item: Any) -> int:
     if isinstance(item, RefundShippingLineView):
         return item.refund.id
@@ -122,7 +130,7 @@ CONNECTIONS: dict[str, dict[str, Resolver]] = {
         "refundShippingLines": _nested(lambda r, c: _refund_shipping(r, c)),
         "transactions": _nested(lambda r, c: _refund_transactions(r, c)),
     },
-    "Product": {"variants": _nested(lambda p, _c: p.variants)},
+    "Product": {"variants": _variants},
 }
 
 

@@ -37,6 +37,7 @@ class Variant:
     weight_grams: int
     created_at: datetime
     updated_at: datetime
+    position: int = 1  # ProductVariant.position: 1..n within its product, as the merchant ordered them
 
 
 @dataclass(slots=True)

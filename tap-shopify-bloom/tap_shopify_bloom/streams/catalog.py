@@ -15,6 +15,7 @@ def variant_row(variant: Node) -> dict[str, t.Any]:
     return {
         "id": variant["id"],
         "title": variant.get("title"),
+        "position": variant.get("position"),
         "sku": variant.get("sku"),
         "price": variant.get("price"),
         "compare_at_price": variant.get("compareAtPrice"),
@@ -24,6 +25,11 @@ def variant_row(variant: Node) -> dict[str, t.Any]:
         "created_at": variant.get("createdAt"),
         "updated_at": variant.get("updatedAt"),
     }
+
+
+def by_position(variants: list[Node]) -> list[Node]:
+    """Variants in ``position`` order (the merchant's), as Shopify pages them; bulk lines come in any order."""
+    return sorted(variants, key=lambda v: (v.get("position") is None, v.get("position") or 0))
 
 
 def product_row(node: Node) -> dict[str, t.Any]:
@@ -37,7 +43,7 @@ def product_row(node: Node) -> dict[str, t.Any]:
         "is_gift_card": node.get("isGiftCard"),
         "created_at": node.get("createdAt"),
         "updated_at": node.get("updatedAt"),
-        "variants": [variant_row(v) for v in nodes(node.get("variants"))],
+        "variants": [variant_row(v) for v in by_position(nodes(node.get("variants")))],
     }
 
 
