@@ -240,7 +240,8 @@ class ShopifyStream(GraphQLStream):
         """``func`` retried on transient faults, as the SDK retries requests.
 
         But each retry is one warning (:meth:`backoff_handler`) instead of the backoff
-        library's lines and the SDK's ERROR line; giving up is the caller's to report.
+        library's lines and the SDK's ERROR line, and giving up is one line: no connection
+        (or a broken one, a body that stalled) try after try, or no answer in time.
         """
         retried = backoff.on_exception(
             self.backoff_wait_generator,
@@ -254,9 +255,9 @@ class ShopifyStream(GraphQLStream):
         def timed(*args: t.Any, **kwargs: t.Any) -> T:
             try:
                 return retried(*args, **kwargs)
-            except requests.exceptions.Timeout as exc:
-                if isinstance(exc, requests.exceptions.ConnectionError):  # no connection at all: unreachable
-                    raise
+            except requests.exceptions.ConnectionError as exc:  # a connect timeout is one too
+                raise errors.unreachable(self.settings.api_url, exc, self.backoff_max_tries()) from None
+            except requests.exceptions.Timeout:
                 raise errors.no_answer(self.name, self.timeout, self.backoff_max_tries()) from None
 
         return timed

@@ -1,4 +1,5 @@
-"""`request_timeout` against the sandbox's `slow` fault over real HTTP: retried, then one line."""
+"""`request_timeout` and broken connections against the sandbox's `slow` and `reset` faults over real HTTP:
+retried, then one line."""
 
 from __future__ import annotations
 
@@ -72,3 +73,12 @@ def test_no_answer_on_every_try_ends_the_run_with_one_line_naming_the_setting(sa
     assert caplog.text.count(NO_ANSWER) == 7  # one warning per retry, then the one line
     control(sandbox, "faults", method="DELETE")
     assert shopify_stats(sandbox)["graphql_queries"] - queries <= 8
+
+
+def test_a_bulk_download_broken_on_every_try_ends_the_run_with_one_line(sandbox, caplog):
+    """A result file whose connection breaks try after try (mid-run, after the shop was read) is one line."""
+    control(sandbox, "faults", [{"type": "reset", "path": "/admin/bulk-results", "always": True}])
+    with caplog.at_level(logging.WARNING), pytest.raises(MerchantActionError) as stopped:
+        run_sync(tap_config(sandbox, bulk_threshold=5), streams=["orders"])
+    assert str(stopped.value).startswith(f"Cannot reach Shopify at {sandbox.url} (connection failed, 8 tries).")
+    assert caplog.text.count("Backing off") == 7
