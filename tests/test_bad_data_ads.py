@@ -19,7 +19,17 @@ from typing import Any
 
 import pytest
 from _helpers import TODAY, ads_config, run_tap
-from _proxy import Proxy, Spoil, clean_keys, error_lines, fails_then_recovers, messages, spoil_matrix
+from _proxy import (
+    Proxy,
+    Spoil,
+    clean_messages,
+    error_lines,
+    fails_then_recovers,
+    last_state,
+    messages,
+    records_but,
+    spoil_matrix,
+)
 from werkzeug import Request
 
 from bloom_suite.processes import Sandbox, running_sandbox
@@ -67,6 +77,9 @@ PLATFORMS = {
 }
 
 
+NEW_VALUE = {"note": "a value that is never logged", "n": 1}
+
+
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
     log = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
@@ -87,12 +100,12 @@ def spend_keys(msgs: list[dict]) -> set[tuple]:
 
 
 @pytest.fixture(scope="module")
-def clean_runs(sandbox, tmp_path_factory) -> dict[str, set[tuple]]:
-    """Per platform, the spend records a clean run emits."""
-    found = {name: clean_keys("tap-adplatforms", sandbox, tmp_path_factory.mktemp(name), platform.picks,
-                              lambda url, platform=platform: config(platform, url), spend_keys)
+def clean_runs(sandbox, tmp_path_factory) -> dict[str, list[dict]]:
+    """Per platform, the messages of a clean run."""
+    found = {name: clean_messages("tap-adplatforms", sandbox, tmp_path_factory.mktemp(name), platform.picks,
+                                  lambda url, platform=platform: config(platform, url))
              for name, platform in PLATFORMS.items()}  # fmt: skip
-    assert all(len(keys) > 20 for keys in found.values()), {name: len(keys) for name, keys in found.items()}
+    assert all(len(spend_keys(msgs)) > 20 for msgs in found.values()), {n: len(m) for n, m in found.items()}
     return found
 
 
@@ -141,15 +154,16 @@ def test_a_bad_row_stops_the_run_with_one_line_and_its_state_loses_nothing(
         return loaded[-1]
 
     expected = lambda: ("ad_spend_daily", platform.label, FIELD[spoil_row], names[0])  # noqa: E731 (known after the run)
-    fails_then_recovers("tap-adplatforms", config(platform, proxy.url), proxy, tmp_path, keys, clean_runs[name],
-                        expected)
+    fails_then_recovers("tap-adplatforms", config(platform, proxy.url), proxy, tmp_path, keys,
+                        spend_keys(clean_runs[name]), expected)
     assert loaded[0], "the spoiled run loaded nothing before it failed: the test would prove little"
 
 
 @pytest.mark.parametrize("name", PLATFORMS)
-def test_malformed_json_is_retried_and_a_new_field_ignored(httpserver, sandbox, tmp_path, clean_runs, name):
+def test_malformed_json_is_retried_and_a_new_field_kept(httpserver, sandbox, tmp_path, clean_runs, name):
     """The first spend answer is garbled (a transient fault: retried), every other one carries a field the
-    platform added (not read: no record carries it). The run completes with every record."""
+    platform added: each spend record keeps it in extra_fields, one warning names it (not its value), and
+    the run otherwise equals the clean run (every record of every stream, and the state)."""
     platform = PLATFORMS[name]
     proxy = Proxy(httpserver, sandbox, platform.picks)
     garbled = [0]
@@ -159,7 +173,7 @@ def test_malformed_json_is_retried_and_a_new_field_ignored(httpserver, sandbox, 
             garbled[0] += 1
             return json.dumps(answer)[:200]
         for row in platform.rows(answer):
-            row["brand_new_field"] = {"a": 1}
+            row["brand_new_field"] = NEW_VALUE
         return json.dumps(answer)
 
     proxy.spoil = spoil
@@ -167,8 +181,17 @@ def test_malformed_json_is_retried_and_a_new_field_ignored(httpserver, sandbox, 
     assert done.returncode == 0, done.stderr[-3000:]
     assert proxy.spoiled > 2
     assert "was not complete JSON" in done.stderr
-    assert spend_keys(messages(done.stdout)) == clean_runs[name]
-    assert "brand_new_field" not in done.stdout
+    got, clean = messages(done.stdout), clean_runs[name]
+    spend = [m["record"] for m in got if m["type"] == "RECORD" and m["stream"] == "ad_spend_daily"]
+    assert spend
+    assert all(record["extra_fields"] == {"brand_new_field": NEW_VALUE} for record in spend)
+    assert all(m["record"]["extra_fields"] is None for m in clean if m["type"] == "RECORD")
+    assert records_but(got, "extra_fields") == records_but(clean, "extra_fields")
+    assert last_state(got) == last_state(clean)
+    named = [line for line in done.stderr.splitlines() if "the tap does not know" in line]
+    assert len(named) == 1, named
+    assert all(text in named[0] for text in ("ad_spend_daily: ", platform.label, "'brand_new_field'", "extra_fields"))
+    assert NEW_VALUE["note"] not in done.stderr
 
 
 def test_malformed_json_that_persists_ends_in_one_line(httpserver, sandbox, tmp_path):

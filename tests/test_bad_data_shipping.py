@@ -1,5 +1,5 @@
 """Bad data from ShipStation and Shippo: a clear error naming the stream and record, or the documented
-tolerance; state never advances past data that was not loaded.
+tolerance (a new field is kept); state never advances past data that was not loaded.
 
 The real tap-shipping console script reads the sandbox through a local HTTP proxy that spoils
 the list answers of one provider (ShipStation ``/shipments``, Shippo ``/transactions/``): a label
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from _helpers import TODAY, run_tap, shipping_config
-from _proxy import Proxy, clean_keys, fails_then_recovers, messages, spoil_matrix
+from _proxy import Proxy, clean_messages, fails_then_recovers, last_state, messages, records_but, spoil_matrix
 from werkzeug import Request
 
 from bloom_suite.processes import Sandbox, running_sandbox
@@ -45,6 +45,9 @@ PROVIDERS = {
     "shippo": Provider("shippo", "Shippo account 'shippo-", "shippo_transactions", "object_id", "object_created",
                        "/shippo/transactions/", "results", "shippo_", 1),
 }  # fmt: skip
+
+
+NEW_VALUE = {"note": "a value that is never logged", "n": 1}
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +81,13 @@ def label_keys(provider: Provider) -> Callable[[list[dict]], set[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def clean_runs(sandbox, tmp_path_factory) -> dict[str, set[tuple]]:
-    """Per provider, the labels a clean run emits."""
-    found = {name: clean_keys("tap-shipping", sandbox, tmp_path_factory.mktemp(name), picks(provider),
-                              lambda url, provider=provider: config(provider, url), label_keys(provider))
+def clean_runs(sandbox, tmp_path_factory) -> dict[str, list[dict]]:
+    """Per provider, the messages of a clean run."""
+    found = {name: clean_messages("tap-shipping", sandbox, tmp_path_factory.mktemp(name), picks(provider),
+                                  lambda url, provider=provider: config(provider, url))
              for name, provider in PROVIDERS.items()}  # fmt: skip
-    assert all(len(keys) >= 6 for keys in found.values()), {name: len(keys) for name, keys in found.items()}
+    sizes = {name: len(label_keys(PROVIDERS[name])(msgs)) for name, msgs in found.items()}
+    assert all(size >= 6 for size in sizes.values()), sizes
     return found
 
 
@@ -126,14 +130,14 @@ def test_a_bad_record_stops_the_run_with_one_line_and_its_state_loses_nothing(
     proxy.spoil, names = last_row(provider, spoil_row)
     expected = lambda: (provider.stream, provider.label, names[0], "What to do: run again")  # noqa: E731
     fails_then_recovers("tap-shipping", config(provider, proxy.url), proxy, tmp_path, label_keys(provider),
-                        clean_runs[name], expected)
+                        label_keys(provider)(clean_runs[name]), expected)
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
-def test_malformed_json_is_retried_and_a_new_field_ignored(httpserver, sandbox, tmp_path, clean_runs, name):
+def test_malformed_json_is_retried_and_a_new_field_kept(httpserver, sandbox, tmp_path, clean_runs, name):
     """The first list answer is garbled (a transient fault: retried), every other one carries a field the
-    provider added: the raw stream's schema does not have it, so it is dropped with a warning. The run
-    completes with every label."""
+    provider added: each raw record keeps it in extra_fields, one warning names it (not its value), and the
+    run otherwise equals the clean run (every record of every stream, shipping_labels too, and the state)."""
     provider = PROVIDERS[name]
     proxy = Proxy(httpserver, sandbox, picks(provider))
     garbled = [0]
@@ -143,7 +147,7 @@ def test_malformed_json_is_retried_and_a_new_field_ignored(httpserver, sandbox, 
             garbled[0] += 1
             return json.dumps(answer)[:-10]
         for row in answer.get(provider.rows_key) or []:
-            row["brand_new_field"] = {"a": 1}
+            row["brand_new_field"] = NEW_VALUE
         return json.dumps(answer)
 
     proxy.spoil = spoil
@@ -151,8 +155,18 @@ def test_malformed_json_is_retried_and_a_new_field_ignored(httpserver, sandbox, 
     assert done.returncode == 0, done.stderr[-3000:]
     assert proxy.spoiled >= 2
     assert "incomplete JSON from" in done.stderr
-    assert label_keys(provider)(messages(done.stdout)) == clean_runs[name]
-    assert "brand_new_field" not in done.stdout
+    got, clean = messages(done.stdout), clean_runs[name]
+    raw = [m["record"] for m in got if m["type"] == "RECORD" and m["stream"] == provider.stream]
+    assert raw
+    assert all(record["extra_fields"] == {"brand_new_field": NEW_VALUE} for record in raw)
+    assert all(m["record"].get("extra_fields") is None for m in clean if m["type"] == "RECORD")
+    assert records_but(got, "extra_fields") == records_but(clean, "extra_fields")
+    assert last_state(got) == last_state(clean)
+    named = [line for line in done.stderr.splitlines() if "the tap does not know" in line]
+    assert len(named) == 1, named
+    assert all(text in named[0] for text in (f"{provider.stream}: ", provider.label, "'brand_new_field'",
+                                             "extra_fields"))  # fmt: skip
+    assert NEW_VALUE["note"] not in done.stderr
 
 
 def test_malformed_json_that_persists_ends_in_one_line(httpserver, sandbox, tmp_path):

@@ -13,10 +13,9 @@ import abc
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
@@ -25,9 +24,11 @@ from zoneinfo import ZoneInfo
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.jsonpath import extract_jsonpath
 from typing_extensions import override
 
 from tap_adplatforms import settings
+from tap_adplatforms.records import EXTRA_FIELDS, KINDS, BadRecordError, FieldError, RowShape, field_names
 from tap_adplatforms.windows import Window, months_before
 
 if TYPE_CHECKING:
@@ -38,8 +39,7 @@ if TYPE_CHECKING:
     from singer_sdk.streams.rest import RequestFunc
 
 READER_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
-CENT = Decimal("0.01")
-MICRO = Decimal("0.000001")
+_PARSED = "_tap_adplatforms_json"  # the attribute of a response holding its parsed JSON (see body)
 
 
 def setting(config: Mapping[str, Any], name: str) -> Any:
@@ -56,98 +56,16 @@ def _sentence(text: str) -> str:
     return re.sub(r"\.(\)*)$", r"\1", text.strip()).rstrip(".")
 
 
-class BadRecordError(FatalAPIError):
-    """An API sent a record the tap cannot read; the message names the stream, the account and the record."""
-
-
-class FieldError(ValueError):
-    """A field of a raw row is missing or of the wrong type; ``what`` says which and how."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
-
-
-@dataclass(frozen=True)
-class Field:
-    """Where a raw row holds a value (a dotted path), how to convert it, whether it must be there."""
-
-    path: str
-    convert: Callable[[Any], Any] = str
-    required: bool = False
-
-    def read(self, row: Mapping[str, Any]) -> Any:
-        """The converted value (see :func:`field`)."""
-        return field(row, self.path, self.convert, required=self.required)
-
-
-def dig(row: Any, path: str) -> Any:
-    """The value at a dotted ``path`` of a raw row (``campaign.id``), or ``None``."""
-    for part in path.split("."):
-        row = row.get(part) if isinstance(row, Mapping) else None
-    return row
-
-
-def field(row: Mapping[str, Any], path: str, convert: Callable[[Any], Any] = str, *, required: bool = True) -> Any:
-    """The value at ``path`` of a raw row, converted by ``convert`` (one of :func:`day`, :func:`count`,
-    :func:`decimal`, :func:`money`, :func:`micros`, ``str``); a missing optional text is ``None``, a
-    missing optional number ``convert(None)`` (0).
+def body(response: requests.Response) -> Any:
+    """The JSON of ``response`` (numbers with decimals as ``Decimal``), parsed once: validation,
+    parsing and paging all read it, so the result is kept on the response object.
 
     Raises:
-        FieldError: naming the field, if it is missing while ``required`` or ``convert`` refuses it.
+        ValueError: if the body is not (complete) JSON.
     """
-    value = dig(row, path)
-    if value is None and required:
-        raise FieldError(f"has no {path}")
-    if value is None and convert is str:
-        return None  # an absent text stays absent; absent numbers are 0
-    if value is not None and isinstance(value, (Mapping, list, bool)):
-        raise FieldError(f"has a {type(value).__name__} as {path}")
-    try:
-        return convert(value)
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise FieldError(f"has {path} {shown}, which is not {_EXPECTED.get(convert, 'readable')}") from exc
-
-
-def day(value: Any) -> str:
-    """A day as ``YYYY-MM-DD`` from a ``YYYY-MM-DD`` or ``YYYY-MM-DD hh:mm:ss`` string."""
-    if not isinstance(value, str):
-        raise TypeError(value)
-    return date.fromisoformat(value[:10]).isoformat()
-
-
-def count(value: Any) -> int:
-    """A whole number (an API's int64 may come as a string); absent counts as 0."""
-    if value is None:
-        return 0
-    if isinstance(value, float) or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
-        raise ValueError(value)
-    return int(value)
-
-
-def decimal(value: Any) -> Decimal:
-    """A finite decimal number; absent counts as 0."""
-    number = Decimal(str(value if value is not None else 0))
-    if not number.is_finite():
-        raise InvalidOperation(value)
-    return number
-
-
-def money(value: Decimal | str | int | None) -> str:
-    """A decimal string with at least two decimals and no rounding."""
-    amount = decimal(value)
-    return str(amount.quantize(CENT)) if amount == amount.quantize(CENT) else str(amount.normalize())
-
-
-def micros(value: Any) -> str:
-    """Millionths of a currency unit (Google's ``cost_micros``) as :func:`money`, exactly."""
-    return money(count(value) * MICRO)
-
-
-_EXPECTED: dict[Callable[[Any], Any], str] = {day: "a day written YYYY-MM-DD", count: "a whole number",
-                                              decimal: "a number", money: "an amount of money",
-                                              micros: "a whole number of micros"}
+    if not hasattr(response, _PARSED):
+        setattr(response, _PARSED, response.json(parse_float=Decimal))
+    return getattr(response, _PARSED)
 
 
 class RateLimitedError(RetriableAPIError):
@@ -228,7 +146,7 @@ class AccountReader(RESTStream[Any]):
         if response.status_code >= 400 or "json" not in response.headers.get("Content-Type", "json"):
             return
         try:
-            response.json()
+            body(response)
         except ValueError:
             raise RetriableAPIError(self.problem(f"the answer of {urlparse(response.url).path} was not complete JSON",
                                                  "the tap retries"), response) from None
@@ -257,9 +175,15 @@ class AccountReader(RESTStream[Any]):
         self.log("%s (try %d); retrying in %.1f s", exc, details.get("tries", 0), details.get("wait", 0.0),
                  level=logging.WARNING)
 
-    def rows(self, context: dict[str, Any]) -> Iterable[dict[str, Any]]:
-        """The endpoint's raw rows for ``context`` (all pages)."""
-        yield from self.request_records(context)
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """The rows at ``records_jsonpath`` of the JSON :meth:`validate_response` parsed."""
+        yield from extract_jsonpath(self.records_jsonpath, input=body(response))
+
+    def rows(self, context: dict[str, Any]) -> Iterable[Any]:
+        """The endpoint's raw rows for ``context`` (all pages), each through :meth:`post_process`."""
+        for row in self.request_records(context):
+            yield self.post_process(row, context)
 
     def fatal(self, what: str, fix: str) -> FatalAPIError:
         """A fatal error with a message naming platform, account and fix."""
@@ -273,11 +197,16 @@ class PlatformSource(abc.ABC):
     max_window_days: ClassVar[int | None] = None  # the API's limit on days per call
     history_months: ClassVar[int | None] = None  # how far back the API keeps daily figures
     attribution_setting: ClassVar[str | None] = None
+    #: Per kind of record (``ad_accounts``, ``campaigns``, ``ad_spend_daily``: see
+    #: :data:`~tap_adplatforms.records.KINDS`), how the API's raw rows give its columns; a
+    #: campaign's ``campaign_id`` and a spend row's ``date`` also name the row in messages.
+    shapes: ClassVar[Mapping[str, RowShape]]
 
     def __init__(self, tap: Tap) -> None:
         self.tap = tap
         self._readers: dict[tuple[str, str], AccountReader] = {}
         self._accounts: dict[str, dict[str, Any]] = {}
+        self._named_new_fields: set[tuple[str, str]] = set()  # (stream, field) already logged in this run
 
     @property
     def config(self) -> Mapping[str, Any]:
@@ -301,9 +230,13 @@ class PlatformSource(abc.ABC):
         return int(setting(self.config, f"{self.platform}_lookback_days"))
 
     def account(self, account_id: str) -> dict[str, Any]:
-        """The account's ``ad_accounts`` record (read once per run)."""
+        """The account's ``ad_accounts`` record (read once per run).
+
+        Raises:
+            BadRecordError: if the API sent an account the tap cannot read (no currency or time zone).
+        """
         if account_id not in self._accounts:
-            self._accounts[account_id] = self.read_account(account_id)
+            self._accounts[account_id] = self.record("ad_accounts", account_id, self.read_account(account_id))
         return self._accounts[account_id]
 
     def today(self, account: Mapping[str, Any]) -> date:
@@ -328,12 +261,10 @@ class PlatformSource(abc.ABC):
         for part in window.split(self.max_window_days):
             for number, row in enumerate(self.read_spend(account_id, part), 1):
                 yield {
-                    "platform": self.platform,
-                    "account_id": account_id,
                     "currency": account["currency"],
                     "account_timezone": account["timezone"],
                     "attribution_setting": self.attribution_setting,
-                    **self.checked("ad_spend_daily", account_id, row, f"row {number} of {part.since}..{part.until}"),
+                    **self.record("ad_spend_daily", account_id, row, f"row {number} of {part.since}..{part.until}"),
                 }
 
     def campaigns(self, account_id: str) -> Iterable[dict[str, Any]]:
@@ -343,40 +274,50 @@ class PlatformSource(abc.ABC):
             BadRecordError: if the API sent a row the tap cannot read; it names the record.
         """
         for number, row in enumerate(self.read_campaigns(account_id), 1):
-            yield {"platform": self.platform, "account_id": account_id,
-                   **self.checked("campaigns", account_id, row, f"row {number}")}
+            yield self.record("campaigns", account_id, row, f"row {number}")
 
-    def checked(self, stream: str, account_id: str, row: Any, where: str) -> dict[str, Any]:
-        """A raw row of ``stream`` (``ad_spend_daily`` or ``campaigns``) as its record, or an error naming the
-        stream, the account and the record."""
-        fields = self.spend_fields if stream == "ad_spend_daily" else self.campaign_fields
+    def record(self, kind: str, account_id: str, row: Any, where: str = "") -> dict[str, Any]:
+        """A raw row as a ``kind`` record of the account, the fields the tap does not know kept in
+        ``extra_fields``; or an error naming the stream, the account and the record (``where``: its place).
+
+        Raises:
+            BadRecordError: if a field the tap reads is missing or of the wrong type.
+        """
+        shape, names = self.shapes[kind], KINDS[kind]
+        stream, label = names.stream(self.platform), settings.account_label(self.platform, account_id)
         try:
             if not isinstance(row, Mapping):
                 raise FieldError(f"is a {type(row).__name__}, not an object")
-            return self.spend_record(row) if stream == "ad_spend_daily" else {n: f.read(row) for n, f in fields.items()}
+            columns = shape.read(row)
         except FieldError as exc:
             problem = exc.what
         except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
             problem = f"cannot be read ({type(exc).__name__})"
-        campaign = dig(row, fields["campaign_id"].path)
-        day_ = dig(row, fields["date"].path) if "date" in fields else None
-        named = f"campaign {campaign or '(none)'}" + (f" on {day_}" if day_ is not None else "")
-        again = ("the state keeps this window unread, so nothing is skipped" if stream == "ad_spend_daily"
-                 else "campaigns are read whole on every run")
-        msg = (f"{stream}: {settings.account_label(self.platform, account_id)}: the record of {named} ({where}) "
-               f"{problem}. What to do: run again ({again}); if the same record fails again, report this message: "
+        else:
+            new = shape.new_fields(row)
+            if new:
+                self._name_new_fields(stream, label, new)
+            return {"platform": self.platform, "account_id": account_id, **columns, EXTRA_FIELDS: new}
+        place = f" ({where})" if where else ""
+        msg = (f"{stream}: {label}: {names.named(row, shape)}{place} {problem}. What to do: run again "
+               f"({names.again}); if the same record fails again, report this message: "
                f"{settings.LABELS[self.platform]} sent data the tap cannot read")
         raise BadRecordError(msg)
 
-    #: How a raw spend row gives each field of an ``ad_spend_daily`` record (campaign_id, campaign_name,
-    #: date, spend and results); ``campaign_id`` and ``date`` also name the row in messages.
-    spend_fields: ClassVar[dict[str, Field]]
-    #: How a raw campaign row gives campaign_id, name, status and objective of a ``campaigns`` record.
-    campaign_fields: ClassVar[dict[str, Field]]
+    def _name_new_fields(self, stream: str, label: str, new: Mapping[str, Any]) -> None:
+        """Log the names (never the values) of new fields, once per stream and field in a run."""
+        names = {name for name in new if (stream, name) not in self._named_new_fields}
+        if not names:
+            return
+        self._named_new_fields.update((stream, name) for name in names)
+        self.tap.logger.warning(
+            "%s: %s: %s sent %s the tap does not know: %s. What to do: nothing; the values are kept in the "
+            "record's %s (not logged) until the tap reads them", stream, label, settings.LABELS[self.platform],
+            "a field" if len(names) == 1 else "fields", field_names(names), EXTRA_FIELDS)
 
     @abc.abstractmethod
-    def read_account(self, account_id: str) -> dict[str, Any]:
-        """Read one ``ad_accounts`` record."""
+    def read_account(self, account_id: str) -> Any:
+        """The API's raw account row."""
 
     @abc.abstractmethod
     def read_campaigns(self, account_id: str) -> Iterable[Any]:
@@ -385,7 +326,3 @@ class PlatformSource(abc.ABC):
     @abc.abstractmethod
     def read_spend(self, account_id: str, window: Window) -> Iterable[Any]:
         """The API's raw rows per campaign and day of ``window``."""
-
-    def spend_record(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """One raw spend row as the fields of an ``ad_spend_daily`` record."""
-        return {name: spec.read(row) for name, spec in self.spend_fields.items()}

@@ -7,8 +7,7 @@ account currency exactly (``Decimal`` micros / 10^6).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, ClassVar
@@ -18,18 +17,8 @@ from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
 from tap_adplatforms.auth import GoogleAdsAuthenticator
-from tap_adplatforms.client import (
-    AccountReader,
-    Field,
-    PlatformSource,
-    RateLimitedError,
-    count,
-    day,
-    decimal,
-    micros,
-    money,
-    setting,
-)
+from tap_adplatforms.client import AccountReader, PlatformSource, RateLimitedError, body, setting
+from tap_adplatforms.records import Field, RowShape, count, day, decimal, micros, money
 from tap_adplatforms.settings import normalize_account_id
 from tap_adplatforms.windows import Window
 
@@ -98,7 +87,7 @@ class GoogleAdsReader(AccountReader):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
-        for batch in response.json(parse_float=Decimal):
+        for batch in body(response):
             yield from batch.get("results", [])
 
     @override
@@ -169,16 +158,22 @@ class GoogleAdsSource(PlatformSource):
     platform = "google_ads"
     history_months = 37  # daily segments are kept for the last 37 months
     attribution_setting = "per_conversion_action"
-    spend_fields: ClassVar[dict[str, Field]] = {  # proto3 JSON: int64 as strings, zero values left out
-        "campaign_id": Field("campaign.id", required=True), "campaign_name": Field("campaign.name"),
-        "date": Field("segments.date", day, required=True), "spend": Field("metrics.costMicros", micros),
-        "impressions": Field("metrics.impressions", count), "clicks": Field("metrics.clicks", count),
-        "conversions": Field("metrics.conversions", decimal),
-        "conversion_value": Field("metrics.conversionsValue", money),
-    }
-    campaign_fields: ClassVar[dict[str, Field]] = {
-        "campaign_id": Field("campaign.id", required=True), "name": Field("campaign.name"),
-        "status": Field("campaign.status"), "objective": Field("campaign.advertisingChannelType"),
+    shapes: ClassVar[Mapping[str, RowShape]] = {  # proto3 JSON: int64 as strings, zero values left out
+        "ad_accounts": RowShape({
+            "name": Field("customer.descriptiveName"), "currency": Field("customer.currencyCode", required=True),
+            "timezone": Field("customer.timeZone", required=True), "status": Field("customer.status"),
+        }),
+        "campaigns": RowShape({
+            "campaign_id": Field("campaign.id", required=True), "name": Field("campaign.name"),
+            "status": Field("campaign.status"), "objective": Field("campaign.advertisingChannelType"),
+        }),
+        "ad_spend_daily": RowShape({
+            "campaign_id": Field("campaign.id", required=True), "campaign_name": Field("campaign.name"),
+            "date": Field("segments.date", day, required=True), "spend": Field("metrics.costMicros", micros),
+            "impressions": Field("metrics.impressions", count), "clicks": Field("metrics.clicks", count),
+            "conversions": Field("metrics.conversions", decimal),
+            "conversion_value": Field("metrics.conversionsValue", money),
+        }),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -194,13 +189,9 @@ class GoogleAdsSource(PlatformSource):
     def make_reader(self, kind: type[AccountReader], account_id: str, endpoint: str) -> AccountReader:
         return kind(self.tap, account_id=account_id, endpoint=endpoint, authenticator=self.authenticator)
 
-    def read_account(self, account_id: str) -> dict[str, Any]:
+    def read_account(self, account_id: str) -> Any:
         """Read the customer."""
-        reader = self.reader(GoogleAccountReader, account_id, "customer")
-        customer = next(iter(reader.rows({"account_id": account_id})))["customer"]
-        return {"platform": "google_ads", "account_id": account_id, "name": customer.get("descriptiveName"),
-                "currency": customer.get("currencyCode"), "timezone": customer.get("timeZone"),
-                "status": customer.get("status")}
+        return next(iter(self.reader(GoogleAccountReader, account_id, "customer").rows({"account_id": account_id})))
 
     def read_campaigns(self, account_id: str) -> Iterable[Any]:
         """Read the campaigns."""

@@ -21,17 +21,8 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 from typing_extensions import override
 
-from tap_adplatforms.client import (
-    AccountReader,
-    Field,
-    PlatformSource,
-    RateLimitedError,
-    count,
-    day,
-    decimal,
-    money,
-    setting,
-)
+from tap_adplatforms.client import AccountReader, PlatformSource, RateLimitedError, body, setting
+from tap_adplatforms.records import Field, RowShape, count, day, decimal, money
 from tap_adplatforms.windows import Window
 
 SYNC_MAX_DAYS = 7
@@ -53,7 +44,7 @@ class MetaCursorPaginator(BaseAPIPaginator[str | None]):
 
     @override
     def get_next(self, response: requests.Response) -> str | None:
-        paging = response.json().get("paging") or {}
+        paging = body(response).get("paging") or {}
         return (paging.get("cursors") or {}).get("after") if paging.get("next") else None
 
 
@@ -166,6 +157,19 @@ class MetaCampaignsReader(MetaReader):
         return {"fields": "id,name,status,objective", "limit": PAGE_LIMIT, "after": next_page_token}
 
 
+class MetaInsightRowsReader(MetaReader):
+    """A reader of insights rows: their ``actions`` and ``action_values`` become the value of the
+    meta_conversion_action entry (``None`` without one; a list of another shape stays as sent)."""
+
+    @override
+    def post_process(self, row: Any, context: Any = None) -> Any:
+        if not isinstance(row, Mapping):
+            return row
+        action = str(setting(self.config, "meta_conversion_action"))
+        return {**row, "actions": _action(row.get("actions"), action),
+                "action_values": _action(row.get("action_values"), action)}
+
+
 def _insight_params(context: dict[str, Any]) -> dict[str, Any]:
     return {
         "level": "campaign",
@@ -176,7 +180,7 @@ def _insight_params(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class MetaInsightsReader(MetaReader):
+class MetaInsightsReader(MetaInsightRowsReader):
     """``GET act_<id>/insights`` (synchronous, short windows)."""
 
     path = "/act_{account_id}/insights"
@@ -213,7 +217,7 @@ class MetaReportRunReader(MetaAccountReader):
         return {}
 
 
-class MetaReportResultsReader(MetaReader):
+class MetaReportResultsReader(MetaInsightRowsReader):
     """``GET <report_run_id>/insights``: a finished run's rows."""
 
     path = "/{report_run_id}/insights"
@@ -223,30 +227,37 @@ class MetaReportResultsReader(MetaReader):
         return {"limit": PAGE_LIMIT, "after": next_page_token}
 
 
+def _account_status(status: Any) -> str | None:
+    """Meta's ``account_status`` code as its name (an unknown code as written)."""
+    return None if status is None else ACCOUNT_STATUS.get(status, str(status))
+
+
 class MetaSource(PlatformSource):
     """Meta ad accounts, campaigns and daily campaign insights."""
 
     platform = "meta"
     history_months = 37
-    spend_fields: ClassVar[dict[str, Field]] = {
-        "campaign_id": Field("campaign_id", required=True), "campaign_name": Field("campaign_name"),
-        "date": Field("date_start", day, required=True), "spend": Field("spend", money),
-        "impressions": Field("impressions", count), "clicks": Field("clicks", count),
-        "conversions": Field("actions", decimal), "conversion_value": Field("action_values", money),
-        "attribution_setting": Field("attribution_setting"),
-    }
-    campaign_fields: ClassVar[dict[str, Field]] = {
-        "campaign_id": Field("id", required=True), "name": Field("name"), "status": Field("status"),
-        "objective": Field("objective"),
+    shapes: ClassVar[Mapping[str, RowShape]] = {
+        "ad_accounts": RowShape({
+            "name": Field("name"), "currency": Field("currency", required=True),
+            "timezone": Field("timezone_name", required=True), "status": Field("account_status", _account_status),
+        }, left_out=frozenset({"id", "account_id"})),  # the account's id, as configured
+        "campaigns": RowShape({
+            "campaign_id": Field("id", required=True), "name": Field("name"), "status": Field("status"),
+            "objective": Field("objective"),
+        }),
+        "ad_spend_daily": RowShape({
+            "campaign_id": Field("campaign_id", required=True), "campaign_name": Field("campaign_name"),
+            "date": Field("date_start", day, required=True), "spend": Field("spend", money),
+            "impressions": Field("impressions", count), "clicks": Field("clicks", count),
+            "conversions": Field("actions", decimal), "conversion_value": Field("action_values", money),
+            "attribution_setting": Field("attribution_setting"),
+        }, left_out=frozenset({"date_stop", "account_currency"})),  # one day per row; the account's currency
     }
 
-    def read_account(self, account_id: str) -> dict[str, Any]:
+    def read_account(self, account_id: str) -> Any:
         """Read ``act_<id>``."""
-        row = next(iter(self.reader(MetaAccountReader, account_id, "account").rows({"account_id": account_id})))
-        status = row.get("account_status")
-        return {"platform": "meta", "account_id": account_id, "name": row.get("name"),
-                "currency": row.get("currency"), "timezone": row.get("timezone_name"),
-                "status": ACCOUNT_STATUS.get(status, str(status) if status is not None else None)}
+        return next(iter(self.reader(MetaAccountReader, account_id, "account").rows({"account_id": account_id})))
 
     def read_campaigns(self, account_id: str) -> Iterable[Any]:
         """Read ``act_<id>/campaigns``."""
@@ -258,13 +269,6 @@ class MetaSource(PlatformSource):
         if window.days <= SYNC_MAX_DAYS:
             return self.reader(MetaInsightsReader, account_id, "insights").rows(context)
         return self._report_rows(account_id, context)
-
-    @override
-    def spend_record(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Results are the meta_conversion_action entries of ``actions`` and ``action_values``."""
-        action = str(setting(self.config, "meta_conversion_action"))
-        return super().spend_record({**row, "actions": _action(row.get("actions"), action),
-                                     "action_values": _action(row.get("action_values"), action)})
 
     def _report_rows(self, account_id: str, context: dict[str, Any]) -> Iterable[dict[str, Any]]:
         starter = self.reader(MetaReportRunStarter, account_id, "report_runs")

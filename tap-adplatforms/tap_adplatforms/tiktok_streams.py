@@ -7,7 +7,7 @@ rate limit. A report with ``stat_time_day`` covers at most :data:`MAX_DAYS` days
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import requests
@@ -15,12 +15,14 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.pagination import BaseAPIPaginator, PageNumberPaginator
 from typing_extensions import override
 
-from tap_adplatforms.client import AccountReader, Field, PlatformSource, RateLimitedError, count, day, decimal, money
+from tap_adplatforms.client import AccountReader, PlatformSource, RateLimitedError, body
+from tap_adplatforms.records import Field, RowShape, count, day, decimal, money
 from tap_adplatforms.windows import Window
 
 MAX_DAYS = 30
 PAGE_SIZE = 1000
 RATE_LIMIT_WAIT_SECONDS = 5.0
+CAMPAIGN_FIELDS = ("campaign_id", "campaign_name", "operation_status", "objective_type")  # else TikTok sends all
 REPORT_METRICS = ("campaign_name", "spend", "impressions", "clicks", "complete_payment",
                   "total_complete_payment_rate")
 _FIXES = {
@@ -43,7 +45,7 @@ class TikTokPaginator(PageNumberPaginator):
 
     @override
     def has_more(self, response: requests.Response) -> bool:
-        info = (response.json().get("data") or {}).get("page_info") or {}
+        info = (body(response).get("data") or {}).get("page_info") or {}
         return int(info.get("page", 1)) < int(info.get("total_page", 0))
 
 
@@ -75,14 +77,14 @@ class TikTokReader(AccountReader):
             raise RetriableAPIError(self.problem(f"HTTP {response.status_code} from TikTok", "the tap retries"),
                                     response)
         try:
-            body = response.json()
+            answer = body(response)
         except ValueError as exc:
             raise self.fatal(f"TikTok answered HTTP {response.status_code} without JSON",
                              "check tiktok_api_url") from exc
-        if not isinstance(body, dict):
+        if not isinstance(answer, dict):
             raise self.fatal(f"TikTok answered HTTP {response.status_code} with an unexpected body",
                              "check tiktok_api_url")
-        code, message = int(body.get("code", 0) or 0), body.get("message", "")
+        code, message = int(answer.get("code", 0) or 0), answer.get("message", "")
         if code == 0:
             return
         if code == 40100:
@@ -117,7 +119,8 @@ class TikTokCampaignsReader(TikTokReader):
 
     @override
     def get_url_params(self, context: Any, next_page_token: Any) -> dict[str, Any]:
-        return {"advertiser_id": self.account_id, "page": next_page_token or 1, "page_size": PAGE_SIZE}
+        return {"advertiser_id": self.account_id, "fields": _encode(CAMPAIGN_FIELDS), "page": next_page_token or 1,
+                "page_size": PAGE_SIZE}
 
 
 class TikTokReportReader(TikTokReader):
@@ -146,24 +149,28 @@ class TikTokSource(PlatformSource):
     platform = "tiktok"
     max_window_days = MAX_DAYS
     attribution_setting = "per_ad_group"
-    spend_fields: ClassVar[dict[str, Field]] = {  # numbers as strings
-        "campaign_id": Field("dimensions.campaign_id", required=True),
-        "campaign_name": Field("metrics.campaign_name"),
-        "date": Field("dimensions.stat_time_day", day, required=True), "spend": Field("metrics.spend", money),
-        "impressions": Field("metrics.impressions", count), "clicks": Field("metrics.clicks", count),
-        "conversions": Field("metrics.complete_payment", decimal),
-        "conversion_value": Field("metrics.total_complete_payment_rate", money),
-    }
-    campaign_fields: ClassVar[dict[str, Field]] = {
-        "campaign_id": Field("campaign_id", required=True), "name": Field("campaign_name"),
-        "status": Field("operation_status"), "objective": Field("objective_type"),
+    shapes: ClassVar[Mapping[str, RowShape]] = {  # numbers as strings
+        "ad_accounts": RowShape({
+            "name": Field("name"), "currency": Field("currency", required=True),
+            "timezone": Field("timezone", required=True), "status": Field("status"),
+        }, left_out=frozenset({"advertiser_id"})),  # the account's id, as configured
+        "campaigns": RowShape({
+            "campaign_id": Field("campaign_id", required=True), "name": Field("campaign_name"),
+            "status": Field("operation_status"), "objective": Field("objective_type"),
+        }),
+        "ad_spend_daily": RowShape({
+            "campaign_id": Field("dimensions.campaign_id", required=True),
+            "campaign_name": Field("metrics.campaign_name"),
+            "date": Field("dimensions.stat_time_day", day, required=True), "spend": Field("metrics.spend", money),
+            "impressions": Field("metrics.impressions", count), "clicks": Field("metrics.clicks", count),
+            "conversions": Field("metrics.complete_payment", decimal),
+            "conversion_value": Field("metrics.total_complete_payment_rate", money),
+        }),
     }
 
-    def read_account(self, account_id: str) -> dict[str, Any]:
+    def read_account(self, account_id: str) -> Any:
         """Read the advertiser."""
-        row = next(iter(self.reader(TikTokAccountReader, account_id, "advertiser").rows({})))
-        return {"platform": "tiktok", "account_id": account_id, "name": row.get("name"),
-                "currency": row.get("currency"), "timezone": row.get("timezone"), "status": row.get("status")}
+        return next(iter(self.reader(TikTokAccountReader, account_id, "advertiser").rows({})))
 
     def read_campaigns(self, account_id: str) -> Iterable[Any]:
         """Read the campaigns."""

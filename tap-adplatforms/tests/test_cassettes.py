@@ -11,6 +11,7 @@ import json
 from decimal import Decimal
 
 import pytest
+import requests
 import yaml
 from adplatforms_cassettes import DIR, player, replay_config
 
@@ -68,3 +69,20 @@ def test_meta_cassette_has_an_async_report_run():
     assert ("POST", "insights") in methods
     statuses = [b.get("async_status") for m, u, b in _recorded("meta") if m == "GET" and "async_status" in b]
     assert statuses == ["Job Running", "Job Completed"]
+
+
+@pytest.mark.parametrize("platform", ["meta", "google_ads", "tiktok"])
+def test_each_answer_is_parsed_once(run_tap, monkeypatch, platform):
+    """Validation, parsing and paging share one parse of each answer's JSON."""
+    parsed: list[requests.Response] = []
+    json_of = requests.Response.json
+
+    def counted(self: requests.Response, **kwargs: object) -> object:
+        parsed.append(self)
+        return json_of(self, **kwargs)
+
+    monkeypatch.setattr(requests.Response, "json", counted)
+    with player(platform) as cassette:
+        run_tap(replay_config(platform))
+    assert len(parsed) >= cassette.play_count - 1  # every answer (Google's token answer is read by the authenticator)
+    assert len({id(response) for response in parsed}) == len(parsed)

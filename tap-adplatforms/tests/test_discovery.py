@@ -39,8 +39,8 @@ def test_platform_streams_have_their_own_schema_with_the_join_columns(sandbox):
     schemas = {entry["tap_stream_id"]: entry["schema"] for entry in catalog["streams"]}
     for platform in PLATFORMS:
         assert list(schemas[f"{platform}_ad_accounts"]["properties"]) == [
-            "platform", "account_id", "name", "currency", "timezone", "status"]
+            "platform", "account_id", "name", "currency", "timezone", "status", "extra_fields"]
         assert list(schemas[f"{platform}_campaigns"]["properties"]) == [
-            "platform", "account_id", "campaign_id", "name", "status", "objective"]
+            "platform", "account_id", "campaign_id", "name", "status", "objective", "extra_fields"]
     # The descriptions are each platform's own: Google's objective is its advertising channel type.
     assert "advertising_channel_type" in schemas["google_ads_campaigns"]["properties"]["objective"]["description"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from tap_adplatforms.client import FieldError, count, day, decimal, field, micros, money
+from tap_adplatforms.records import FieldError, count, day, decimal, field, micros, money
 
 
 @pytest.mark.parametrize(
@@ -17,6 +17,7 @@ from tap_adplatforms.client import FieldError, count, day, decimal, field, micro
         ({"metrics": {"costMicros": "12000000"}}, "metrics.costMicros", micros, "12.00"),
         ({"metrics": {}}, "metrics.impressions", count, 0),
         ({"impressions": "42"}, "impressions", count, 42),
+        ({"impressions": Decimal("42.0")}, "impressions", count, 42),  # a JSON number, parsed as Decimal
         ({"dimensions": {"stat_time_day": "2026-10-01 00:00:00"}}, "dimensions.stat_time_day", day, "2026-10-01"),
         ({"conversions": Decimal("2.5")}, "conversions", decimal, Decimal("2.5")),
         ({"campaign": {"id": 20000000001}}, "campaign.id", str, "20000000001"),
@@ -35,6 +36,7 @@ def test_a_good_value_is_converted(row, path, convert, value):
         ({"spend": "twelve"}, "spend", money, "has spend 'twelve', which is not an amount of money"),
         ({"spend": "NaN"}, "spend", money, "has spend 'NaN', which is not an amount of money"),
         ({"impressions": "1.5"}, "impressions", count, "has impressions '1.5', which is not a whole number"),
+        ({"clicks": Decimal("2.5")}, "clicks", count, "has clicks Decimal('2.5'), which is not a whole number"),
         ({"date_start": 20261101}, "date_start", day, "has date_start 20261101, which is not a day written YYYY-MM-DD"),
         ({"date_start": "2026-13-01"}, "date_start", day, "has date_start '2026-13-01', which is not a day"),
         ({"costMicros": "x" * 60}, "costMicros", micros, "has costMicros '" + "x" * 36 + "..., which"),

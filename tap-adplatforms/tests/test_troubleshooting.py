@@ -44,6 +44,8 @@ MESSAGES = [
     "has a ",
     ", which is not ",
     "is a ",
+    "the tap does not know: ",
+    "sent data the tap cannot read",
     # Meta
     "throttled by Meta (error ",
     "temporary Meta error ",

@@ -7,6 +7,7 @@ import itertools
 import random
 from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import wraps
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -14,11 +15,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.jsonpath import extract_jsonpath
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
 from tap_shipping import schemas
-from tap_shipping.normalize import EXPECTED
+from tap_shipping.normalize import EXPECTED, field_names
 from tap_shipping.page_memo import PageMemo
 from tap_shipping.rate_limit import RateGate, header_seconds
 from tap_shipping.settings import LABELS
@@ -33,9 +35,24 @@ if TYPE_CHECKING:
     from tap_shipping.tap import TapShipping
 
 SCHEMAS = SchemaDirectory(schemas)
+EXTRA_FIELDS = "extra_fields"  # a raw record's object of the fields its schema does not have
+_PARSED = "_tap_shipping_json"  # the attribute of a response holding its parsed JSON (see body)
 DEFAULT_LOOKBACK_DAYS = 30
 DEFAULT_INITIAL_WINDOW_DAYS = 7  # what a first sync with backfill false reads
 DEFAULT_RETRY_SECONDS = 1.0  # first retry after a 5xx or a broken connection; doubles each try
+
+
+def body(response: requests.Response) -> Any:
+    """The JSON of ``response`` (numbers with decimals as ``Decimal``), parsed once: validation,
+    parsing, paging and the page memo's second reader all read it, so the result is kept on the
+    response object. Callers must not change it.
+
+    Raises:
+        ValueError: if the body is not (complete) JSON.
+    """
+    if not hasattr(response, _PARSED):
+        setattr(response, _PARSED, response.json(parse_float=Decimal))
+    return getattr(response, _PARSED)
 
 
 class ProviderAPIError(FatalAPIError):
@@ -105,6 +122,10 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     #: The raw record's id field, and the fields checked before a record is used: name -> (reader, required).
     record_key: ClassVar[str]
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]]
+    #: Columns of the schema the tap adds (not the API's), and fields the API sends that are not loaded on
+    #: purpose; any other field the schema does not have is new and kept in ``extra_fields``.
+    added_fields: ClassVar[frozenset[str]] = frozenset({"account_id", EXTRA_FIELDS})
+    left_out: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo,
                  single_gate: RateGate | None = None) -> None:
@@ -118,6 +139,8 @@ class ShippingStream(RESTStream[Any], abc.ABC):
         self.single_gate = single_gate or gate
         self.memo = memo
         super().__init__(tap=tap)
+        self._api_fields = frozenset(self.schema["properties"]) - self.added_fields
+        self._named_new_fields: set[str] = set()  # new fields already logged in this run
 
     @property
     @override
@@ -205,7 +228,7 @@ class ShippingStream(RESTStream[Any], abc.ABC):
             msg = f"{who}: {self.path} refused the request ({status}): {response.text[:300]}"
             raise ProviderAPIError(msg)
         try:
-            response.json()
+            body(response)
         except ValueError:  # a truncated or garbled body: a broken connection, a proxy
             raise RetriableAPIError(f"{who}: the answer of {self.path} was not complete JSON", response) from None
 
@@ -215,12 +238,13 @@ class ShippingStream(RESTStream[Any], abc.ABC):
             yield self.checked(row, number)
 
     def rows_of(self, response: requests.Response) -> Iterable[Any]:
-        """The raw records of one answer."""
-        yield from super().parse_response(response)
+        """The raw records of one answer (from the JSON :meth:`validate_response` parsed)."""
+        yield from extract_jsonpath(self.records_jsonpath, input=body(response))
 
     def checked(self, row: Any, number: int) -> dict:
-        """``row`` if its id and the fields the tap reads are there and of their type; else an error that
-        names the stream, the account and the record (by its id, or its place in the page)."""
+        """``row`` if its id and the fields the tap reads are there and of their type, with the fields the
+        schema does not have moved into ``extra_fields`` (see :meth:`kept`); else an error that names the
+        stream, the account and the record (by its id, or its place in the page)."""
         problem = f"is a {type(row).__name__}, not an object" if not isinstance(row, dict) else None
         for name, (read, required) in self.record_fields.items() if problem is None else ():
             value = row.get(name)
@@ -235,13 +259,27 @@ class ShippingStream(RESTStream[Any], abc.ABC):
             if problem:
                 break
         if problem is None:
-            return row
+            return self.kept(row)
         key = row.get(self.record_key) if isinstance(row, dict) else None
         named = f"{self.record_key} {key}" if isinstance(key, str | int) else f"number {number} of its page"
         msg = (f"{self.name}: {self.account.describe()}: the record {named} {problem}. What to do: run again (the "
                "bookmark stays before this record, so nothing is skipped); if the same record fails again, report "
                f"this message: {LABELS[self.provider]} sent data the tap cannot read")
         raise BadRecordError(msg)
+
+    def kept(self, row: dict) -> dict:
+        """The fields of ``row`` its schema has, and the others (not :attr:`left_out`) by their API name in
+        ``extra_fields`` (``None``: there are none); their names, never their values, are logged once per run."""
+        new = {name: value for name, value in row.items() if name not in self._api_fields | self.left_out}
+        unnamed = set(new) - self._named_new_fields
+        if unnamed:
+            self._named_new_fields |= unnamed
+            self.logger.warning(
+                "%s: %s: %s sent %s the tap does not know: %s. What to do: nothing; the values are kept in the "
+                "record's %s (not logged) until the tap reads them", self.name, self.account.describe(),
+                LABELS[self.provider], "a field" if len(unnamed) == 1 else "fields", field_names(unnamed),
+                EXTRA_FIELDS)
+        return {**{k: v for k, v in row.items() if k in self._api_fields}, EXTRA_FIELDS: new or None}
 
     @override
     def backoff_wait_generator(self) -> Generator[float, None, None]:

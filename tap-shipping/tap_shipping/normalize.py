@@ -67,6 +67,11 @@ EXPECTED = {identifier: "an id", whole_number: "a whole number", amount: "a numb
             pacific_to_utc: "a ShipStation time like 2024-10-03T06:51:33.627"}
 
 
+def field_names(names: set[str]) -> str:
+    """Field names for a log line: sorted, quoted, each cut to 60 characters (never a value)."""
+    return ", ".join(repr(name if len(name) <= 60 else name[:57] + "...") for name in sorted(names))
+
+
 def order_ref_from_number(order_number: str | None) -> tuple[str | None, str]:
     """ShipStation's ``orderNumber`` as the Shopify order name, and how it matched."""
     match = _ORDER_NUMBER.fullmatch((order_number or "").strip())

@@ -17,7 +17,7 @@ from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseHATEOASPaginator
 from typing_extensions import override
 
-from tap_shipping.client import ShippingStream, window_start
+from tap_shipping.client import ShippingStream, body, window_start
 from tap_shipping.normalize import identifier, shippo_rate
 from tap_shipping.timezones import parse_iso
 
@@ -41,12 +41,11 @@ class NewestFirstPaginator(BaseHATEOASPaginator):
 
     @override
     def get_next_url(self, response: requests.Response) -> str | None:
-        return response.json().get("next")
+        return body(response).get("next")
 
     @override
     def has_more(self, response: requests.Response) -> bool:
-        body = response.json()
-        results = body.get("results") or []
+        results = body(response).get("results") or []
         if self.since is not None and any(parse_iso(r["object_created"]) < self.since for r in results):
             return False
         return super().has_more(response)
@@ -119,11 +118,11 @@ class TransactionsStream(ShippoStream):
 
     @override
     def rows_of(self, response: requests.Response) -> Iterable[dict]:
-        body = response.json()
-        if "results" in body:
-            yield from body["results"]
+        answer = body(response)
+        if "results" in answer:
+            yield from answer["results"]
         else:
-            yield body
+            yield answer
 
 
 class RefundsStream(ShippoStream):

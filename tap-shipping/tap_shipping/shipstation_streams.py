@@ -9,7 +9,7 @@ from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.pagination import PageNumberPaginator
 from typing_extensions import override
 
-from tap_shipping.client import ShippingStream, window_start
+from tap_shipping.client import ShippingStream, body, window_start
 from tap_shipping.normalize import amount, whole_number
 from tap_shipping.timezones import pacific_to_utc, utc_iso, utc_to_pacific
 
@@ -28,8 +28,8 @@ class ShipStationPaginator(PageNumberPaginator):
 
     @override
     def has_more(self, response: requests.Response) -> bool:
-        body = response.json()
-        return int(body.get("page", 0)) < int(body.get("pages", 0))
+        answer = body(response)
+        return int(answer.get("page", 0)) < int(answer.get("pages", 0))
 
 
 class ShipmentsStream(ShippingStream):
@@ -51,6 +51,8 @@ class ShipmentsStream(ShippingStream):
     is_sorted = True  # sortBy=CreateDate, ascending
     check_sorted = False  # the trailing window re-reads records older than the bookmark
     record_key = "shipmentId"
+    added_fields = ShippingStream.added_fields | {"created_at", "voided_at"}
+    left_out = frozenset({"labelData", "formData"})  # the label and customs files (base64), not loaded
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
         "shipmentId": (whole_number, True), "createDate": (pacific_to_utc, True), "voidDate": (pacific_to_utc, False),
         "shipmentCost": (amount, False), "insuranceCost": (amount, False),
@@ -84,6 +86,4 @@ class ShipmentsStream(ShippingStream):
         row["voided_at"] = utc_iso(pacific_to_utc(row["voidDate"])) if row.get("voidDate") else None
         if isinstance(row.get("shipTo"), dict):
             row["shipTo"] = {key: row["shipTo"].get(key) for key in SHIP_TO_KEPT}
-        row.pop("labelData", None)
-        row.pop("formData", None)
         return row

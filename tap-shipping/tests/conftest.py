@@ -17,6 +17,16 @@ from tests.helpers import WINDOW
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the SDK's standard "is an object" test of ``extra_fields``: the sandbox's answers carry no
+    field the tap does not know, so it would only warn that no value was seen. test_new_fields.py tests the
+    column with answers that carry one."""
+    left_out = [item for item in items if "is_object[" in item.name and ".extra_fields]" in item.name]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
+
+
 def api(sandbox: RunningSandbox, name: str) -> Any:
     """The emulator named ``name`` inside a running sandbox."""
     assert sandbox.server is not None

@@ -44,6 +44,7 @@ PIECES = (
     "is before 1970-01-02",
     "the state's bookmark of ",
     "on every try",
+    "the tap does not know: ",
 )
 
 

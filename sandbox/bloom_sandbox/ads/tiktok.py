@@ -118,6 +118,9 @@ class TikTokAPI(AdEmulator):
         rows = [{"advertiser_id": account.account_id, "campaign_id": c.campaign_id, "campaign_name": c.name,
                  "objective_type": c.objective, "operation_status": c.status,
                  "secondary_status": f"CAMPAIGN_STATUS_{c.status}"} for c in campaigns(account)]
+        fields = _json_list(request, "fields")  # without it, every field
+        if fields:
+            rows = [{k: row[k] for k in fields if k in row} for row in rows]
         return _answer(data=self._page(rows, page, page_size))
 
     def _report(self, account: Account, request: Request) -> Response:
