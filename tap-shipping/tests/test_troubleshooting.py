@@ -44,6 +44,9 @@ PIECES = (
     "is before 1970-01-02",
     "the state's bookmark of ",
     "on every try",
+    "within request_timeout (",
+    "no answer in time (request_timeout ",
+    "is not a number of seconds; use e.g.",
 )
 
 
