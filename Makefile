@@ -43,7 +43,8 @@ test: install
 	  (cd $$part && $(CURDIR)/$(BIN)/pytest -q -p no:cacheprovider $$workers); done
 
 # The full fault matrix (every fault kind the sandbox injects, 21 SIGKILL points over the first
-# sync, the backfill and an incremental run) with its table; `make test` runs a light version.
+# sync, the backfill and an incremental run, at least 20 of which must hit a live run) with its
+# table; `make test` runs a light version.
 # BLOOM_SOAK_KILL_SEED=<n> repeats the kill points of an earlier soak (its table prints the seed).
 soak: install
 	cd tests && BLOOM_SOAK=1 PYTHONUNBUFFERED=1 $(CURDIR)/$(BIN)/pytest -q -s -p no:cacheprovider test_faults.py test_bad_data.py test_bad_data_ads.py test_bad_data_shipping.py

@@ -37,6 +37,10 @@ RECENT_DAYS = 7  # the taps' initial_window_days
 # pending in its state, for the next pass (backfill on, the default) to read.
 RECENT_ONLY = {"TAP_SHOPIFY_BLOOM_BACKFILL": "false", "TAP_ADPLATFORMS_BACKFILL": "false",
                "TAP_SHIPPING_BACKFILL": "false"}
+FIRST_REPORTS = "dbt-postgres:build-untested"  # after the recent-only pass: the reports, no tests yet
+# After a recent-only first pass, history arrives older than the incremental models' cut-offs:
+# the first full build (after the history) starts them from scratch.
+HISTORY_REPORTS = "dbt-postgres:build-full-refresh"
 
 
 def _load_clock(path: Path, orders: int, seed: int) -> dict[str, object]:
@@ -103,16 +107,14 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
                     "demo",
                     {**env, **RECENT_ONLY},
                     log_path,
-                    "dbt-postgres:build-untested",
+                    FIRST_REPORTS,
                 )
                 if not quick.ok:
                     return _failed(quick, log_path)
                 print(f"[demo] first reports ready after {time.monotonic() - started:.0f} s", flush=True)
                 print(format_summary(read_summary(postgres.dsn(DATABASE), RECENT_DAYS), RECENT_DAYS), flush=True)
                 print("[demo] now the history, in monthly windows, newest first", flush=True)
-            # After a recent-only first pass, history arrives older than the incremental models'
-            # cut-offs: the first full build starts them from scratch.
-            reports = "dbt-postgres:build-full-refresh" if clock["runs"] == 0 else "build-reports"
+            reports = HISTORY_REPORTS if clock["runs"] == 0 else "build-reports"
             report = run_pipeline(root, "demo", env, log_path, reports)
             if not report.ok:
                 return _failed(report, log_path)

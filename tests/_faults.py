@@ -2,7 +2,9 @@
 
 A *scenario* is one warehouse database and one Meltano system database, synced from a sandbox
 store by ``meltano --environment=demo run`` (each source's job, then the reports), with faults
-injected in the sandbox or the run killed with SIGKILL and run again. Its result is compared
+injected in the sandbox or the run killed with SIGKILL and run again. A kill point is placed by
+the run's progress, not by the clock alone: it waits for the log line the undisturbed run had
+written at that moment, so the kill lands while the run is alive however loaded the machine is. Its result is compared
 with the undisturbed run of the same store: every table of ``raw_shopify``, ``raw_ads``,
 ``raw_shipping`` and ``reports``, by row count and md5 of its business columns (columns
 starting with ``_`` record when a row was loaded or built), plus a duplicate check on each
@@ -17,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +31,7 @@ from pathlib import Path
 import psycopg
 from _helpers import PG_HOST, PG_PORT, admin_dsn, project
 
+from bloom_suite.demo import FIRST_REPORTS, HISTORY_REPORTS, RECENT_ONLY
 from bloom_suite.processes import Sandbox, meltano_env
 
 MELTANO = Path(sys.executable).parent / "meltano"
@@ -46,7 +50,39 @@ class Outcome:
     returncode: int
     seconds: float
     log: str
-    killed_at: float | None = None
+    line_times: list[float] = field(default_factory=list)  # seconds from the start at which each log line came
+    killed_at: float | None = None  # when the SIGKILL was sent, if it was
+    hit: bool = False  # the SIGKILL found the run alive (it did not end by itself first)
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """Where to SIGKILL a run: ``delay`` seconds after its log line number ``line`` (0: its start),
+    or at once when the next line comes first.
+
+    Taken from the undisturbed run of the same phase at a ``fraction`` of its duration, it lands
+    at the same step of the work on a faster or slower machine, and always before the run ends.
+    """
+
+    fraction: float
+    line: int
+    delay: float
+    of_lines: int
+
+    @classmethod
+    def at(cls, fraction: float, line_times: list[float], seconds: float) -> KillPoint:
+        """The point at ``fraction`` of an undisturbed run, kept 5 lines and 1.5 s before its end."""
+        moment = min(fraction * seconds, seconds - 1.5)
+        line = min(sum(1 for t in line_times if t <= moment), max(len(line_times) - 5, 0))
+        anchor = line_times[line - 1] if line else 0.0
+        return cls(fraction, line, max(0.0, moment - anchor), len(line_times))
+
+    def due(self, line_times: list[float], elapsed: float) -> bool:
+        """Whether a run that has written ``line_times`` and runs since ``elapsed`` seconds is at the point."""
+        if len(line_times) < self.line:
+            return False
+        anchor = line_times[self.line - 1] if self.line else 0.0
+        return len(line_times) > self.line or elapsed - anchor >= self.delay
 
 
 @dataclass
@@ -74,41 +110,59 @@ class Warehouse:
             **self.extra_env,
         )
 
-    def start(self, *args: str, program: Path = MELTANO) -> subprocess.Popen[str]:
-        """``meltano --environment=demo <args>`` (or ``program``) in its own process group, output to the log."""
-        log = (self.workdir / "meltano.log").open("a")
-        log.write(f"\n===== {program.name} {' '.join(args)}\n")
-        log.flush()
+    def start(self, *args: str, program: Path = MELTANO, piped: bool = False) -> subprocess.Popen[str]:
+        """``meltano --environment=demo <args>`` (or ``program``) in its own process group, output to the log
+        (or to a pipe, when ``piped``)."""
+        with (self.workdir / "meltano.log").open("a") as log:
+            log.write(f"\n===== {program.name} {' '.join(args)}\n")
         return subprocess.Popen(
-            [str(program), "--environment=demo", *args],
-            cwd=project(), env=self.env(), stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            [str(program), "--environment=demo", *args], cwd=project(), env=self.env(),
+            stdout=subprocess.PIPE if piped else (self.workdir / "meltano.log").open("a"),
+            stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip
 
-    def run(self, *args: str, kill_after: float | None = None, timeout: float = 900) -> Outcome:
-        """Run to the end, or SIGKILL the whole process group ``kill_after`` seconds after the start."""
-        log_path = self.workdir / "meltano.log"
-        offset = log_path.stat().st_size if log_path.exists() else 0
+    def run(self, *args: str, kill: KillPoint | None = None, timeout: float = 900) -> Outcome:
+        """Run to the end, or SIGKILL the whole process group at ``kill``; the log lines are timed as they come."""
         started = time.monotonic()
-        process = self.start(*args)
+        process = self.start(*args, piped=True)
+        lines: list[str] = []
+        times: list[float] = []
+        reader = threading.Thread(target=_read, args=(process, self.workdir / "meltano.log", lines, times, started),
+                                  daemon=True)  # fmt: skip
+        reader.start()
         killed_at = None
-        try:
-            process.wait(timeout=kill_after if kill_after is not None else timeout)
-        except subprocess.TimeoutExpired:
-            if kill_after is None:
+        while process.poll() is None:
+            elapsed = time.monotonic() - started
+            if kill is not None and kill.due(times, elapsed):
+                killed_at = elapsed
                 kill_group(process)
-                raise
-            killed_at = time.monotonic() - started
-            kill_group(process)
-        log = log_path.read_text(errors="replace")[offset:]
-        return Outcome(process.returncode, time.monotonic() - started, log, killed_at)
+                break
+            if elapsed > timeout:
+                kill_group(process)
+                raise TimeoutError(f"meltano {' '.join(args)} ran longer than {timeout:.0f} s")
+            time.sleep(0.02)
+        reader.join(timeout=30)
+        hit = killed_at is not None and process.returncode == -signal.SIGKILL
+        return Outcome(process.returncode, time.monotonic() - started, "".join(lines), times, killed_at, hit)
 
-    def sync(self, jobs: tuple[str, ...] = SYNC, **kwargs: float | None) -> Outcome:
+    def sync(self, jobs: tuple[str, ...] = SYNC, **kwargs: KillPoint | None) -> Outcome:
         """``meltano run`` of the three sources' jobs and the reports (as ``sync-all`` does, one after another)."""
         return self.run("run", *jobs, **kwargs)
 
     def query(self, sql: str, params: object = None) -> list[tuple]:
         with psycopg.connect(self.dsn) as conn:
             return conn.execute(sql, params).fetchall()
+
+
+def _read(process: subprocess.Popen[str], log_path: Path, lines: list[str], times: list[float],
+          started: float) -> None:
+    """Copy the run's output to its log file, noting when each line came."""
+    assert process.stdout is not None
+    with log_path.open("a") as log:
+        for line in process.stdout:
+            log.write(line)
+            lines.append(line)
+            times.append(time.monotonic() - started)
 
 
 def kill_group(process: subprocess.Popen[str]) -> None:
@@ -278,20 +332,21 @@ class Phase:
     advance_days: int = 0
 
 
-# A new installation's life: the quick first sync (live windows only), the history, then a
-# daily incremental run after the store moved on. Reports are built after the history and
-# after the incremental run.
+# A new installation's life, as `make demo` lives it: the quick first pass (every tap's live
+# window only, then the reports untested), the history (then the reports rebuilt from scratch),
+# then a daily incremental run after the store moved on.
 PHASES = (
-    Phase("first sync", SOURCE_JOBS, (("TAP_SHOPIFY_BLOOM_BACKFILL", "false"),)),
-    Phase("backfill", SYNC),
+    Phase("first sync", (*SOURCE_JOBS, FIRST_REPORTS), tuple(RECENT_ONLY.items())),
+    Phase("backfill", (*SOURCE_JOBS, HISTORY_REPORTS)),
     Phase("incremental", SYNC, advance_days=3),
 )
 
 
-def run_phase(wh: Warehouse, phase: Phase, *, kill_after: float | None = None) -> Outcome:
-    """Run ``phase`` (moving the store first, unless this is a re-run after a kill)."""
-    wh.extra_env = dict(phase.env)
-    return wh.sync(phase.jobs, kill_after=kill_after)
+def run_phase(wh: Warehouse, phase: Phase, *, kill: KillPoint | None = None, env: dict[str, str] | None = None
+              ) -> Outcome:
+    """Run ``phase`` with its settings and ``env`` (the store is moved by the caller), or kill it at ``kill``."""
+    wh.extra_env = {**dict(phase.env), **(env or {})}
+    return wh.sync(phase.jobs, kill=kill)
 
 
 def clone(wh: Warehouse, workdir: Path) -> Warehouse:

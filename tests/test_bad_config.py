@@ -79,6 +79,7 @@ ADS_CASES = [
     ("zero re-read window", {"google_ads_lookback_days": 0}, ("google_ads_lookback_days", "minimum of 1")),
     ("unknown platform", {"snapchat_access_token": "x"}, ("snapchat_access_token", "not a setting", "tiktok")),
     ("misspelled setting", {"meta_acount_ids": ["1001"]}, ("meta_acount_ids", "did you mean meta_account_ids")),
+    ("zero request timeout", {"request_timeout": 0}, ("request_timeout", "minimum of 0", "change")),
     ("platform half configured", {"tiktok_advertiser_ids": None}, ("TikTok", "tiktok_advertiser_ids")),
     ("account id not an id", {"meta_account_ids": ["my-shop-ads"]}, ("meta_account_ids", "digits")),
 ]
@@ -90,6 +91,7 @@ SHIPPING_CASES = [
     ("http to a remote host", {"shippo_api_url": "http://api.goshippo.com"}, ("shippo_api_url", "https://")),
     ("negative re-read window", {"lookback_days": -3}, ("lookback_days", "minimum of 0", "change")),
     ("zero request pace", {"shippo_requests_per_minute": 0}, ("shippo_requests_per_minute", "change")),
+    ("zero request timeout", {"request_timeout": 0}, ("request_timeout", "minimum of 0", "change")),
     ("malformed token", {"shippo_api_token": "sk_live_123"}, ("shippo_api_token", "shippo_live_")),
     ("unknown currency", {"shipstation_currency": "dollars"}, ("shipstation_currency", "USD")),
     ("misspelled setting", {"shipstation_api_secrte": "x"}, ("did you mean shipstation_api_secret",)),

@@ -1,25 +1,28 @@
 """Nothing lost, nothing doubled: faults of the APIs and SIGKILLs of `meltano run` change no final row.
 
 One store (seed, orders and clock fixed) lives three `meltano --environment=demo run`s, as a new
-installation does: the quick first sync (``backfill`` false: live windows only), the backfill
-(the history, then the reports), and an incremental run after the store moved 3 days on. The
+installation does with `make demo`: the quick first sync (every tap's ``backfill`` false: live
+windows only, then the reports untested), the backfill (the history, then the reports rebuilt
+from scratch), and an incremental run after the store moved 3 days on. The
 undisturbed life is run first; a copy of its warehouse and Meltano system database is kept at
 every phase boundary. Each scenario starts from the copy before its phase, on a fresh sandbox
 process of the same store, and disturbs that phase:
 
-* a fault injected in the sandbox (THROTTLED storms, 5xx, slow answers, resets, truncated
-  bodies, failed bulk operations with and without partial data, expired result URLs): the
-  run must succeed, and the faults must have been served;
+* a fault injected in the sandbox (THROTTLED storms, 5xx, slow answers within and past the
+  taps' ``request_timeout``, resets, truncated bodies, failed bulk operations with and without
+  partial data, expired result URLs): the run must succeed, and the faults must have been served;
 * the `meltano run` process group killed with SIGKILL at a random fraction of the phase's
-  undisturbed duration, then run again to completion (``--force``: see README's
+  undisturbed duration, placed by the log line the undisturbed run had reached then (so it
+  lands while the run is alive: each kill records whether it did, and a soak fails with fewer
+  than 20 live kills), then run again to completion (``--force``: see README's
   troubleshooting; without it Meltano refuses for 5 minutes, which is checked too).
 
 Then every table of raw_shopify, raw_ads, raw_shipping and reports must be identical to the
 undisturbed run's at the end of that phase: row counts and md5 of the business columns (not
 the ``_``-prefixed load and build times), and no two rows share a primary key.
 
-``make test`` runs a light matrix (a few faults at once, one kill in the backfill and one in
-the incremental run); ``make soak`` (``BLOOM_SOAK=1``) every fault kind on its own and at least
+``make test`` runs a light matrix (a few faults at once, one kill in the first sync and one in
+the backfill); ``make soak`` (``BLOOM_SOAK=1``) every fault kind on its own and at least
 20 kill points, and prints the table the README shows.
 """
 
@@ -38,6 +41,7 @@ from pathlib import Path
 import pytest
 from _faults import (
     PHASES,
+    KillPoint,
     Phase,
     Warehouse,
     clear_faults,
@@ -69,6 +73,9 @@ LIVED = PHASES if SOAK else PHASES[:2]
 
 # Each fault kind, as the sandbox injects it (sandbox/README.md), with enough hits to matter
 # and few enough that the taps' retries (8 tries, exponential backoff) get through.
+SLOW_PAST_TIMEOUT = "slow answers past request_timeout (3 s; ads, shipping)"
+# Settings of a fault kind's run (the taps' request_timeout, low enough for the sandbox's slow answers to pass it).
+SHORT_TIMEOUTS = {"TAP_ADPLATFORMS_REQUEST_TIMEOUT": "3", "TAP_SHIPPING_REQUEST_TIMEOUT": "3"}
 FAULT_KINDS: dict[str, list[dict]] = {
     "THROTTLED x5 (one query's retries)": [{"type": "throttled", "count": 5}],
     "THROTTLED storm (40 answers)": [{"type": "throttled", "count": 40}],
@@ -78,8 +85,11 @@ FAULT_KINDS: dict[str, list[dict]] = {
                               {"type": "http_error", "status": 504, "path": "/tiktok"},
                               {"type": "http_error", "status": 502, "path": "/shipstation"},
                               {"type": "http_error", "status": 503, "path": "/shippo"}],
-    "slow answers (20 s, every API)": [{"type": "slow", "seconds": 20, "path": p}
-                                       for p in ("/admin/api", "/meta", "/shipstation")],
+    "slow answers within the timeout (20 s, every API)": [{"type": "slow", "seconds": 20, "path": p}
+                                                          for p in ("/admin/api", "/meta", "/shipstation")],
+    # tap-shopify-bloom has no request_timeout setting on main yet: Shopify is left out of this kind.
+    SLOW_PAST_TIMEOUT: [{"type": "slow", "seconds": 8, "path": p}
+                        for p in ("/meta", "/googleads/v", "/tiktok", "/shipstation", "/shippo")],
     "connection resets x3 (Shopify)": [{"type": "reset", "path": "/admin/api", "count": 3}],
     "resets, truncated bodies (ads, shipping)": [{"type": "reset", "path": "/googleads"},
                                                  {"type": "reset", "path": "/shippo"},
@@ -93,7 +103,7 @@ FAULT_KINDS: dict[str, list[dict]] = {
 }
 LIGHT_FAULTS = {
     "several at once (throttled, 500, reset, truncated file, bulk FAILED partial, expired URL, "
-    "Meta 503, ShipStation reset)": [
+    "Meta 503, ShipStation reset, Shippo slow past request_timeout)": [
         {"type": "throttled", "count": 4},
         {"type": "http_error", "status": 500, "path": "/admin/api"},
         {"type": "reset", "path": "/admin/api"},
@@ -102,8 +112,10 @@ LIGHT_FAULTS = {
         {"type": "expired_url"},
         {"type": "http_error", "status": 503, "path": "/meta"},
         {"type": "reset", "path": "/shipstation"},
+        {"type": "slow", "seconds": 8, "path": "/shippo"},
     ]
 }
+FAULT_SETTINGS = {SLOW_PAST_TIMEOUT: SHORT_TIMEOUTS, next(iter(LIGHT_FAULTS)): SHORT_TIMEOUTS}
 
 
 @dataclass
@@ -113,12 +125,14 @@ class Life:
     before: dict[str, Warehouse]  # phase name -> the warehouse as it was before that phase (a template)
     after: dict[str, dict]  # phase name -> snapshot at its end
     seconds: dict[str, float]
+    line_times: dict[str, list[float]]  # phase name -> when each log line of the undisturbed run came
     workdir: Path
     empty: Warehouse
     bulk_created: dict[str, int]  # phase name -> bulk operations the undisturbed phase created
 
 
 RESULTS: list[tuple[str, str, str, int]] = []  # scenario, phase, result, rows compared
+KILLS: list[bool] = []  # of each kill scenario run: whether its SIGKILL hit a live run
 
 
 @contextmanager
@@ -144,17 +158,17 @@ def days_before(phase: Phase) -> int:
 def life(tmp_path_factory) -> Iterator[Life]:
     workdir = tmp_path_factory.mktemp("faults")
     print(f"\nstore: seed {SEED}, {ORDERS} orders, now {NOW}, {MONTHS} months synced; kill seed {KILL_SEED}")
-    before, after, seconds, bulk_created = {}, {}, {}, {}
+    before, after, seconds, line_times, bulk_created = {}, {}, {}, {}, {}
     templates: list[Warehouse] = []
     try:
-        yield from _live(workdir, before, after, seconds, bulk_created, templates)
+        yield from _live(workdir, before, after, seconds, line_times, bulk_created, templates)
     finally:
         for template in templates:
             drop(template)
         print_table()
 
 
-def _live(workdir, before, after, seconds, bulk_created, templates) -> Iterator[Life]:
+def _live(workdir, before, after, seconds, line_times, bulk_created, templates) -> Iterator[Life]:
     """The undisturbed life (setup of ``life``); every copy it makes is put in ``templates`` to be dropped."""
     with store(workdir) as sandbox, warehouse(sandbox, workdir, NOW, MONTHS) as wh:
         empty = clone(wh, workdir)
@@ -169,13 +183,14 @@ def _live(workdir, before, after, seconds, bulk_created, templates) -> Iterator[
             assert outcome.returncode == 0, f"undisturbed {phase.name} failed:\n{outcome.log[-5000:]}"
             bulk_created[phase.name] = sandbox.get("/_sandbox/stats")["shopify"]["bulk_created"] - created
             seconds[phase.name] = outcome.seconds
+            line_times[phase.name] = outcome.line_times
             after[phase.name] = snapshot(wh)
             record("undisturbed run", phase.name, f"ok in {outcome.seconds:.0f} s", rows_compared(after[phase.name]))
         assert after["backfill"]["reports.profit_daily"].rows > 100
         assert after["backfill"]["raw_shopify.orders"].rows > after["first sync"]["raw_shopify.orders"].rows > 0
         if "incremental" in after:
             assert after["incremental"]["raw_shopify.orders"].rows > after["backfill"]["raw_shopify.orders"].rows
-    yield Life(before, after, seconds, workdir, empty, bulk_created)
+    yield Life(before, after, seconds, line_times, workdir, empty, bulk_created)
 
 
 SOAK_TABLE = Path(__file__).resolve().parents[1] / ".bloom" / "soak-last.md"
@@ -193,11 +208,16 @@ def record(scenario: str, phase: str, result: str, rows: int) -> None:
     print(f"\n  {scenario} | {phase} | {result} | {rows:,}", flush=True)
     if SOAK:
         SOAK_TABLE.parent.mkdir(exist_ok=True)
-        SOAK_TABLE.write_text(f"store seed {SEED}, {ORDERS} orders, kill seed {KILL_SEED}\n\n{table()}\n")
+        SOAK_TABLE.write_text(f"{header()}\n\n{table()}\n")
+
+
+def header() -> str:
+    return (f"store seed {SEED}, {ORDERS} orders, kill seed {KILL_SEED}; "
+            f"SIGKILLs that hit a live run: {sum(KILLS)} of {len(KILLS)}")
 
 
 def print_table() -> None:
-    print(f"\nkill seed {KILL_SEED}\n{table()}", flush=True)
+    print(f"\n{header()}\n{table()}", flush=True)
 
 
 def compare(life: Life, wh: Warehouse, phase: Phase, scenario: str, result: str) -> None:
@@ -224,18 +244,19 @@ def kill_points() -> list[tuple[str, float]]:
 @pytest.mark.parametrize(("phase_name", "fraction"), kill_points())
 def test_sigkill_then_rerun_changes_no_final_row(life, phase_name, fraction):
     phase = next(each for each in PHASES if each.name == phase_name)
+    point = KillPoint.at(fraction, life.line_times[phase.name], life.seconds[phase.name])
     with store(life.workdir, days_before(phase)) as sandbox:
         wh = clone(life.before[phase.name], life.workdir)
         wh.sandbox = sandbox
         try:
-            kill_after = fraction * life.seconds[phase.name]
-            killed = run_phase(wh, phase, kill_after=kill_after)
-            where = last_step(killed.log)
-            if killed.killed_at is None:  # finished before the kill point (a faster run than measured)
+            killed = run_phase(wh, phase, kill=point)
+            KILLS.append(killed.hit)
+            at = f"SIGKILL at {fraction:.0%} (log line {point.line} of {point.of_lines} + {point.delay:.1f} s"
+            if not killed.hit:  # the run ended by itself before the point (it should not: see KillPoint)
                 assert killed.returncode == 0, killed.log[-5000:]
-                scenario = f"SIGKILL at {fraction:.0%} ({kill_after:.1f} s): run ended first"
+                scenario = f"{at}): missed, the run had ended"
             else:
-                scenario = f"SIGKILL at {fraction:.0%} ({kill_after:.1f} s), {where}"
+                scenario = f"{at}; at {killed.killed_at:.1f} s): hit the live run {last_step(killed.log)}"
                 refused = run_phase(wh, phase)
                 if "already running" in refused.log:
                     # Meltano keeps the killed run marked running for 5 minutes: it says so and names --force.
@@ -284,7 +305,7 @@ def test_faults_change_no_final_row(life, kind):
         try:
             stats_before = sandbox.get("/_sandbox/stats")
             faults(sandbox, specs)
-            outcome = run_phase(wh, phase)
+            outcome = run_phase(wh, phase, env=FAULT_SETTINGS.get(kind))
             stats_after = sandbox.get("/_sandbox/stats")
             left = sandbox.get("/_sandbox/faults")["faults"]
             clear_faults(sandbox)
@@ -343,4 +364,11 @@ def test_kill_scenarios_are_spread_over_the_three_phases():
     points = kill_points()
     assert {phase for phase, _ in points} == {phase.name for phase in LIVED}
     assert len(points) >= (20 if SOAK else 2)
+
+
+def test_the_sigkills_hit_live_runs():
+    """A kill after the run ended proves nothing: a soak needs at least 20 live kills, ``make test`` all of its."""
+    points = kill_points()
+    assert len(KILLS) == len(points), "the kill scenarios above did not all run: run the whole module"
+    assert sum(KILLS) >= (20 if SOAK else len(points)), f"only {sum(KILLS)} of {len(KILLS)} SIGKILLs hit a live run"
 

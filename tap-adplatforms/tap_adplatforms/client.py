@@ -107,6 +107,12 @@ class AccountReader(RESTStream[Any]):
     def url_base(self) -> str:
         return str(setting(self.config, self.url_setting)).rstrip("/")
 
+    @property
+    @override
+    def timeout(self) -> float:  # type: ignore[override]
+        """The request_timeout setting: seconds without an answer before a request is retried."""
+        return float(setting(self.config, "request_timeout"))
+
     @override
     def response_error_message(self, response: requests.Response) -> str:
         """Status and path only: query strings and headers may carry tokens."""
@@ -130,6 +136,13 @@ class AccountReader(RESTStream[Any]):
                        "(state keeps what was loaded). What to do: run again later; if it keeps failing, check "
                        "the platform's status page, or raise request_max_tries")
                 raise FatalAPIError(msg) from None
+            except requests.ReadTimeout:
+                tries = self.backoff_max_tries()
+                raise self.fatal(
+                    f"no answer from {self.path} within request_timeout ({self.timeout:g} s), {tries} "
+                    f"{'try' if tries == 1 else 'tries'} in a row, so the run stopped (state keeps what was loaded)",
+                    "run again later; if the platform's answers are merely slow, raise request_timeout",
+                ) from None
             except requests.RequestException as exc:
                 tries = self.backoff_max_tries()
                 raise self.fatal(
@@ -170,7 +183,10 @@ class AccountReader(RESTStream[Any]):
     @override
     def backoff_handler(self, details: Any) -> None:
         exc = details.get("exception")
-        if not isinstance(exc, RetriableAPIError):  # a broken connection: not the URL with its query
+        if isinstance(exc, requests.ReadTimeout):
+            exc = (settings.account_label(self.platform, self.account_id)
+                   + f": no answer in time from {self.path} (request_timeout {self.timeout:g} s)")
+        elif not isinstance(exc, RetriableAPIError):  # a broken connection: not the URL with its query
             exc = settings.account_label(self.platform, self.account_id) + f": {type(exc).__name__} from {self.path}"
         self.log("%s (try %d); retrying in %.1f s", exc, details.get("tries", 0), details.get("wait", 0.0),
                  level=logging.WARNING)

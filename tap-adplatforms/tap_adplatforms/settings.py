@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from urllib.parse import urlparse
 from singer_sdk import typing as th
 
 PLATFORMS = ("meta", "google_ads", "tiktok")
+DEFAULT_REQUEST_TIMEOUT = 300  # seconds without an answer before a request is retried (the SDK's default)
 LABELS = {"meta": "Meta", "google_ads": "Google Ads", "tiktok": "TikTok"}
 # API versions: their form, and the oldest one the platform still serves (older ones are sunset).
 VERSIONS = {
@@ -84,6 +86,11 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description="Upper bound on any single wait for a platform's rate limit or quota."),
     th.Property("request_max_tries", th.IntegerType(minimum=1, maximum=20), default=6,
                 title="Tries per request", description="Attempts per request before a retriable error fails."),
+    th.Property("request_timeout", th.NumberType(exclusive_minimum=0), default=DEFAULT_REQUEST_TIMEOUT,
+                title="Request timeout (seconds)",
+                description="How long one request to a platform's API may go without an answer; then it "
+                "is retried like a 5xx (up to request_max_tries). More than 0. Google's OAuth token "
+                "endpoint keeps the SDK's own 60 s."),
     # Meta
     th.Property("meta_access_token", th.StringType, secret=True, title="Meta access token",
                 description="A system-user access token with the ads_read permission."),
@@ -194,6 +201,10 @@ def problems(
     if start and end and end < start:
         errors.append("end_date is before start_date: set end_date on or after start_date, or leave it out")
     errors.extend(_version_problems(config))
+    timeout = config.get("request_timeout")
+    if isinstance(timeout, float) and not math.isfinite(timeout):  # the schema takes NaN and infinity
+        errors.append(f"request_timeout {timeout} is not a number of seconds: use e.g. "
+                      f"{DEFAULT_REQUEST_TIMEOUT} (the default)")
     platforms = configured_platforms(config)
     if require_platform and not platforms:
         errors.append("No ad platform is configured: give meta_access_token + meta_account_ids, the "

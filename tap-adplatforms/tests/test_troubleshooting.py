@@ -37,6 +37,9 @@ MESSAGES = [
     "is read per account",
     "; still failing after ",
     "cannot reach ",
+    "within request_timeout (",
+    "no answer in time from ",
+    "is not a number of seconds: use e.g.",
     "was not complete JSON",
     # bad records
     "the record of ",

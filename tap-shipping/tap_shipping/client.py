@@ -40,6 +40,7 @@ _PARSED = "_tap_shipping_json"  # the attribute of a response holding its parsed
 DEFAULT_LOOKBACK_DAYS = 30
 DEFAULT_INITIAL_WINDOW_DAYS = 7  # what a first sync with backfill false reads
 DEFAULT_RETRY_SECONDS = 1.0  # first retry after a 5xx or a broken connection; doubles each try
+DEFAULT_REQUEST_TIMEOUT = 300  # seconds without an answer before a request is retried (the SDK's default)
 
 
 def body(response: requests.Response) -> Any:
@@ -149,6 +150,12 @@ class ShippingStream(RESTStream[Any], abc.ABC):
 
     @property
     @override
+    def timeout(self) -> float:  # type: ignore[override]
+        """The request_timeout setting: seconds without an answer before a request is retried."""
+        return float(self.config.get("request_timeout", DEFAULT_REQUEST_TIMEOUT))
+
+    @property
+    @override
     def partitions(self) -> list[dict[str, Any]]:
         return [{"account_id": self.account.account_id}]
 
@@ -189,6 +196,11 @@ class ShippingStream(RESTStream[Any], abc.ABC):
                 cause, fix = self._give_up_reason(exc)
                 msg = (f"{self.account.describe()}: {self.path} still failing after {self.backoff_max_tries()} "
                        f"tries ({cause}); the run stopped and the bookmarks are kept: {fix}")
+                raise ProviderAPIError(msg) from exc
+            except requests.exceptions.ReadTimeout as exc:
+                msg = (f"{self.account.describe()}: no answer from {self.path} within request_timeout "
+                       f"({self.timeout:g} s), {self.backoff_max_tries()} tries in a row; the run stopped and the "
+                       "bookmarks are kept: run again later; if the answers are merely slow, raise request_timeout")
                 raise ProviderAPIError(msg) from exc
             except requests.exceptions.RequestException as exc:
                 msg = (f"{self.account.describe()}: cannot reach {self.url_base} ({type(exc).__name__}); "
@@ -301,7 +313,9 @@ class ShippingStream(RESTStream[Any], abc.ABC):
         exc = details.get("exception")
         response = getattr(exc, "response", None)
         cause = type(exc).__name__
-        if response is not None:
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            cause = f"no answer in time (request_timeout {self.timeout:g} s)"
+        elif response is not None:
             cause = f"HTTP {response.status_code}" if response.status_code >= 300 else "incomplete JSON"
         self.logger.warning("%s: %s from %s (try %d); retrying in %.1f s", self.account.describe(), cause, self.path,
                             details.get("tries", 0), details.get("wait", 0.0))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import ipaddress
+import math
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -107,6 +108,9 @@ def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) 
                       "and/or shippo_api_token")
     if start := config.get("start_date"):
         errors += _start_date_problems(str(start))
+    timeout = config.get("request_timeout")
+    if isinstance(timeout, float) and not math.isfinite(timeout):  # the schema takes NaN and infinity
+        errors.append(f"request_timeout {timeout} is not a number of seconds; use e.g. 300 (the default)")
     currency = config.get("shipstation_currency")
     if currency is not None and not re.fullmatch(r"[A-Z]{3}", str(currency)):
         errors.append(f"shipstation_currency '{currency}' is not an ISO 4217 code; use e.g. USD")

@@ -17,6 +17,7 @@ from typing_extensions import override
 from tap_shipping.client import (
     DEFAULT_INITIAL_WINDOW_DAYS,
     DEFAULT_LOOKBACK_DAYS,
+    DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RETRY_SECONDS,
     ShippingStream,
 )
@@ -78,6 +79,10 @@ class TapShipping(Tap):
                     title="First retry wait (seconds)",
                     description="Wait before retrying a 5xx or broken connection; doubles on each of the "
                                 "4 retries. A 429 waits as long as the API asks instead."),
+        th.Property("request_timeout", th.NumberType(exclusive_minimum=0), default=DEFAULT_REQUEST_TIMEOUT,
+                    title="Request timeout (seconds)",
+                    description="How long one request may go without an answer; then it is retried like "
+                                "a 5xx (same waits and tries). More than 0."),
     ).to_dict()
 
     @override

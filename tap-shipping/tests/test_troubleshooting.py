@@ -45,6 +45,9 @@ PIECES = (
     "the state's bookmark of ",
     "on every try",
     "the tap does not know: ",
+    "within request_timeout (",
+    "no answer in time (request_timeout ",
+    "is not a number of seconds; use e.g.",
 )
 
 
