@@ -229,7 +229,29 @@ def records(result: Run, stream: str) -> list[dict]:
     return [json.loads(line)["record"] for line in result.stdout.splitlines() if line.startswith(prefix)]
 
 
-def load_into_postgres(result: Run, tmp_path: Path) -> dict:
+def test_shipping_customer_personal_fields_never_reach_postgres_unless_kept(sandbox, tmp_path):
+    """tap-shipping's pii setting, from the sandbox over HTTP into a real Postgres: every email and name the
+    sandbox's shipping truth lists (ShipStation's customers, Shippo's label buyers) is in the loaded rows with
+    keep, and in none with hash or drop (the tables scanned whole, as text)."""
+    truth = sandbox.get("/_sandbox/truth")
+    personal = {value for provider in ("shipstation", "shippo") for kind in ("emails", "names")
+                for value in truth[provider]["personal"][kind]}  # fmt: skip
+    assert len(truth["shipstation"]["personal"]["emails"]) >= 10  # personal data to lose, or the test proves nothing
+    assert truth["shippo"]["personal"]["names"]
+    for mode in ("keep", "hash", "drop"):
+        config = shipping_config(sandbox.url, start_date=None, pii=mode)  # all history: the truth's labels
+        result = run_tap("tap-shipping", config, tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        loaded = load_into_postgres(result, tmp_path, "raw_shipping")
+        assert loaded["schemas"] == ["raw_shipping"]
+        assert loaded["rows"].count("\n") >= truth["shipstation"]["labels"] + truth["shippo"]["labels"]
+        found = {value for value in personal if value in loaded["rows"]}
+        assert found == (personal if mode == "keep" else set()), (mode, sorted(found)[:5])
+        if mode != "keep":
+            assert [value for value in personal if value in result.stdout + result.stderr] == []
+
+
+def load_into_postgres(result: Run, tmp_path: Path, schema: str = "raw_shopify") -> dict:
     """Feed a tap's output to the real target-postgres in a fresh database; return what landed."""
     messages = tmp_path / "messages.jsonl"
     messages.write_text(result.stdout)
@@ -237,7 +259,7 @@ def load_into_postgres(result: Run, tmp_path: Path) -> dict:
         config = tmp_path / "target.json"
         config.write_text(json.dumps({"host": "127.0.0.1", "port": int(PG_PORT), "user": "postgres",
                                       "password": "unused", "database": database,
-                                      "default_target_schema": "raw_shopify"}))  # fmt: skip
+                                      "default_target_schema": schema}))  # fmt: skip
         loaded = run([str(TARGET_POSTGRES), "--config", str(config)], stdin=messages)
         assert loaded.returncode == 0, loaded.stderr[-3000:]
         return {"schemas": user_schemas(admin_dsn(database)), "rows": all_rows_as_text(admin_dsn(database))}

@@ -58,17 +58,28 @@ def unlimited(shared):
     shipstation.rate_limit = RATE_LIMIT
 
 
-def test_served_costs_equal_truth(unlimited):
+def test_served_costs_and_personal_values_equal_truth(unlimited):
     shared = unlimited
     _, truth = control(shared, "GET", "truth")
     served: dict[str, dict[str, Decimal]] = {"shipstation": {}, "shippo": {}}
-    for shipment in all_shipments(shared):
+    shipments, transactions = all_shipments(shared), all_transactions(shared)
+    customers = {c.email for c in shared.world.store.customers}
+    assert truth["shipstation"]["personal"] == {
+        "emails": sorted({s["customerEmail"] for s in shipments}),
+        "names": sorted({s["shipTo"]["name"] for s in shipments})}
+    assert len(set(truth["shipstation"]["personal"]["emails"]) & customers) > 20  # the orders' customers
+    buyers = [t["created_by"] for t in transactions if t["created_by"]]
+    assert 0 < len(buyers) < len(transactions)  # labels bought in Shippo's web app name their buyer; API ones not
+    assert truth["shippo"]["personal"] == {
+        "emails": sorted({b["username"] for b in buyers} | {t["object_owner"] for t in transactions}),
+        "names": sorted({b[part] for b in buyers for part in ("first_name", "last_name")})}
+    for shipment in shipments:
         paid = Decimal(0) if shipment["voided"] else \
             Decimal(str(shipment["shipmentCost"])) + Decimal(str(shipment["insuranceCost"]))
         if shipment["orderNumber"][0].isdigit():
             name = "#" + shipment["orderNumber"].split("-")[0]
             served["shipstation"][name] = served["shipstation"].get(name, Decimal(0)) + paid
-    for transaction in all_transactions(shared):
+    for transaction in transactions:
         paid = Decimal(0) if transaction["status"] == "REFUNDED" else Decimal(transaction["rate"]["amount"])
         if "#" in transaction["metadata"]:
             name = "#" + transaction["metadata"].split("#")[1]

@@ -22,6 +22,7 @@ from typing_extensions import override
 from tap_shipping import schemas
 from tap_shipping.normalize import EXPECTED, field_names
 from tap_shipping.page_memo import PageMemo
+from tap_shipping.personal import DEFAULT_PII, protected
 from tap_shipping.rate_limit import RateGate, header_seconds
 from tap_shipping.settings import LABELS
 from tap_shipping.timezones import parse_iso, utc_iso
@@ -127,6 +128,8 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     #: purpose; any other field the schema does not have is new and kept in ``extra_fields``.
     added_fields: ClassVar[frozenset[str]] = frozenset({"account_id", EXTRA_FIELDS})
     left_out: ClassVar[frozenset[str]] = frozenset()
+    #: Personal fields (``name`` or ``parent.child``), kept, hashed or dropped per the ``pii`` setting.
+    personal_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo,
                  single_gate: RateGate | None = None) -> None:
@@ -281,16 +284,18 @@ class ShippingStream(RESTStream[Any], abc.ABC):
 
     def kept(self, row: dict) -> dict:
         """The fields of ``row`` its schema has, and the others (not :attr:`left_out`) by their API name in
-        ``extra_fields`` (``None``: there are none); their names, never their values, are logged once per run."""
+        ``extra_fields`` (``None``: there are none; :meth:`post_process` drops their values unless ``pii`` is
+        ``keep``); their names, never their values, are logged once per run."""
         new = {name: value for name, value in row.items() if name not in self._api_fields | self.left_out}
         unnamed = set(new) - self._named_new_fields
         if unnamed:
             self._named_new_fields |= unnamed
             self.logger.warning(
-                "%s: %s: %s sent %s the tap does not know: %s. What to do: nothing; the values are kept in the "
-                "record's %s (not logged) until the tap reads them", self.name, self.account.describe(),
+                "%s: %s: %s sent %s the tap does not know: %s. What to do: nothing; the record's %s keeps %s until "
+                "the tap reads them; values are never logged", self.name, self.account.describe(),
                 LABELS[self.provider], "a field" if len(unnamed) == 1 else "fields", field_names(unnamed),
-                EXTRA_FIELDS)
+                EXTRA_FIELDS, "the values" if self.config.get("pii", DEFAULT_PII) == "keep" else
+                "the names, not the values (pii hash or drop)")
         return {**{k: v for k, v in row.items() if k in self._api_fields}, EXTRA_FIELDS: new or None}
 
     @override
@@ -331,4 +336,6 @@ class ShippingStream(RESTStream[Any], abc.ABC):
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        return {"account_id": self.account.account_id, **row}
+        """The record with its account, its personal fields and new fields' values as ``pii`` says."""
+        mode = self.config.get("pii", DEFAULT_PII)
+        return protected({"account_id": self.account.account_id, **row}, self.personal_fields, mode, EXTRA_FIELDS)

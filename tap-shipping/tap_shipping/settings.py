@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_shipping.personal import DEFAULT_PII, PII_MODES
 from tap_shipping.timezones import parse_iso
 
 DEFAULT_URLS = {"shipstation": "https://ssapi.shipstation.com", "shippo": "https://api.goshippo.com"}
@@ -114,6 +115,9 @@ def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) 
     currency = config.get("shipstation_currency")
     if currency is not None and not re.fullmatch(r"[A-Z]{3}", str(currency)):
         errors.append(f"shipstation_currency '{currency}' is not an ISO 4217 code; use e.g. USD")
+    pii = config.get("pii", DEFAULT_PII)
+    if pii not in PII_MODES:
+        errors.append(f"pii {pii!r} is not an option; use keep, hash or drop (default hash)")
     if errors:
         # The message carries every error: --discover reports it as a traceback, not a list.
         msg = "tap-shipping settings are invalid: " + "; ".join(errors)

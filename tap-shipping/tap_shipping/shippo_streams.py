@@ -105,6 +105,7 @@ class TransactionsStream(ShippoStream):
 
     name = "shippo_transactions"
     path = "/transactions/"  # Shippo's documented form, with the slash
+    personal_fields = ("object_owner", "created_by.first_name", "created_by.last_name", "created_by.username")
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
         "object_id": (identifier, True), "object_created": (parse_iso, True), "object_updated": (parse_iso, False),
         "rate": (shippo_rate, False),
@@ -130,6 +131,7 @@ class RefundsStream(ShippoStream):
 
     name = "shippo_refunds"
     path = "/refunds/"
+    personal_fields = ("object_owner",)
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
         "object_id": (identifier, True), "object_created": (parse_iso, True), "transaction": (identifier, True),
     }

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 PAGE_SIZE = 500  # ShipStation's largest page
-SHIP_TO_KEPT = ("city", "state", "postalCode", "country", "residential")  # no names, streets or phones
 
 
 class ShipStationPaginator(PageNumberPaginator):
@@ -36,7 +35,8 @@ class ShipmentsStream(ShippingStream):
     """Shipments (labels) by creation time, as ShipStation gives them, plus UTC times.
 
     ``createDate`` and ``voidDate`` stay as sent (Pacific wall time); ``created_at`` and
-    ``voided_at`` are the same instants in UTC. ``shipTo`` keeps only the place, not the person.
+    ``voided_at`` are the same instants in UTC. The customer's email and the personal parts of
+    ``shipTo`` follow the ``pii`` setting.
     """
 
     provider = "shipstation"
@@ -53,6 +53,8 @@ class ShipmentsStream(ShippingStream):
     record_key = "shipmentId"
     added_fields = ShippingStream.added_fields | {"created_at", "voided_at"}
     left_out = frozenset({"labelData", "formData"})  # the label and customs files (base64), not loaded
+    personal_fields = ("customerEmail", *(f"shipTo.{name}" for name in (
+        "name", "company", "street1", "street2", "street3", "phone", "city", "postalCode")))
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
         "shipmentId": (whole_number, True), "createDate": (pacific_to_utc, True), "voidDate": (pacific_to_utc, False),
         "shipmentCost": (amount, False), "insuranceCost": (amount, False),
@@ -84,6 +86,4 @@ class ShipmentsStream(ShippingStream):
         row = super().post_process(row, context) or {}
         row["created_at"] = utc_iso(pacific_to_utc(row["createDate"]))
         row["voided_at"] = utc_iso(pacific_to_utc(row["voidDate"])) if row.get("voidDate") else None
-        if isinstance(row.get("shipTo"), dict):
-            row["shipTo"] = {key: row["shipTo"].get(key) for key in SHIP_TO_KEPT}
         return row

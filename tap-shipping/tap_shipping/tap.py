@@ -21,6 +21,7 @@ from tap_shipping.client import (
     DEFAULT_RETRY_SECONDS,
     ShippingStream,
 )
+from tap_shipping.personal import DEFAULT_PII, PII_MODES
 from tap_shipping.settings import DEFAULT_URLS
 from tap_shipping.streams import build_streams
 from tap_shipping.timezones import parse_iso
@@ -75,6 +76,12 @@ class TapShipping(Tap):
                                 "in each account's state as pending (history.start, history.end); the "
                                 "next run with true (the default) reads it in the same pass as its "
                                 "trailing window, with no gap at the seam and no label emitted twice."),
+        th.Property("pii", th.StringType, default=DEFAULT_PII, allowed_values=list(PII_MODES), title="Personal data",
+                    description="What to do with personal fields: ShipStation's customerEmail and shipTo name, "
+                                "company, street1-3, phone, city and postalCode; Shippo's object_owner and "
+                                "created_by: `keep`, `hash` (SHA-256 of the trimmed, lower-cased value, as "
+                                "tap-shopify-bloom's) or `drop` (null). With hash or drop, extra_fields keeps "
+                                "new fields' names but not their values."),
         th.Property("retry_initial_seconds", th.NumberType(minimum=0), default=DEFAULT_RETRY_SECONDS,
                     title="First retry wait (seconds)",
                     description="Wait before retrying a 5xx or broken connection; doubles on each of the "

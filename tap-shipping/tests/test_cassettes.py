@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,11 @@ def test_shipstation_documented_shipments():
     assert (voided["carrier"], voided["order_ref"]) == ("UPS", "#100045")
     raw = {r["shipmentId"]: r for r in runner.records["shipstation_shipments"]}
     assert raw[33974374]["createDate"] == "2014-10-03T06:51:33.627"  # as sent
-    assert raw[33974374]["shipTo"] == {"city": "MANCHACA", "state": "TX", "postalCode": "78652-3602",
-                                       "country": "US", "residential": None}
+    assert raw[33974374]["shipTo"] == {  # pii: hash (the default); blanks stay null
+        "name": sha256(b"yoda").hexdigest(), "company": None, "street1": sha256(b"12223 lowden ln").hexdigest(),
+        "street2": None, "street3": None, "city": sha256(b"manchaca").hexdigest(), "state": "TX",
+        "postalCode": sha256(b"78652-3602").hexdigest(), "country": "US",
+        "phone": sha256(b"2101235544").hexdigest(), "residential": None}
 
 
 def test_shippo_documented_transactions_and_refunds():

@@ -26,6 +26,7 @@ PIECES = (
     "is in the future; set it to the first past day",
     "is not an ISO-8601 date or time",
     "is not an ISO 4217 code",
+    "is not an option; use keep, hash or drop",
     "tap-shipping settings are invalid: ",
     "(tap-shipping --about describes every setting)",
     "Config validation failed",

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bloom_sandbox.store.model import Fulfillment, Order, Store
+from bloom_sandbox.store.model import Customer, Fulfillment, Order, Store
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 CENT = Decimal("0.01")
@@ -160,6 +160,29 @@ def _label(seed: int, rng: random.Random, provider: str, order: Order, fulfillme
     )
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Who a ShipStation label ships to: the order's customer (or a guest named after the order)."""
+
+    name: str
+    email: str
+    phone: str
+    street: str
+    city: str
+
+
+#: The Shippo account's users; a label bought in Shippo's web app names its buyer in ``created_by``.
+SHIPPO_STAFF = (("Marisol", "Vandenberg", "marisol.vandenberg@bloom-sandbox.example"),
+                ("Theodore", "Okonkwo", "theodore.okonkwo@bloom-sandbox.example"))
+SHIPPO_OWNER = "shipping@sandbox.example"  # the Shippo account's user name (an email), in object_owner
+
+
+def shippo_buyer(label: Label) -> tuple[str, str, str] | None:
+    """The staff member who bought a Shippo label in the web app, or None (bought through the API)."""
+    pick = int(label.label_id[-1], 16)
+    return SHIPPO_STAFF[pick % len(SHIPPO_STAFF)] if pick < 8 else None
+
+
 class LabelBook:
     """The labels of a store, recomputed only when the store grows or its clock moves."""
 
@@ -169,6 +192,7 @@ class LabelBook:
         self._key: tuple[Any, ...] | None = None
         self._labels: list[Label] = []
         self._lock = threading.Lock()
+        self._customers: dict[int, Customer] = {}
 
     def all(self) -> list[Label]:
         """Every label of every order, past and future, sorted by creation time."""
@@ -185,6 +209,33 @@ class LabelBook:
         """The provider's labels bought by the store's current time."""
         now = self.store.now
         return [lb for lb in self.all() if lb.provider == provider and lb.visible(now)]
+
+    def recipient(self, order: Order) -> Recipient:
+        """The person and address a label of ``order`` ships to."""
+        if len(self._customers) != len(self.store.customers):  # customers are only ever added
+            self._customers = {c.id: c for c in self.store.customers}
+        customer = self._customers.get(order.customer_id) if order.customer_id is not None else None
+        street = f"{100 + order.number % 9000} {('Linden', 'Harbor', 'Quarry', 'Maple')[order.number % 4]} Street"
+        if customer is None:
+            return Recipient(f"Guest Buyer {order.number}", order.email or "", "", street, "Springfield")
+        return Recipient(f"{customer.first_name} {customer.last_name}", order.email or customer.email,
+                         customer.phone or "", street, customer.city)
+
+    def personal(self, provider: str) -> dict[str, list[str]]:
+        """The personal values the provider's visible labels carry: emails and full names."""
+        emails: set[str] = set()
+        names: set[str] = set()
+        for label in self.visible(provider):
+            if provider == "shipstation":
+                person = self.recipient(label.order)
+                emails.add(person.email)
+                names.add(person.name)
+            else:
+                emails.add(SHIPPO_OWNER)
+                if buyer := shippo_buyer(label):
+                    emails.add(buyer[2])
+                    names.update(buyer[:2])
+        return {"emails": sorted(e for e in emails if e), "names": sorted(names)}
 
     def truth(self, provider: str) -> dict[str, Any]:
         """Label counts and non-voided costs (label + insurance) per order, for one provider."""
@@ -213,4 +264,5 @@ class LabelBook:
             "label_cost_total": str(total),
             "label_cost_by_order": {name: str(cost) for name, cost in sorted(cost_by_order.items())},
             "label_count_by_order": dict(sorted(count_by_order.items())),
+            "personal": self.personal(provider),
         }

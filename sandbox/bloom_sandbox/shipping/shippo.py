@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from bloom_sandbox.api import Request, Response
 from bloom_sandbox.shipping.base import ShippingAPIBase
-from bloom_sandbox.shipping.labels import Label, LabelBook, hex_id, service_token, slug
+from bloom_sandbox.shipping.labels import SHIPPO_OWNER, Label, LabelBook, hex_id, service_token, shippo_buyer, slug
 from bloom_sandbox.shipping.timefmt import shippo_time
 
 API_TOKEN = "shippo_test_sandbox"  # noqa: S105 - demo credentials of the local sandbox: test mode,
@@ -129,10 +129,12 @@ class ShippoAPI(ShippingAPIBase):
         voided = label.voided_by(now)
         token = service_token(slug(label.carrier), label.service)
         updated = label.voided_at if voided and label.voided_at else label.created_at
+        buyer = shippo_buyer(label)
+        created_by = dict(zip(("first_name", "last_name", "username"), buyer, strict=True)) if buyer else None
         return {
             "object_state": "VALID", "status": "REFUNDED" if voided else "SUCCESS",
             "object_created": shippo_time(label.created_at), "object_updated": shippo_time(updated),
-            "object_id": label.label_id, "object_owner": "shipping@sandbox.example", "test": test,
+            "object_id": label.label_id, "object_owner": SHIPPO_OWNER, "test": test,
             "rate": {"object_id": hex_id("rate", label.label_id), "amount": str(label.cost),
                      "currency": label.currency, "amount_local": str(label.cost),
                      "currency_local": label.currency, "provider": label.carrier,
@@ -144,7 +146,7 @@ class ShippoAPI(ShippingAPIBase):
             "tracking_url_provider": f"https://tracking.sandbox.example/{label.tracking_number}",
             "label_url": f"https://deliver.sandbox.example/{label.label_id}.pdf",
             "commercial_invoice_url": None, "messages": [], "metadata": label.order_ref,
-            "parcel": hex_id("parcel", label.label_id), "qr_code_url": None, "created_by": None,
+            "parcel": hex_id("parcel", label.label_id), "qr_code_url": None, "created_by": created_by,
             "label_file_type": "PDF_4x6",
         }
 
@@ -152,5 +154,5 @@ class ShippoAPI(ShippingAPIBase):
     def _refund(label: Label, test: bool) -> dict[str, Any]:
         voided_at = label.voided_at or label.created_at
         return {"object_created": shippo_time(voided_at), "object_id": hex_id("refund", label.label_id),
-                "object_owner": "shipping@sandbox.example", "object_updated": shippo_time(voided_at),
+                "object_owner": SHIPPO_OWNER, "object_updated": shippo_time(voided_at),
                 "status": "SUCCESS", "test": test, "transaction": label.label_id}

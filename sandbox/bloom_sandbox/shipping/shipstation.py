@@ -143,6 +143,7 @@ class ShipStationAPI(ShippingAPIBase):
 
     def _shipment(self, label: Label, now: datetime, include_items: bool) -> dict[str, Any]:
         order = label.order
+        person = self.book.recipient(order)
         voided = label.voided_by(now)
         items = None
         if include_items:
@@ -153,7 +154,7 @@ class ShipStationAPI(ShippingAPIBase):
         return {
             "shipmentId": int(label.label_id), "orderId": 20_000_000 + order.number,
             "orderKey": hex_id("orderKey", order.id), "userId": "5f3a7c1e-0b9d-4c2a-9e61-7d2f0a4b8c10",
-            "customerEmail": None, "orderNumber": label.order_ref,
+            "customerEmail": person.email, "orderNumber": label.order_ref,
             "createDate": shipstation_time(label.created_at), "shipDate": label.ship_date.isoformat(),
             "shipmentCost": float(label.cost), "insuranceCost": float(label.insurance),
             "trackingNumber": label.tracking_number, "isReturnLabel": False, "batchNumber": None,
@@ -162,9 +163,9 @@ class ShipStationAPI(ShippingAPIBase):
             "warehouseId": 16079, "voided": voided,
             "voidDate": shipstation_time(label.voided_at) if voided and label.voided_at else None,
             "marketplaceNotified": True, "notifyErrorMessage": None,
-            "shipTo": {"name": "Sandbox Customer", "company": "", "street1": "1 Sandbox Way", "street2": "",
-                       "street3": None, "city": "Springfield", "state": "", "postalCode": "00000",
-                       "country": order.shipping_country, "phone": "", "residential": None},
+            "shipTo": {"name": person.name, "company": "", "street1": person.street, "street2": "",
+                       "street3": None, "city": person.city, "state": "", "postalCode": f"{order.number % 99999:05d}",
+                       "country": order.shipping_country, "phone": person.phone, "residential": None},
             "weight": {"value": 16, "units": "ounces", "WeightUnits": 1},
             "dimensions": None,
             "insuranceOptions": {"provider": "shipsurance" if label.insurance else None,
