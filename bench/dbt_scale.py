@@ -36,6 +36,7 @@ from benchlib import (
     ProcessWatch,
     Stopwatch,
     Warehouse,
+    base_tables,
     demo_env,
     fresh_warehouse,
     isolated_project,
@@ -44,6 +45,7 @@ from benchlib import (
     now_stamp,
     server_version,
     store_clock,
+    table_columns,
     workdir,
 )
 from psycopg import sql
@@ -129,23 +131,11 @@ def checksums(dsn: str, schema: str = "reports") -> dict[str, dict[str, tuple[in
     """table -> shop -> (rows, sum of the rows' md5s): every column but shop and bookkeeping."""
     sums: dict[str, dict[str, tuple[int, int]]] = {}
     with psycopg.connect(dsn) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = %s and table_type = 'BASE TABLE'",
-                (schema,),
-            )
-        ]
-        for table in sorted(tables):
+        for table in base_tables(conn, schema):
             columns = [
-                row[0]
-                for row in conn.execute(
-                    "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
-                    " order by ordinal_position",
-                    (schema, table),
-                )
-                if row[0] != "shop" and not any(word in row[0] for word in VOLATILE)
+                column
+                for column in table_columns(conn, schema, table)
+                if column != "shop" and not any(word in column for word in VOLATILE)
             ]
             query = sql.SQL(
                 "select shop, count(*), sum(('x' || left(md5(row({})::text), 15))::bit(60)::bigint)"

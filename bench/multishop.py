@@ -15,6 +15,7 @@ import csv
 from pathlib import Path
 
 import psycopg
+from benchlib import table_columns
 from psycopg import sql
 
 RAW_SCHEMAS = ("raw_shopify", "raw_ads", "raw_shipping")
@@ -51,15 +52,6 @@ def primary_keys(conn: psycopg.Connection, schema: str) -> dict[str, list[str]]:
     return {name: list(keys) for name, keys in rows}
 
 
-def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
-    rows = conn.execute(
-        "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
-        " order by ordinal_position",
-        (schema, table),
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
 def _expression(schema: str, table: str, column: str, shop: str) -> sql.Composable:
     """The copy's value of ``column`` (``k`` is the copy's index in the generated series)."""
     name = sql.Identifier(column)
@@ -85,7 +77,7 @@ def copy_raw_rows(dsn: str, shop: str, shops: int) -> dict[str, tuple[list[str],
             for table, keys in sorted(primary_keys(conn, schema).items()):
                 if not set(keys) & (SUFFIXED | {"shop"}):
                     raise SystemExit(f"{schema}.{table}: primary key {keys or 'missing'} has no shop or account column")
-                columns = _columns(conn, schema, table)
+                columns = table_columns(conn, schema, table)
                 relation = sql.Identifier(schema, table)
                 before = conn.execute(sql.SQL("select count(*) from {}").format(relation)).fetchone()[0]  # type: ignore[index]
                 conn.execute(
