@@ -214,6 +214,26 @@ def server_version(dsn: str) -> str:
         return str(conn.execute("show server_version").fetchone()[0]).split()[0]  # type: ignore[index]
 
 
+def base_tables(conn: psycopg.Connection, schema: str) -> list[str]:
+    """The names of the base tables of ``schema``, sorted."""
+    rows = conn.execute(
+        "select table_name from information_schema.tables where table_schema = %s and table_type = 'BASE TABLE'"
+        " order by table_name",
+        (schema,),
+    )
+    return [str(row[0]) for row in rows]
+
+
+def table_columns(conn: psycopg.Connection, schema: str, table: str) -> list[str]:
+    """The column names of ``schema.table`` in their order."""
+    rows = conn.execute(
+        "select column_name from information_schema.columns where table_schema = %s and table_name = %s"
+        " order by ordinal_position",
+        (schema, table),
+    )
+    return [str(row[0]) for row in rows]
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 

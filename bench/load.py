@@ -26,6 +26,7 @@ from benchlib import (
     MB,
     ROOT,
     ProcessWatch,
+    base_tables,
     demo_env,
     fresh_warehouse,
     load_average,
@@ -109,14 +110,7 @@ def drop_schema(dsn: str, schema: str) -> None:
 
 def tables(dsn: str, schema: str) -> dict[str, int]:
     with psycopg.connect(dsn) as conn:
-        names = [
-            row[0]
-            for row in conn.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = %s and table_type = 'BASE TABLE'",
-                (schema,),
-            )
-        ]
+        names = base_tables(conn, schema)
         return {name: conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0] for name in names}  # type: ignore[index]
 
 
