@@ -39,7 +39,6 @@ from benchlib import (
     base_tables,
     demo_env,
     fresh_warehouse,
-    isolated_project,
     load_average,
     machine,
     now_stamp,
@@ -50,7 +49,7 @@ from benchlib import (
 )
 from psycopg import sql
 
-from bloom_suite.processes import Sandbox, running_sandbox
+from bloom_suite.processes import Sandbox, isolated_project, running_sandbox
 from bloom_suite.runner import MELTANO, REPORTS_JOB, SOURCE_JOBS, run_pipeline
 
 SHOP = "bloom-demo"  # the demo environment's store key
