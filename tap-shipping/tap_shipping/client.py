@@ -144,6 +144,7 @@ class ShippingStream(RESTStream[Any], abc.ABC):
         self.memo = memo
         super().__init__(tap=tap)
         self._api_fields = frozenset(self.schema["properties"]) - self.added_fields
+        self._known_fields = self._api_fields | self.left_out  # a row's other fields are new
         self._named_new_fields: set[str] = set()  # new fields already logged in this run
 
     @property
@@ -286,7 +287,7 @@ class ShippingStream(RESTStream[Any], abc.ABC):
         """The fields of ``row`` its schema has, and the others (not :attr:`left_out`) by their API name in
         ``extra_fields`` (``None``: there are none; :meth:`post_process` drops their values unless ``pii`` is
         ``keep``); their names, never their values, are logged once per run."""
-        new = {name: value for name, value in row.items() if name not in self._api_fields | self.left_out}
+        new = {name: value for name, value in row.items() if name not in self._known_fields}
         unnamed = set(new) - self._named_new_fields
         if unnamed:
             self._named_new_fields |= unnamed
