@@ -10,6 +10,7 @@ seeds apply.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -140,6 +141,12 @@ class Warehouse:
             conn.execute(f'drop database if exists "{self.dbname}" with (force)')
 
     def run_dbt(self, *args: str) -> str:
+        result = self.try_dbt(*args)
+        assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+        return result.stdout
+
+    def try_dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """dbt ``args`` on this warehouse, whatever its exit status."""
         env = {
             **os.environ,
             "DBT_POSTGRES_HOST": PG["host"],
@@ -162,9 +169,7 @@ class Warehouse:
             "--log-path",
             str(self.tmp_path / "logs"),
         ]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
-        assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
-        return result.stdout
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
 
     def build(self, *extra: str) -> str:
         """``dbt build``: seeds, models, data tests and unit tests, in dependency order."""
@@ -370,6 +375,36 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
     old_day = dict(zip(DAILY_COLUMNS, _daily(warehouse)["2026-01-10"], strict=True))
     expected_old_day = _expected_day("2026-01-10")
     assert old_day["shipping_costs"] == expected_old_day["shipping_costs"] - D("8.50") + order_shipping
+
+
+def test_daily_build_tests_the_rows_it_changed(dbt_dir: Path) -> None:
+    """`test_scope: changed` (Meltano's build-daily) tests the orders updated within the lookback only.
+
+    #1001 (updated 01-12 14:00) loses a line item id behind the models' back: the daily build
+    (cut-off 01-13 12:00, the newest update 01-14 12:00 less one day) does not look at it, a
+    full `dbt test` fails on it, and once the order is updated the daily build fails too.
+    """
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        wh.build()
+        with wh.connect() as conn:
+            conn.execute(
+                "update raw_shopify.orders set line_items = array("
+                "select jsonb_set(item, '{id}', 'null') from unnest(line_items) as item)"
+                " where id = 'gid://shopify/Order/1001'"
+            )
+        daily = ("build", "--vars", "{test_scope: changed, lookback_days: 1}")
+        wh.run_dbt(*daily)
+        failing = re.compile(r"FAIL \d+ not_null_stg_shopify__order_line_items_line_item_id")
+        full = wh.try_dbt("test")
+        assert full.returncode != 0 and failing.search(full.stdout), full.stdout[-3000:]
+        with wh.connect() as conn:
+            conn.execute("update raw_shopify.orders set updated_at = '2026-01-15 09:00' where id = 'gid://shopify/Order/1001'")
+        touched = wh.try_dbt(*daily)
+        assert touched.returncode != 0 and failing.search(touched.stdout), touched.stdout[-3000:]
+    finally:
+        wh.drop()
 
 
 def test_reports_build_without_ad_and_shipping_tables(dbt_dir: Path) -> None:

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#- Which shop each ad and shipping account belongs to: the `source_accounts` seed, else
     the only shop when exactly one is synced. Accounts left without a shop show up here
     with a null `shop` (warning test) and stay out of the reports. -#}

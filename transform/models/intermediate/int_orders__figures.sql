@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
+        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}],
     )
 }}
 
@@ -16,28 +17,16 @@
     a run recomputes the orders updated, or whose labels were bought or voided, since
     `lookback_days` before the newest order update built. -#}
 
--- depends_on: {{ ref('stg_shopify__orders') }}
 {%- set since = lookback_cutoff(
     "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
 ) %}
 
 with
 
-all_labels as (
-
-    select * from {{ ref('int_shipping__labels') }}
-    where order_id is not null
-
-),
-
 {% if since %}
 changed_orders as (
 
-    select shop, order_id from {{ ref('stg_shopify__orders') }}
-    where updated_at >= {{ since }}
-    union
-    select shop, order_id from all_labels
-    where coalesce(voided_at, created_at) >= {{ since }}
+    {{ changed_orders(since, 'int_shopify__order_sales', also=['labels']) }}
 
 ),
 {% endif %}
@@ -47,9 +36,7 @@ orders as (
     select order_sales.*
     from {{ ref('int_shopify__order_sales') }} as order_sales
     {%- if since %}
-    inner join changed_orders
-        on changed_orders.shop = order_sales.shop
-        and changed_orders.order_id = order_sales.order_id
+    where (order_sales.shop, order_sales.order_id) in (select shop, order_id from changed_orders)
     {%- endif %}
 
 ),
@@ -64,8 +51,12 @@ labels as (
         sum(insurance_cost_shop_currency) as insurance_cost,
         sum(other_fees_shop_currency) as other_fees,
         sum(total_cost_shop_currency) as total_cost
-    from all_labels
+    from {{ ref('int_shipping__labels') }}
     where not is_voided
+        and order_id is not null
+        {%- if since %}
+        and (shop, order_id) in (select shop, order_id from changed_orders)
+        {%- endif %}
     group by shop, order_id
 
 ),

@@ -1,11 +1,42 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['provider', 'label_id'],
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['provider', 'label_id'], 'unique': True},
+            {'columns': ['shop', 'order_id']},
+        ],
+    )
+}}
+
 {#- Shipping labels with their shop, the order they are for and their cost in the shop
     currency (rate of the label's day). A label matches the order whose name equals its
-    `order_ref` (the leading `#` optional on either side). -#}
+    `order_ref` (the leading `#` optional on either side).
+
+    A table, incremental by label: a run replaces the labels bought or voided since
+    `lookback_days` before the newest such time built, and retries the labels still
+    unmatched (their order may have been synced since). -#}
+
+{%- set since = lookback_cutoff(
+    "select max(coalesce(voided_at, created_at)) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
 
 labels as (
 
     select * from {{ ref('stg_shipping__shipping_labels') }}
+    {%- if since %}
+    where coalesce(voided_at, created_at) >= {{ since }}
+    union
+    select * from {{ ref('stg_shipping__shipping_labels') }}
+    where (provider, label_id) in (
+        select provider, label_id from {{ this }}
+        where order_id is null and coalesce(order_ref_match, '') <> 'none'
+    )
+    {%- endif %}
 
 ),
 

@@ -1,32 +1,42 @@
+{{ config(materialized='table') }}
+
 {#- Every shop-local day of each shop's report range: from its first to its last day with
     synced activity (orders, refunds, transactions, payouts, ad spend), gaps filled so
-    that days without sales still carry their costs. -#}
+    that days without sales still carry their costs. Each source gives its own first and
+    last day, read from the per-order tables where there are some (a range needs no list
+    of every day of every order). -#}
 with
 
-event_days as (
+source_ranges as (
 
-    select shop, processed_date as day from {{ ref('stg_shopify__orders') }}
-    union
-    select shop, processed_date from {{ ref('int_shopify__refunds') }}
-    union
-    select transactions.shop, transactions.processed_date
-    from {{ ref('stg_shopify__transactions') }} as transactions
-    inner join {{ ref('stg_shopify__orders') }} as orders
-        on orders.shop = transactions.shop
-        and orders.order_id = transactions.order_id
-    where transactions.status = 'SUCCESS' and transactions.kind in ('SALE', 'CAPTURE')
-    union
-    select shop, issued_date from {{ ref('stg_shopify__payouts') }}
-    union
-    select shop, spend_date from {{ ref('int_ads__spend_converted') }}
+    select shop, min(processed_date) as first_day, max(processed_date) as last_day
+    from {{ ref('int_shopify__order_sales') }}
+    group by shop
+    union all
+    select shop, min(processed_date), max(processed_date)
+    from {{ ref('int_shopify__refunds') }}
+    group by shop
+    union all
+    -- successful sales and captures of non-test orders
+    select shop, min(processed_date), max(processed_date)
+    from {{ ref('int_shopify__transaction_fees') }}
+    group by shop
+    union all
+    select shop, min(issued_date), max(issued_date)
+    from {{ ref('stg_shopify__payouts') }}
+    group by shop
+    union all
+    select shop, min(spend_date), max(spend_date)
+    from {{ ref('int_ads__spend_converted') }}
+    group by shop
 
 ),
 
 ranges as (
 
-    select shop, min(day) as first_day, max(day) as last_day
-    from event_days
-    where day is not null
+    select shop, min(first_day) as first_day, max(last_day) as last_day
+    from source_ranges
+    where first_day is not null
     group by shop
 
 ),

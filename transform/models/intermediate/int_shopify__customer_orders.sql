@@ -1,12 +1,53 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'customer_id'],
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['shop', 'order_id']}],
+    )
+}}
+
 {#- Non-test orders of known customers, numbered per customer by processing time: the
-    first is the one that makes a customer "new" on its day. -#}
+    first is the one that makes a customer "new" on its day.
+
+    A table, incremental by customer: a run renumbers every order of the customers with an
+    order updated since `lookback_days` before the newest update built (and of the customer
+    such an order belonged to before). -#}
+
+{%- set since = lookback_cutoff(
+    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
+
+{% if since %}
+changed_orders as (
+
+    select shop, order_id, customer_id from {{ ref('stg_shopify__orders') }}
+    where updated_at >= {{ since }}
+
+),
+
+changed_customers as (
+
+    select shop, customer_id from changed_orders
+    where customer_id is not null
+    union
+    select built.shop, built.customer_id from {{ this }} as built
+    where (built.shop, built.order_id) in (select shop, order_id from changed_orders)
+
+),
+{% endif %}
 
 orders as (
 
-    select shop, order_id, customer_id, processed_at, processed_date
+    select shop, order_id, customer_id, processed_at, processed_date, updated_at
     from {{ ref('stg_shopify__orders') }}
     where customer_id is not null
+    {%- if since %}
+        and (shop, customer_id) in (select shop, customer_id from changed_customers)
+    {%- endif %}
 
 ),
 

@@ -1,9 +1,31 @@
-{#- One row per non-test order with its sales figures on its own (processed) day. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'order_id'],
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}, {'columns': ['updated_at']}],
+    )
+}}
+
+{#- One row per non-test order with its sales figures on its own (processed) day.
+
+    A table, incremental by order like int_shopify__order_lines: a run replaces the orders
+    updated since `lookback_days` before the newest update built, so that the models
+    downstream look their changed orders up instead of aggregating every line again. -#}
+
+{%- set since = lookback_cutoff(
+    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
 
 orders as (
 
     select * from {{ ref('stg_shopify__orders') }}
+    {%- if since %}
+    where updated_at >= {{ since }}
+    {%- endif %}
 
 ),
 
@@ -19,6 +41,9 @@ lines as (
         sum(taxes) as line_taxes,
         sum(cogs) as cogs
     from {{ ref('int_shopify__order_lines') }}
+    {%- if since %}
+    where order_updated_at >= {{ since }}
+    {%- endif %}
     group by shop, order_id
 
 ),
@@ -31,6 +56,9 @@ shipping_lines as (
         sum(discounted_price) as shipping_charged,
         sum(tax) as shipping_taxes
     from {{ ref('stg_shopify__order_shipping_lines') }}
+    {%- if since %}
+    where order_updated_at >= {{ since }}
+    {%- endif %}
     group by shop, order_id
 
 ),

@@ -1,18 +1,43 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'transaction_id'],
+        on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['shop', 'transaction_id'], 'unique': True},
+            {'columns': ['shop', 'order_id']},
+        ],
+    )
+}}
+
 {#- One row per successful SALE or CAPTURE of a non-test order, with the fee it cost:
     the synced fee; for Shopify Payments without one, the fees of its balance
-    transactions; for other gateways without one, the `gateway_fees` seed, rounded to the cent. -#}
+    transactions; for other gateways without one, the `gateway_fees` seed, rounded to the cent.
+
+    A table, incremental by transaction: a run replaces the transactions processed since
+    `lookback_days` before the newest one built (their balance transactions, and so their
+    fees, arrive with the payout days later). -#}
+
+{%- set since = lookback_cutoff(
+    "select max(processed_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
 
 transactions as (
 
     select * from {{ ref('stg_shopify__transactions') }}
     where status = 'SUCCESS' and kind in ('SALE', 'CAPTURE')
+    {%- if since %}
+        and processed_at >= {{ since }}
+    {%- endif %}
 
 ),
 
 orders as (
 
-    select shop, order_id from {{ ref('stg_shopify__orders') }}
+    select shop, order_id from {{ ref('int_shopify__order_sales') }}
 
 ),
 
@@ -21,6 +46,9 @@ balance_fees as (
     select shop, transaction_id, sum(fee) as fee
     from {{ ref('stg_shopify__balance_transactions') }}
     where transaction_id is not null
+    {%- if since %}
+        and (shop, transaction_id) in (select shop, transaction_id from transactions)
+    {%- endif %}
     group by shop, transaction_id
 
 ),

@@ -1,12 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'customer_id'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
 {#- One row per customer with at least one non-test order: lifetime orders, net sales and
     contribution (CM2, after goods, fulfilment and fees), by order (returns included
-    whatever their day). No personal data: the customer is only its id. -#}
+    whatever their day). No personal data: the customer is only its id.
+
+    Incremental by customer: a run recomputes the customers renumbered by
+    int_shopify__customer_orders or with an order orders_profit rewrote since the cut-off
+    (`lookback_days` before the newest order update this table has seen). -#}
+
+{%- set since = lookback_cutoff(
+    "select max(last_order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
+
+{% if since %}
+changed_customers as (
+
+    select shop, customer_id from {{ ref('orders_profit') }}
+    where updated_at >= {{ since }} and customer_id is not null
+    union
+    select shop, customer_id from {{ ref('int_shopify__customer_orders') }}
+    where updated_at >= {{ since }}
+
+),
+{% endif %}
 
 orders as (
 
     select * from {{ ref('orders_profit') }}
     where customer_id is not null
+    {%- if since %}
+        and (shop, customer_id) in (select shop, customer_id from changed_customers)
+    {%- endif %}
 
 ),
 
@@ -30,6 +63,7 @@ per_customer as (
         min(customer_orders.cohort_month) as cohort_month,
         min(customer_orders.first_order_date) as first_order_date,
         max(orders.processed_date) as last_order_date,
+        max(orders.updated_at) as last_order_updated_at,
         max(orders.currency) as currency,
         count(*) as orders,
         sum(orders.units) as units,
@@ -57,6 +91,7 @@ final as (
         per_customer.cohort_month,
         per_customer.first_order_date,
         per_customer.last_order_date,
+        per_customer.last_order_updated_at,
         per_customer.last_order_date - per_customer.first_order_date as days_first_to_last_order,
         per_customer.currency,
         per_customer.orders,

@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
+        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}],
     )
 }}
 
@@ -11,60 +12,41 @@
     and its contribution margins. Incremental: a run recomputes the orders updated, refunded,
     charged or labelled within `lookback_days` of the newest order update already built. -#}
 
+-- depends_on: {{ ref('int_shipping__labels') }}
 {%- set since = lookback_cutoff(
     "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
 ) %}
 
 with
 
+{% if since %}
+changed_orders as (
+
+    {{ changed_orders(since, 'int_orders__figures', also=['refunds', 'fees', 'labels']) }}
+
+),
+{% endif %}
+
+{#- Each input keeps only the changed orders before it is aggregated. -#}
+{%- set changed = "(shop, order_id) in (select shop, order_id from changed_orders)" %}
+
 order_figures as (
 
     select * from {{ ref('int_orders__figures') }}
-
-),
-
-refunds as (
-
-    select * from {{ ref('int_shopify__refunds') }}
-
-),
-
-fees as (
-
-    select * from {{ ref('int_shopify__transaction_fees') }}
+    {%- if since %}
+    where {{ changed }}
+    {%- endif %}
 
 ),
 
 customer_orders as (
 
     select * from {{ ref('int_shopify__customer_orders') }}
+    {%- if since %}
+    where {{ changed }}
+    {%- endif %}
 
 ),
-
-labels as (
-
-    select * from {{ ref('int_shipping__labels') }}
-
-),
-
-{% if since %}
-changed_orders as (
-
-    select shop, order_id from order_figures
-    where updated_at >= {{ since }}
-    union
-    select shop, order_id from refunds
-    where processed_at >= {{ since }}
-    union
-    select shop, order_id from fees
-    where processed_at >= {{ since }}
-    union
-    select shop, order_id from labels
-    where order_id is not null
-        and coalesce(voided_at, created_at) >= {{ since }}
-
-),
-{% endif %}
 
 order_refunds as (
 
@@ -78,7 +60,10 @@ order_refunds as (
         sum(shipping_refunded) as shipping_refunded,
         sum(taxes_refunded) as taxes_refunded,
         sum(cogs_reversed) as cogs_reversed
-    from refunds
+    from {{ ref('int_shopify__refunds') }}
+    {%- if since %}
+    where {{ changed }}
+    {%- endif %}
     group by shop, order_id
 
 ),
@@ -86,7 +71,10 @@ order_refunds as (
 order_fees as (
 
     select shop, order_id, sum(transaction_fee) as transaction_fees
-    from fees
+    from {{ ref('int_shopify__transaction_fees') }}
+    {%- if since %}
+    where {{ changed }}
+    {%- endif %}
     group by shop, order_id
 
 ),
@@ -128,11 +116,6 @@ joined as (
         order_figures.handling,
         coalesce(order_fees.transaction_fees, 0) as transaction_fees
     from order_figures
-    {% if since %}
-    inner join changed_orders
-        on changed_orders.shop = order_figures.shop
-        and changed_orders.order_id = order_figures.order_id
-    {% endif %}
     left join order_refunds
         on order_refunds.shop = order_figures.shop
         and order_refunds.order_id = order_figures.order_id

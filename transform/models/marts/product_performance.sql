@@ -1,7 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'month'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
 {#- One row per shop, variant and shop-local month: units sold and returned, net sales,
     COGS and gross profit. Sales count in the month of their order, returns in the month
-    their refund was processed (as in profit_daily). Gift cards are not products sold. -#}
+    their refund was processed (as in profit_daily). Gift cards are not products sold.
+
+    Incremental by month: a run recomputes every variant of the months that hold a line or
+    a refund line of an order updated since the cut-off (`lookback_days` before the newest
+    order update this table has seen). -#}
+
+{%- set since = lookback_cutoff(
+    "select max(last_order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
+
+{% if since %}
+changed_months as (
+
+    select shop, date_trunc('month', processed_date)::date as month
+    from {{ ref('int_shopify__order_lines') }}
+    where order_updated_at >= {{ since }}
+    union
+    select shop, date_trunc('month', processed_date)::date
+    from {{ ref('int_shopify__refund_lines') }}
+    where order_updated_at >= {{ since }}
+
+),
+{% endif %}
+
+{%- set in_changed_months = "(shop, date_trunc('month', processed_date)::date) in (select shop, month from changed_months)" %}
 
 sold as (
 
@@ -15,9 +49,13 @@ sold as (
         sum(units) as units_sold,
         sum(gross_sales) as gross_sales,
         sum(discounts) as discounts,
-        sum(cogs) as cogs
+        sum(cogs) as cogs,
+        max(order_updated_at) as last_order_updated_at
     from {{ ref('int_shopify__order_lines') }}
     where not is_gift_card
+    {%- if since %}
+        and {{ in_changed_months }}
+    {%- endif %}
     group by 1, 2, 3
 
 ),
@@ -31,9 +69,13 @@ returned as (
         max(product_id) as product_id,
         sum(units_returned) as units_returned,
         sum(returns) as returns,
-        sum(cogs_reversed) as cogs_reversed
+        sum(cogs_reversed) as cogs_reversed,
+        max(order_updated_at) as last_order_updated_at
     from {{ ref('int_shopify__refund_lines') }}
     where not is_gift_card
+    {%- if since %}
+        and {{ in_changed_months }}
+    {%- endif %}
     group by 1, 2, 3
 
 ),
@@ -71,7 +113,8 @@ combined as (
         coalesce(sold.gross_sales, 0) as gross_sales,
         coalesce(sold.discounts, 0) as discounts,
         coalesce(returned.returns, 0) as returns,
-        coalesce(sold.cogs, 0) - coalesce(returned.cogs_reversed, 0) as cogs
+        coalesce(sold.cogs, 0) - coalesce(returned.cogs_reversed, 0) as cogs,
+        greatest(sold.last_order_updated_at, returned.last_order_updated_at) as last_order_updated_at
     from sold
     full outer join returned
         on returned.shop = sold.shop
@@ -105,7 +148,8 @@ final as (
         round({{ safe_divide(
             'combined.gross_sales - combined.discounts - combined.returns - combined.cogs',
             'combined.gross_sales - combined.discounts - combined.returns') }}, 4) as gross_margin,
-        round({{ safe_divide('combined.units_returned', 'combined.units_sold') }}, 4) as return_rate
+        round({{ safe_divide('combined.units_returned', 'combined.units_sold') }}, 4) as return_rate,
+        combined.last_order_updated_at
     from combined
     left join variants
         on variants.shop = combined.shop

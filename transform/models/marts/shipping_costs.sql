@@ -1,17 +1,50 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['shop', 'order_id'],
+        on_schema_change='append_new_columns',
+    )
+}}
+
 {#- One row per non-test order: what the customer paid for shipping (net of refunded
     shipping) against what shipping cost: synced label costs where labels matched, the
-    `shipping_cost_rules` estimate otherwise. -#}
+    `shipping_cost_rules` estimate otherwise.
+
+    Incremental by order: a run recomputes the orders updated, refunded or labelled within
+    `lookback_days` of the newest order update already built (as orders_profit). -#}
+
+-- depends_on: {{ ref('int_shipping__labels') }}
+-- depends_on: {{ ref('int_shopify__refunds') }}
+{%- set since = lookback_cutoff(
+    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
+) %}
+
 with
+
+{% if since %}
+changed_orders as (
+
+    {{ changed_orders(since, 'int_orders__figures', also=['refunds', 'labels']) }}
+
+),
+{% endif %}
 
 fulfilment as (
 
     select * from {{ ref('int_orders__figures') }}
+    {%- if since %}
+    where (shop, order_id) in (select shop, order_id from changed_orders)
+    {%- endif %}
 
 ),
 
 orders as (
 
     select shop, order_id, order_name, currency, shipping_charged from {{ ref('orders_profit') }}
+    {%- if since %}
+    where (shop, order_id) in (select shop, order_id from changed_orders)
+    {%- endif %}
 
 ),
 
@@ -22,6 +55,7 @@ final as (
         fulfilment.order_id,
         orders.order_name,
         fulfilment.processed_date,
+        fulfilment.updated_at,
         fulfilment.shipping_country,
         orders.currency,
         fulfilment.shippable_units,

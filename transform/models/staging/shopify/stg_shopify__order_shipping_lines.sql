@@ -2,7 +2,7 @@ with
 
 orders as (
 
-    select shop, order_id, shipping_lines from {{ ref('stg_shopify__orders') }}
+    select shop, order_id, updated_at, shipping_lines from {{ ref('stg_shopify__orders') }}
 
 ),
 
@@ -11,6 +11,7 @@ unnested as (
     select
         orders.shop,
         orders.order_id,
+        orders.updated_at as order_updated_at,
         line.position,
         line.shipping_line
     from orders
@@ -27,6 +28,8 @@ renamed as (
         order_id,
         shipping_line ->> 'id' as shipping_line_id,
         position::integer as line_position,
+        -- the order's update time: lets incremental models filter before unnesting
+        order_updated_at,
 
         -- text
         shipping_line ->> 'title' as title,
