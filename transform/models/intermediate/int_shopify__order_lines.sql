@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
+        indexes=[{'columns': ['shop', 'order_id']}],
     )
 }}
 

@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'month'],
         on_schema_change='append_new_columns',
+        indexes=[{'columns': ['shop', 'month']}],
     )
 }}
 
