@@ -27,7 +27,7 @@
 {#- The `meta.changed_rows` predicate of the model behind `relation`, placeholders filled
     in; none when the model declares none (or at parse time). -#}
 {% macro changed_rows_predicate(relation) -%}
-        {%- if not execute -%}
+    {%- if not execute -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- set found = [] -%}
@@ -48,8 +48,8 @@
 {%- endmacro %}
 
 
-{#- The newest order update built, less `lookback_days`, as a timestamp literal (the
-    epoch when nothing is built yet: every row counts). -#}
+{#- The newest order update built, less `lookback_days`, as a timestamp literal
+    (`-infinity` when nothing is built yet: every row counts). -#}
 {% macro daily_cutoff() -%}
     {%- set sales = graph.nodes.values() | selectattr('name', 'equalto', 'int_shopify__order_sales') | first -%}
     {%- set table = adapter.get_relation(sales.database, sales.schema, sales.alias) -%}

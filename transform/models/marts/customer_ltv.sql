@@ -16,6 +16,9 @@
     int_shopify__customer_orders or with an order orders_profit rewrote since the cut-off
     (`lookback_days` before the newest order update this table has seen). -#}
 
+-- depends_on: {{ ref('int_shopify__refunds') }}
+-- depends_on: {{ ref('int_shopify__transaction_fees') }}
+-- depends_on: {{ ref('int_shipping__labels') }}
 {%- set since = lookback_cutoff(
     "select max(last_order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
 ) %}
@@ -23,10 +26,17 @@
 with
 
 {% if since %}
+changed_orders as (
+
+    {{ changed_orders(since, 'orders_profit', also=['refunds', 'fees', 'labels']) }}
+
+),
+
 changed_customers as (
 
     select shop, customer_id from {{ ref('orders_profit') }}
-    where updated_at >= {{ since }} and customer_id is not null
+    where customer_id is not null
+        and (shop, order_id) in (select shop, order_id from changed_orders)
     union
     select shop, customer_id from {{ ref('int_shopify__customer_orders') }}
     where updated_at >= {{ since }}
