@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id']}],
+        indexes=[{'columns': ['shop', 'order_id']}, {'columns': ['order_updated_at']}],
     )
 }}
 
