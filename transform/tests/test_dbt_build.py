@@ -123,6 +123,8 @@ class Warehouse:
         self.dbname = f"bloom_dbt_test_{uuid.uuid4().hex[:10]}"
         self.tmp_path = tmp_path
         self.dbt = _dbt_executable()
+        # Whom dbt connects as (the fixture and the checks connect as PG's user).
+        self.dbt_user, self.dbt_password = PG["user"], PG["password"]
 
     def admin(self) -> psycopg.Connection:
         return psycopg.connect(dbname="postgres", autocommit=True, **PG)
@@ -151,8 +153,8 @@ class Warehouse:
             **os.environ,
             "DBT_POSTGRES_HOST": PG["host"],
             "DBT_POSTGRES_PORT": PG["port"],
-            "DBT_POSTGRES_USER": PG["user"],
-            "DBT_POSTGRES_PASSWORD": PG["password"],
+            "DBT_POSTGRES_USER": self.dbt_user,
+            "DBT_POSTGRES_PASSWORD": self.dbt_password,
             "DBT_POSTGRES_DBNAME": self.dbname,
             "DBT_POSTGRES_SCHEMA": "analytics",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -405,6 +407,32 @@ def test_daily_build_tests_the_rows_it_changed(dbt_dir: Path) -> None:
         assert touched.returncode != 0 and failing.search(touched.stdout), touched.stdout[-3000:]
     finally:
         wh.drop()
+
+
+def test_reports_build_when_dbt_does_not_own_the_raw_tables(dbt_dir: Path) -> None:
+    """A dbt user that may only read the loader's tables builds every report, without the raw indexes.
+
+    `on-run-start` indexes the raw columns the daily runs filter on (macros/index_raw_tables.sql);
+    only a table's owner may, so for anyone else it warns and the run goes on.
+    """
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    role = f"bloom_reader_{uuid.uuid4().hex[:8]}"
+    try:
+        with wh.connect() as conn:
+            conn.execute(f"create role {role} login password 'bloom-test'")
+            conn.execute(f'grant connect, create on database "{wh.dbname}" to {role}')
+            for schema in ("raw_shopify", "raw_ads", "raw_shipping"):
+                conn.execute(f"grant usage on schema {schema} to {role}")
+                conn.execute(f"grant select on all tables in schema {schema} to {role}")
+        wh.dbt_user, wh.dbt_password = role, "bloom-test"
+        wh.build()
+        assert wh.rows("select count(*) from reports.profit_daily") == [(len(EXPECTED_DAILY),)]
+        assert wh.rows("select indexname from pg_indexes where indexname like 'bloom\\_%'") == []
+    finally:
+        wh.drop()
+        with wh.admin() as conn:
+            conn.execute(f"drop role if exists {role}")
 
 
 def test_reports_build_without_ad_and_shipping_tables(dbt_dir: Path) -> None:
