@@ -53,11 +53,6 @@
 {% macro daily_cutoff() -%}
     {%- set sales = graph.nodes.values() | selectattr('name', 'equalto', 'int_shopify__order_sales') | first -%}
     {%- set table = adapter.get_relation(sales.database, sales.schema, sales.alias) -%}
-    {%- if table is none -%}
-        {%- do return("'-infinity'::timestamp") -%}
-    {%- endif -%}
-    {%- set value = run_query(
-        "select (max(updated_at) - interval '" ~ var('lookback_days') ~ " days')::text from " ~ table
-    ).columns[0].values()[0] -%}
-    {%- do return("'" ~ value ~ "'::timestamp" if value is not none else "'-infinity'::timestamp") -%}
+    {%- set cutoff = query_literal(lookback_query('updated_at', table)) if table is not none else none -%}
+    {%- do return(cutoff if cutoff is not none else "'-infinity'::timestamp") -%}
 {%- endmacro %}

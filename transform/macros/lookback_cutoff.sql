@@ -5,10 +5,29 @@
     filter down into the views below, so that only recent orders get unnested. -#}
 {% macro lookback_cutoff(query, type='timestamp') -%}
     {%- if execute and is_incremental() -%}
-        {%- set value = run_query("select (" ~ query ~ ")::text").columns[0].values()[0] -%}
-        {%- if value is not none -%}
-            {{- return("'" ~ value ~ "'::" ~ type) -}}
-        {%- endif -%}
+        {{- return(query_literal(query, type)) -}}
+    {%- endif -%}
+    {{- return(none) -}}
+{%- endmacro %}
+
+
+{#- The usual cut-off: the newest `expression` already built in `this`, less `lookback_days`. -#}
+{% macro lookback_since(expression) -%}
+    {{- return(lookback_cutoff(lookback_query(expression, this))) -}}
+{%- endmacro %}
+
+
+{#- `select max(expression) - lookback_days from relation`. -#}
+{% macro lookback_query(expression, relation) -%}
+    {{- return("select max(" ~ expression ~ ") - interval '" ~ var('lookback_days') ~ " days' from " ~ relation) -}}
+{%- endmacro %}
+
+
+{#- What `query` returns (one row, one column) as a SQL literal of `type`; none when null. -#}
+{% macro query_literal(query, type='timestamp') -%}
+    {%- set value = run_query("select (" ~ query ~ ")::text").columns[0].values()[0] -%}
+    {%- if value is not none -%}
+        {{- return("'" ~ value ~ "'::" ~ type) -}}
     {%- endif -%}
     {{- return(none) -}}
 {%- endmacro %}

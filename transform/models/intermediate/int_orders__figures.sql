@@ -17,9 +17,7 @@
     a run recomputes the orders updated, or whose labels were bought or voided, since
     `lookback_days` before the newest order update built. -#}
 
-{%- set since = lookback_cutoff(
-    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('updated_at') %}
 
 with
 

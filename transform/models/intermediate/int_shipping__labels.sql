@@ -19,9 +19,7 @@
     `lookback_days` before the newest such time built, and retries the labels still
     unmatched (their order may have been synced since). -#}
 
-{%- set since = lookback_cutoff(
-    "select max(coalesce(voided_at, created_at)) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('coalesce(voided_at, created_at)') %}
 
 with
 

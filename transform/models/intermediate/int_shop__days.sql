@@ -4,31 +4,26 @@
     synced activity (orders, refunds, transactions, payouts, ad spend), gaps filled so
     that days without sales still carry their costs. Each source gives its own first and
     last day, read from the per-order tables where there are some (a range needs no list
-    of every day of every order). -#}
+    of every day of every order); transaction fees hold the successful sales and captures
+    of non-test orders. -#}
+
+{%- set sources = [
+    ('int_shopify__order_sales', 'processed_date'),
+    ('int_shopify__refunds', 'processed_date'),
+    ('int_shopify__transaction_fees', 'processed_date'),
+    ('stg_shopify__payouts', 'issued_date'),
+    ('int_ads__spend_converted', 'spend_date'),
+] %}
+
 with
 
 source_ranges as (
-
-    select shop, min(processed_date) as first_day, max(processed_date) as last_day
-    from {{ ref('int_shopify__order_sales') }}
+    {% for model, day in sources %}
+    select shop, min({{ day }}) as first_day, max({{ day }}) as last_day
+    from {{ ref(model) }}
     group by shop
-    union all
-    select shop, min(processed_date), max(processed_date)
-    from {{ ref('int_shopify__refunds') }}
-    group by shop
-    union all
-    -- successful sales and captures of non-test orders
-    select shop, min(processed_date), max(processed_date)
-    from {{ ref('int_shopify__transaction_fees') }}
-    group by shop
-    union all
-    select shop, min(issued_date), max(issued_date)
-    from {{ ref('stg_shopify__payouts') }}
-    group by shop
-    union all
-    select shop, min(spend_date), max(spend_date)
-    from {{ ref('int_ads__spend_converted') }}
-    group by shop
+    {{- "\n    union all" if not loop.last }}
+    {%- endfor %}
 
 ),
 

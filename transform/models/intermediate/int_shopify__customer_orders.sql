@@ -15,9 +15,7 @@
     order updated since `lookback_days` before the newest update built (and of the customer
     such an order belonged to before). -#}
 
-{%- set since = lookback_cutoff(
-    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('updated_at') %}
 
 with
 

@@ -16,9 +16,7 @@
     step, and an order's lines only change when the order is updated. A run replaces the
     lines of the orders updated since `lookback_days` before the newest update built. -#}
 
-{%- set since = lookback_cutoff(
-    "select max(order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('order_updated_at') %}
 
 with
 

@@ -14,9 +14,7 @@
     updated since `lookback_days` before the newest update built, so that the models
     downstream look their changed orders up instead of aggregating every line again. -#}
 
-{%- set since = lookback_cutoff(
-    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('updated_at') %}
 
 with
 

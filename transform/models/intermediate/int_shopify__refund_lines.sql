@@ -15,9 +15,7 @@
     A table, incremental by order like int_shopify__order_lines: a refund updates its
     order, so a run replaces the refund lines of the orders updated since the cut-off. -#}
 
-{%- set since = lookback_cutoff(
-    "select max(order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('order_updated_at') %}
 
 with
 

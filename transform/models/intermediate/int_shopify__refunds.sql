@@ -11,9 +11,7 @@
 {#- One row per refund with what it takes back, booked on the refund's own day. A table,
     incremental by order like int_shopify__refund_lines (a refund updates its order). -#}
 
-{%- set since = lookback_cutoff(
-    "select max(order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('order_updated_at') %}
 
 with
 

@@ -19,9 +19,7 @@
     `lookback_days` before the newest one built (their balance transactions, and so their
     fees, arrive with the payout days later). -#}
 
-{%- set since = lookback_cutoff(
-    "select max(processed_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('processed_at') %}
 
 with
 

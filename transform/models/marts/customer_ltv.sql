@@ -19,9 +19,7 @@
 -- depends_on: {{ ref('int_shopify__refunds') }}
 -- depends_on: {{ ref('int_shopify__transaction_fees') }}
 -- depends_on: {{ ref('int_shipping__labels') }}
-{%- set since = lookback_cutoff(
-    "select max(last_order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('last_order_updated_at') %}
 
 with
 

@@ -13,9 +13,7 @@
     charged or labelled within `lookback_days` of the newest order update already built. -#}
 
 -- depends_on: {{ ref('int_shipping__labels') }}
-{%- set since = lookback_cutoff(
-    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('updated_at') %}
 
 with
 

@@ -16,9 +16,7 @@
     a refund line of an order updated since the cut-off (`lookback_days` before the newest
     order update this table has seen). -#}
 
-{%- set since = lookback_cutoff(
-    "select max(last_order_updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('last_order_updated_at') %}
 
 with
 

@@ -17,9 +17,7 @@
 
 -- depends_on: {{ ref('int_shipping__labels') }}
 -- depends_on: {{ ref('int_shopify__refunds') }}
-{%- set since = lookback_cutoff(
-    "select max(updated_at) - interval '" ~ var('lookback_days') ~ " days' from " ~ this
-) %}
+{%- set since = lookback_since('updated_at') %}
 
 with
 
