@@ -1,8 +1,8 @@
 {#- What a data test reads. A daily run (`--vars '{test_scope: changed}'`, Meltano's
     `dbt-postgres:build-daily`) tests the rows it rewrote, not the whole history: a model
     names them in `meta.changed_rows`, a predicate in which `__since__` stands for the
-    daily cut-off (the newest order update less `lookback_days`, as the incremental models
-    reckon it) and `__this_run__` for this run's start (`built_at`). Models without it,
+    load time this run's reading of the raw tables began at (`daily_cutoff`) and `__this_run__` for this run's
+    start (the `built_at` of the rows it wrote). Models without it,
     full builds and plain `dbt build` / `dbt test` test every row. The cut-off is a
     literal, so Postgres filters the raw orders before unnesting them. A test's own
     `where` config still applies. -#}
@@ -44,15 +44,22 @@
     {%- if '__since__' in predicate -%}
         {%- set predicate = predicate | replace('__since__', daily_cutoff()) -%}
     {%- endif -%}
-    {%- do return(predicate | replace('__this_run__', "'" ~ run_started_at ~ "'::timestamptz")) -%}
+    {%- do return(predicate | replace('__this_run__', built_at())) -%}
 {%- endmacro %}
 
 
-{#- The newest order update built, less `lookback_days`, as a timestamp literal
-    (`-infinity` when nothing is built yet: every row counts). -#}
+{#- Where this run's reading of the raw orders began, as a timestamp literal: the newest
+    `order_loaded_at` in int_shopify__order_sales from before this run, less `load_overlap`
+    (its own cut-off: rows loaded after it are new; read after it was rebuilt, the cut-off is
+    at most earlier: more rows tested, none missed). `-infinity` before anything is built. -#}
 {% macro daily_cutoff() -%}
     {%- set sales = graph.nodes.values() | selectattr('name', 'equalto', 'int_shopify__order_sales') | first -%}
     {%- set table = adapter.get_relation(sales.database, sales.schema, sales.alias) -%}
-    {%- set cutoff = query_literal(lookback_query('updated_at', table)) if table is not none else none -%}
+    {%- set cutoff = none -%}
+    {%- if table is not none -%}
+        {%- set cutoff = query_literal(
+            "select max(order_loaded_at) - interval '" ~ var('load_overlap') ~ "' from " ~ table
+            ~ " where built_at < " ~ built_at()) -%}
+    {%- endif -%}
     {%- do return(cutoff if cutoff is not none else "'-infinity'::timestamp") -%}
 {%- endmacro %}

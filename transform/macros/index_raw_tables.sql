@@ -1,6 +1,6 @@
 {#- Indexes on the raw tables for what incremental runs and daily tests filter on (the
-    order's update time, a transaction's time, a label's bought-or-voided time, a
-    customer's orders). target-postgres creates only primary keys, and without these every
+    load time of orders, transactions, balance transactions and labels; a customer's and a
+    transaction's order). target-postgres creates only primary keys, and without these every
     daily run reads every raw order (1.4 GB of jsonb at 1M orders) several times to find
     the few it needs. Run at the start of every dbt run (`on-run-start`); a table the
     loader has not created yet, or one without a column named here, is skipped, and an
@@ -8,12 +8,13 @@
 {% macro index_raw_tables() -%}
     {#- source, table, index name suffix, indexed expression, the columns it reads -#}
     {%- set wanted = [
-        ('shopify', 'orders', 'updated', 'updated_at', ['updated_at']),
+        ('shopify', 'orders', 'loaded', '_sdc_batched_at', ['_sdc_batched_at']),
         ('shopify', 'orders', 'customer', 'shop, customer_id', ['shop', 'customer_id']),
-        ('shopify', 'transactions', 'processed', 'processed_at', ['processed_at']),
-        ('shopify', 'balance_transactions', 'date', 'transaction_date', ['transaction_date']),
-        ('shopify', 'customers', 'updated', 'updated_at', ['updated_at']),
-        ('shipping', 'shipping_labels', 'changed', '(coalesce(voided_at, created_at))', ['voided_at', 'created_at']),
+        ('shopify', 'transactions', 'loaded', '_sdc_batched_at', ['_sdc_batched_at']),
+        ('shopify', 'transactions', 'order', 'shop, order_id', ['shop', 'order_id']),
+        ('shopify', 'balance_transactions', 'loaded', '_sdc_batched_at', ['_sdc_batched_at']),
+        ('shopify', 'customers', 'loaded', '_sdc_batched_at', ['_sdc_batched_at']),
+        ('shipping', 'shipping_labels', 'loaded', '_sdc_batched_at', ['_sdc_batched_at']),
     ] -%}
     {%- set statements = [] -%}
     {%- if execute -%}

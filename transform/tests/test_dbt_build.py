@@ -324,10 +324,13 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
     #1006 (01-15, guest, 1 Mug, US): gross 15.00, cogs 5.00, rule 5.00 + 0.50, handling 1.75.
     #1003 gets a refund on 01-15 of one Mug (subtotal 13.50, tax 1.08, NO_RESTOCK: no cogs back).
     #1001's label L1 (8.50, order of 01-10) is voided on 01-15: far outside the lookback.
+    Each row is loaded again (a later `_sdc_batched_at`), as target-postgres would; the rows
+    not loaded again keep their load time, and the run must leave them as they are.
     """
     with warehouse.connect() as conn:
         conn.execute("""
-            update raw_shopify.orders set updated_at = '2026-01-15 18:00:00', refunds = array['{
+            update raw_shopify.orders set updated_at = '2026-01-15 18:00:00',
+                _sdc_batched_at = '2026-01-21 06:00:00', refunds = array['{
                 "id": "gid://shopify/Refund/3", "created_at": "2026-01-15T18:00:00Z",
                 "processed_at": "2026-01-15T18:00:00Z", "note": null, "total_refunded": "14.58",
                 "total_refunded_presentment": "14.58", "shipping_subtotal": "0.00", "shipping_tax": "0.00",
@@ -339,19 +342,20 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
         """)
         conn.execute("""
             insert into raw_shopify.orders (shop, id, name, number, processed_at, created_at, updated_at, test,
-                currency, source_name, shipping_country, line_items, shipping_lines, refunds)
+                currency, source_name, shipping_country, line_items, shipping_lines, refunds, _sdc_batched_at)
             values ('bloom-test', 'gid://shopify/Order/1006', '#1006', 1006, '2026-01-15 17:00:00',
                 '2026-01-15 17:00:00', '2026-01-15 17:00:00', false, 'USD', 'web', 'US',
                 array['{"id": "gid://shopify/LineItem/8", "variant_id": "gid://shopify/ProductVariant/21",
                    "quantity": 1, "original_unit_price": "15.00", "total_discount": "0.00", "tax": "0.00",
-                   "is_gift_card": false, "requires_shipping": true}'::jsonb], '{}', null)
+                   "is_gift_card": false, "requires_shipping": true}'::jsonb], '{}', null,
+                '2026-01-21 06:00:00')
         """)
         conn.execute(
-            "update raw_shipping.shipping_labels set voided = true, voided_at = '2026-01-15 19:00:00'"
-            " where label_id = 'L1'"
+            "update raw_shipping.shipping_labels set voided = true, voided_at = '2026-01-15 19:00:00',"
+            " _sdc_batched_at = '2026-01-21 06:30:00' where label_id = 'L1'"
         )
     # The daily run, with a one-day lookback: profit_daily recomputes 01-13 onwards only,
-    # the incremental line tables only the orders updated since 01-13 12:00.
+    # the incremental tables only the orders loaded since the first build's load.
     warehouse.run_dbt("build", "--vars", "{lookback_days: 1}")
     day = _daily(warehouse)["2026-01-15"]
     got = dict(zip(DAILY_COLUMNS, day, strict=True))
@@ -380,15 +384,19 @@ def test_incremental_run_adds_new_day_and_late_refund(warehouse: Warehouse) -> N
 
 
 def test_daily_build_tests_the_rows_it_changed(dbt_dir: Path) -> None:
-    """`test_scope: changed` (Meltano's build-daily) tests the orders updated within the lookback only.
+    """`test_scope: changed` (Meltano's build-daily) tests the rows loaded since the last build only.
 
-    #1001 (updated 01-12 14:00) loses a line item id behind the models' back: the daily build
-    (cut-off 01-13 12:00, the newest update 01-14 12:00 less one day) does not look at it, a
-    full `dbt test` fails on it, and once the order is updated the daily build fails too.
+    #1001, loaded a day before the other rows, loses a line item id behind the loader's back
+    (its load time unchanged): the daily build does not look at it, a full `dbt test` fails
+    on it, and once the order is loaded again the daily build fails too.
     """
     wh = Warehouse(dbt_dir)
     wh.create()
     try:
+        with wh.connect() as conn:
+            conn.execute(
+                "update raw_shopify.orders set _sdc_batched_at = '2026-01-19 06:00' where id = 'gid://shopify/Order/1001'"
+            )
         wh.build()
         with wh.connect() as conn:
             conn.execute(
@@ -396,15 +404,47 @@ def test_daily_build_tests_the_rows_it_changed(dbt_dir: Path) -> None:
                 "select jsonb_set(item, '{id}', 'null') from unnest(line_items) as item)"
                 " where id = 'gid://shopify/Order/1001'"
             )
-        daily = ("build", "--vars", "{test_scope: changed, lookback_days: 1}")
+        daily = ("build", "--vars", "{test_scope: changed}")
         wh.run_dbt(*daily)
         failing = re.compile(r"FAIL \d+ not_null_stg_shopify__order_line_items_line_item_id")
         full = wh.try_dbt("test")
         assert full.returncode != 0 and failing.search(full.stdout), full.stdout[-3000:]
         with wh.connect() as conn:
-            conn.execute("update raw_shopify.orders set updated_at = '2026-01-15 09:00' where id = 'gid://shopify/Order/1001'")
+            conn.execute(
+                "update raw_shopify.orders set updated_at = '2026-01-15 09:00', _sdc_batched_at = '2026-01-21 06:00'"
+                " where id = 'gid://shopify/Order/1001'"
+            )
         touched = wh.try_dbt(*daily)
         assert touched.returncode != 0 and failing.search(touched.stdout), touched.stdout[-3000:]
+    finally:
+        wh.drop()
+
+
+def test_labels_read_again_unchanged_are_not_passed_on(dbt_dir: Path) -> None:
+    """tap-shipping re-reads its trailing window every day: only a label that changed moves its order.
+
+    Every label is loaded again (a later `_sdc_batched_at`) and L3 (#1003's, EUR) costs 9.00
+    instead of 8.00: the incremental run recomputes all of them, stamps L3 alone with a new
+    `built_at`, and recomputes #1003 alone downstream, with the new cost.
+    """
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        wh.build()
+        labels_sql = "select label_id, built_at from analytics.int_shipping__labels"
+        orders_sql = "select order_name, _built_at from reports.orders_profit"
+        cost_sql = "select label_cost from reports.shipping_costs where order_name = '#1003'"
+        labels, orders, ((cost,),) = dict(wh.rows(labels_sql)), dict(wh.rows(orders_sql)), wh.rows(cost_sql)
+        with wh.connect() as conn:
+            conn.execute("update raw_shipping.shipping_labels set _sdc_batched_at = '2026-01-21 06:00'")
+            conn.execute("update raw_shipping.shipping_labels set label_cost = '9.00' where label_id = 'L3'")
+        wh.run_dbt("build")
+        labels_after, orders_after = dict(wh.rows(labels_sql)), dict(wh.rows(orders_sql))
+        assert labels_after.keys() == labels.keys()
+        assert {label for label, built in labels_after.items() if built != labels[label]} == {"L3"}
+        assert {order for order, built in orders_after.items() if built != orders[order]} == {"#1003"}
+        ((cost_after,),) = wh.rows(cost_sql)
+        assert cost_after > cost
     finally:
         wh.drop()
 

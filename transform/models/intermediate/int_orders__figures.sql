@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}],
+        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}, {'columns': ['built_at']}],
     )
 }}
 
@@ -14,24 +14,23 @@
     `shipping_cost_rules` estimate. Handling: the `handling_costs` seed.
 
     A table, incremental by order, read by profit_daily, orders_profit and shipping_costs:
-    a run recomputes the orders updated, or whose labels were bought or voided, since
-    `lookback_days` before the newest order update built. -#}
+    a run recomputes the orders whose sales or labels were built since its last build. -#}
 
-{%- set since = lookback_since('updated_at') %}
+{%- set since = built_since() %}
 
 with
 
 {% if since %}
 changed_orders as (
 
-    {{ changed_orders(since, 'int_shopify__order_sales', also=['labels']) }}
+    {{ changed_orders(since, ['int_shopify__order_sales', 'int_shipping__labels']) }}
 
 ),
 {% endif %}
 
 orders as (
 
-    select order_sales.*
+    select {{ star_except(ref('int_shopify__order_sales'), ['built_at'], 'order_sales') }}
     from {{ ref('int_shopify__order_sales') }} as order_sales
     {%- if since %}
     where (order_sales.shop, order_sales.order_id) in (select shop, order_id from changed_orders)
@@ -122,7 +121,7 @@ final as (
             when labels > 0 then label_total_cost
             else coalesce(estimated_shipping_cost, 0)
         end as shipping_costs,
-        '{{ run_started_at }}'::timestamptz as built_at
+        {{ built_at() }} as built_at
     from costed
 
 )

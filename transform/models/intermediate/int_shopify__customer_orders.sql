@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'customer_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'customer_id']}, {'columns': ['shop', 'order_id']}],
+        indexes=[{'columns': ['shop', 'customer_id']}, {'columns': ['shop', 'order_id']}, {'columns': ['built_at']}],
     )
 }}
 
@@ -12,10 +12,10 @@
     first is the one that makes a customer "new" on its day.
 
     A table, incremental by customer: a run renumbers every order of the customers with an
-    order updated since `lookback_days` before the newest update built (and of the customer
-    such an order belonged to before). -#}
+    order loaded since the newest load built (and of the customer such an order belonged
+    to before), and stamps them `built_at`. -#}
 
-{%- set since = lookback_since('updated_at') %}
+{%- set since = loaded_since('order_loaded_at') %}
 
 with
 
@@ -23,7 +23,7 @@ with
 changed_orders as (
 
     select shop, order_id, customer_id from {{ ref('stg_shopify__orders') }}
-    where updated_at >= {{ since }}
+    where loaded_at > {{ since }}
 
 ),
 
@@ -40,7 +40,7 @@ changed_customers as (
 
 orders as (
 
-    select shop, order_id, customer_id, processed_at, processed_date, updated_at
+    select shop, order_id, customer_id, processed_at, processed_date, updated_at, loaded_at as order_loaded_at
     from {{ ref('stg_shopify__orders') }}
     where customer_id is not null
     {%- if since %}
@@ -66,7 +66,8 @@ final as (
     select
         *,
         customer_order_number = 1 as is_first_order,
-        date_trunc('month', first_order_date)::date as cohort_month
+        date_trunc('month', first_order_date)::date as cohort_month,
+        {{ built_at() }} as built_at
     from numbered
 
 )

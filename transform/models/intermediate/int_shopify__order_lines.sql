@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id']}, {'columns': ['order_updated_at']}],
+        indexes=[{'columns': ['shop', 'order_id']}, {'columns': ['order_loaded_at']}],
     )
 }}
 
@@ -13,10 +13,10 @@
     is the merchant override valid on the order's day, else the variant's synced cost.
 
     A table, incremental by order: unnesting jsonb and looking costs up is the heaviest
-    step, and an order's lines only change when the order is updated. A run replaces the
-    lines of the orders updated since `lookback_days` before the newest update built. -#}
+    step, and an order's lines only change when the order is updated (and loaded again). A
+    run replaces the lines of the orders loaded since the newest load built. -#}
 
-{%- set since = lookback_since('order_updated_at') %}
+{%- set since = loaded_since('order_loaded_at') %}
 
 with
 
@@ -24,7 +24,7 @@ line_items as (
 
     select * from {{ ref('stg_shopify__order_line_items') }}
     {%- if since %}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     {%- endif %}
 
 ),
@@ -33,7 +33,7 @@ orders as (
 
     select shop, order_id, processed_date from {{ ref('stg_shopify__orders') }}
     {%- if since %}
-    where updated_at >= {{ since }}
+    where loaded_at > {{ since }}
     {%- endif %}
 
 ),

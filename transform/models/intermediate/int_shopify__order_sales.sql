@@ -4,17 +4,17 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}, {'columns': ['updated_at']}],
+        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}, {'columns': ['order_loaded_at']}, {'columns': ['built_at']}],
     )
 }}
 
 {#- One row per non-test order with its sales figures on its own (processed) day.
 
     A table, incremental by order like int_shopify__order_lines: a run replaces the orders
-    updated since `lookback_days` before the newest update built, so that the models
+    loaded since the newest load built and stamps them `built_at`, so that the models
     downstream look their changed orders up instead of aggregating every line again. -#}
 
-{%- set since = lookback_since('updated_at') %}
+{%- set since = loaded_since('order_loaded_at') %}
 
 with
 
@@ -22,7 +22,7 @@ orders as (
 
     select * from {{ ref('stg_shopify__orders') }}
     {%- if since %}
-    where updated_at >= {{ since }}
+    where loaded_at > {{ since }}
     {%- endif %}
 
 ),
@@ -40,7 +40,7 @@ lines as (
         sum(cogs) as cogs
     from {{ ref('int_shopify__order_lines') }}
     {%- if since %}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     {%- endif %}
     group by shop, order_id
 
@@ -55,7 +55,7 @@ shipping_lines as (
         sum(tax) as shipping_taxes
     from {{ ref('stg_shopify__order_shipping_lines') }}
     {%- if since %}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     {%- endif %}
     group by shop, order_id
 
@@ -83,7 +83,9 @@ final as (
         coalesce(lines.discounts, 0) as discounts,
         coalesce(shipping_lines.shipping_charged, 0) as shipping_charged,
         coalesce(lines.line_taxes, 0) + coalesce(shipping_lines.shipping_taxes, 0) as taxes,
-        coalesce(lines.cogs, 0) as cogs
+        coalesce(lines.cogs, 0) as cogs,
+        orders.loaded_at as order_loaded_at,
+        {{ built_at() }} as built_at
     from orders
     left join lines
         on lines.shop = orders.shop

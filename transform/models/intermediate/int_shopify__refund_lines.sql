@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id']}, {'columns': ['order_updated_at']}],
+        indexes=[{'columns': ['shop', 'order_id']}, {'columns': ['order_loaded_at']}],
     )
 }}
 
@@ -13,9 +13,9 @@
     lines carry 0 (they were never a sale).
 
     A table, incremental by order like int_shopify__order_lines: a refund updates its
-    order, so a run replaces the refund lines of the orders updated since the cut-off. -#}
+    order, so a run replaces the refund lines of the orders loaded since the newest load built. -#}
 
-{%- set since = lookback_since('order_updated_at') %}
+{%- set since = loaded_since('order_loaded_at') %}
 
 with
 
@@ -23,7 +23,7 @@ refund_line_items as (
 
     select * from {{ ref('stg_shopify__refund_line_items') }}
     {%- if since %}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     {%- endif %}
 
 ),
@@ -32,7 +32,7 @@ refunds as (
 
     select shop, order_id, refund_id, processed_date from {{ ref('stg_shopify__refunds') }}
     {%- if since %}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     {%- endif %}
 
 ),
@@ -42,7 +42,7 @@ order_lines as (
     select shop, order_id, line_item_id, variant_id, product_id, is_gift_card, unit_cost
     from {{ ref('int_shopify__order_lines') }}
     {%- if since %}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     {%- endif %}
 
 ),

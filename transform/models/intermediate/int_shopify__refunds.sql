@@ -4,14 +4,15 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id']}],
+        indexes=[{'columns': ['shop', 'order_id']}, {'columns': ['built_at']}],
     )
 }}
 
 {#- One row per refund with what it takes back, booked on the refund's own day. A table,
-    incremental by order like int_shopify__refund_lines (a refund updates its order). -#}
+    incremental by order like int_shopify__refund_lines (a refund updates its order):
+    a run replaces the refunds of the orders loaded since the newest load built. -#}
 
-{%- set since = lookback_since('order_updated_at') %}
+{%- set since = loaded_since('order_loaded_at') %}
 
 with
 
@@ -19,7 +20,7 @@ refunds as (
 
     select * from {{ ref('stg_shopify__refunds') }}
     {%- if since %}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     {%- endif %}
 
 ),
@@ -36,7 +37,7 @@ refund_lines as (
         sum(cogs_reversed) as cogs_reversed
     from {{ ref('int_shopify__refund_lines') }}
     {%- if since %}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     {%- endif %}
     group by shop, order_id, refund_id
 
@@ -49,13 +50,15 @@ final as (
         refunds.order_id,
         refunds.refund_id,
         refunds.order_updated_at,
+        refunds.order_loaded_at,
         refunds.processed_at,
         refunds.processed_date,
         coalesce(refund_lines.units_returned, 0) as units_returned,
         coalesce(refund_lines.returns, 0) as returns,
         refunds.shipping_subtotal as shipping_refunded,
         coalesce(refund_lines.line_taxes_refunded, 0) + refunds.shipping_tax as taxes_refunded,
-        coalesce(refund_lines.cogs_reversed, 0) as cogs_reversed
+        coalesce(refund_lines.cogs_reversed, 0) as cogs_reversed,
+        {{ built_at() }} as built_at
     from refunds
     left join refund_lines
         on refund_lines.shop = refunds.shop

@@ -7,6 +7,7 @@
         indexes=[
             {'columns': ['shop', 'transaction_id'], 'unique': True},
             {'columns': ['shop', 'order_id']},
+            {'columns': ['built_at']},
         ],
     )
 }}
@@ -15,20 +16,45 @@
     the synced fee; for Shopify Payments without one, the fees of its balance
     transactions; for other gateways without one, the `gateway_fees` seed, rounded to the cent.
 
-    A table, incremental by transaction: a run replaces the transactions processed since
-    `lookback_days` before the newest one built (their balance transactions, and so their
-    fees, arrive with the payout days later). -#}
+    A table, incremental by transaction: a run recomputes the transactions loaded since the
+    newest load built, those whose balance transactions were (they arrive with the payout,
+    days later, and the tap re-reads them for two weeks) and those of the orders built since
+    (an order loaded after its transactions). Only a transaction whose fee or order changed
+    gets a new `built_at`, which is what the models downstream look for. -#}
 
-{%- set since = lookback_since('processed_at') %}
+{%- set since = loaded_since('loaded_at') %}
+{%- set balance_since = loaded_since('balance_loaded_at') or since %}
+{%- set built = built_since() %}
 
 with
+
+{% if since %}
+changed as (
+
+    select shop, transaction_id from {{ ref('stg_shopify__transactions') }}
+    where loaded_at > {{ since }}
+    union
+    select shop, transaction_id from {{ ref('stg_shopify__balance_transactions') }}
+    where transaction_id is not null
+        and loaded_at > {{ balance_since }}
+    {%- if built %}
+    union
+    select shop, transaction_id from {{ ref('stg_shopify__transactions') }}
+    where (shop, order_id) in (
+        select shop, order_id from {{ ref('int_shopify__order_sales') }}
+        where built_at > {{ built }}
+    )
+    {%- endif %}
+
+),
+{% endif %}
 
 transactions as (
 
     select * from {{ ref('stg_shopify__transactions') }}
     where status = 'SUCCESS' and kind in ('SALE', 'CAPTURE')
     {%- if since %}
-        and processed_at >= {{ since }}
+        and (shop, transaction_id) in (select shop, transaction_id from changed)
     {%- endif %}
 
 ),
@@ -41,7 +67,7 @@ orders as (
 
 balance_fees as (
 
-    select shop, transaction_id, sum(fee) as fee
+    select shop, transaction_id, sum(fee) as fee, max(loaded_at) as balance_loaded_at
     from {{ ref('stg_shopify__balance_transactions') }}
     where transaction_id is not null
     {%- if since %}
@@ -68,6 +94,8 @@ joined as (
         transactions.gateway,
         transactions.processed_at,
         transactions.processed_date,
+        transactions.loaded_at,
+        balance_fees.balance_loaded_at,
         transactions.amount,
         transactions.fee as synced_fee,
         balance_fees.fee as balance_transaction_fee,
@@ -114,4 +142,4 @@ final as (
 
 )
 
-select * from final
+{{ select_stamped_if_changed(['order_id', 'processed_date', 'transaction_fee'], ['shop', 'transaction_id'], since) }}

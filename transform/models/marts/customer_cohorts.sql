@@ -1,32 +1,28 @@
 {#- One row per shop, cohort (month of the customers' first order) and month since then,
     up to the shop's last month with orders: how many of the cohort ordered, retention,
-    repeat rate and cumulative net sales and CM2 (per customer, too). -#}
+    repeat rate and cumulative net sales and CM2 (per customer, too). Rebuilt each run
+    from the per-cohort-month figures of int_customers__cohort_activity (incremental). -#}
 with
 
-customer_orders as (
+activity as (
 
-    select * from {{ ref('int_shopify__customer_orders') }}
-
-),
-
-orders as (
-
-    select shop, order_id, net_sales, cm2 from {{ ref('orders_profit') }}
+    select * from {{ ref('int_customers__cohort_activity') }}
 
 ),
 
+{#- Every cohort customer ordered in the cohort's own month. -#}
 cohorts as (
 
-    select shop, cohort_month, count(distinct customer_id) as cohort_customers
-    from customer_orders
-    group by shop, cohort_month
+    select shop, cohort_month, active_customers as cohort_customers
+    from activity
+    where month = cohort_month
 
 ),
 
 last_months as (
 
-    select shop, date_trunc('month', max(processed_date))::date as last_month
-    from customer_orders
+    select shop, max(month) as last_month
+    from activity
     group by shop
 
 ),
@@ -46,33 +42,6 @@ cohort_months as (
 
 ),
 
-activity as (
-
-    select
-        customer_orders.shop,
-        customer_orders.cohort_month,
-        date_trunc('month', customer_orders.processed_date)::date as month,
-        count(distinct customer_orders.customer_id) as active_customers,
-        count(*) as orders,
-        sum(orders.net_sales) as net_sales,
-        sum(orders.cm2) as cm2
-    from customer_orders
-    inner join orders
-        on orders.shop = customer_orders.shop
-        and orders.order_id = customer_orders.order_id
-    group by 1, 2, 3
-
-),
-
-second_orders as (
-
-    select shop, cohort_month, date_trunc('month', processed_date)::date as month, count(*) as new_repeat_customers
-    from customer_orders
-    where customer_order_number = 2
-    group by 1, 2, 3
-
-),
-
 joined as (
 
     select
@@ -88,7 +57,7 @@ joined as (
         coalesce(activity.orders, 0) as orders,
         coalesce(activity.net_sales, 0) as net_sales,
         coalesce(activity.cm2, 0) as cm2,
-        sum(coalesce(second_orders.new_repeat_customers, 0)) over cohort_window as repeat_customers,
+        sum(coalesce(activity.new_repeat_customers, 0)) over cohort_window as repeat_customers,
         sum(coalesce(activity.net_sales, 0)) over cohort_window as cumulative_net_sales,
         sum(coalesce(activity.cm2, 0)) over cohort_window as cumulative_cm2
     from cohort_months
@@ -96,10 +65,6 @@ joined as (
         on activity.shop = cohort_months.shop
         and activity.cohort_month = cohort_months.cohort_month
         and activity.month = cohort_months.month
-    left join second_orders
-        on second_orders.shop = cohort_months.shop
-        and second_orders.cohort_month = cohort_months.cohort_month
-        and second_orders.month = cohort_months.month
     window cohort_window as (
         partition by cohort_months.shop, cohort_months.cohort_month order by cohort_months.month
     )

@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'customer_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'customer_id'], 'unique': True}],
+        indexes=[{'columns': ['shop', 'customer_id'], 'unique': True}, {'columns': ['_built_at']}],
     )
 }}
 
@@ -12,32 +12,20 @@
     contribution (CM2, after goods, fulfilment and fees), by order (returns included
     whatever their day). No personal data: the customer is only its id.
 
-    Incremental by customer: a run recomputes the customers renumbered by
-    int_shopify__customer_orders or with an order orders_profit rewrote since the cut-off
-    (`lookback_days` before the newest order update this table has seen). -#}
+    Incremental by customer: a run recomputes the customers with an order orders_profit
+    rebuilt since its last build (which include every order of a customer that
+    int_shopify__customer_orders renumbered). -#}
 
--- depends_on: {{ ref('int_shopify__refunds') }}
--- depends_on: {{ ref('int_shopify__transaction_fees') }}
--- depends_on: {{ ref('int_shipping__labels') }}
-{%- set since = lookback_since('last_order_updated_at') %}
+{%- set since = built_since('_built_at') %}
 
 with
 
 {% if since %}
-changed_orders as (
-
-    {{ changed_orders(since, 'orders_profit', also=['refunds', 'fees', 'labels']) }}
-
-),
-
 changed_customers as (
 
-    select shop, customer_id from {{ ref('orders_profit') }}
-    where customer_id is not null
-        and (shop, order_id) in (select shop, order_id from changed_orders)
-    union
-    select shop, customer_id from {{ ref('int_shopify__customer_orders') }}
-    where updated_at >= {{ since }}
+    select distinct shop, customer_id from {{ ref('orders_profit') }}
+    where _built_at > {{ since }}
+        and customer_id is not null
 
 ),
 {% endif %}
@@ -72,7 +60,6 @@ per_customer as (
         min(customer_orders.cohort_month) as cohort_month,
         min(customer_orders.first_order_date) as first_order_date,
         max(orders.processed_date) as last_order_date,
-        max(orders.updated_at) as last_order_updated_at,
         max(orders.currency) as currency,
         count(*) as orders,
         sum(orders.units) as units,
@@ -100,7 +87,6 @@ final as (
         per_customer.cohort_month,
         per_customer.first_order_date,
         per_customer.last_order_date,
-        per_customer.last_order_updated_at,
         per_customer.last_order_date - per_customer.first_order_date as days_first_to_last_order,
         per_customer.currency,
         per_customer.orders,
@@ -114,7 +100,8 @@ final as (
         per_customer.cm1,
         per_customer.cm2,
         round({{ safe_divide('per_customer.net_sales', 'per_customer.orders') }}, 2) as average_order_net_sales,
-        round({{ safe_divide('per_customer.cm2', 'per_customer.net_sales') }}, 4) as cm2_margin
+        round({{ safe_divide('per_customer.cm2', 'per_customer.net_sales') }}, 4) as cm2_margin,
+        {{ built_at() }} as _built_at
     from per_customer
     left join customers
         on customers.shop = per_customer.shop

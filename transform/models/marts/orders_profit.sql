@@ -4,23 +4,25 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}],
+        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}, {'columns': ['_built_at']}],
     )
 }}
 
 {#- One row per non-test order: its sales, all its returns (whatever their day), its costs
-    and its contribution margins. Incremental: a run recomputes the orders updated, refunded,
-    charged or labelled within `lookback_days` of the newest order update already built. -#}
+    and its contribution margins. Incremental: a run recomputes the orders whose figures,
+    refunds, fees or customer numbering were built since its last build. -#}
 
--- depends_on: {{ ref('int_shipping__labels') }}
-{%- set since = lookback_since('updated_at') %}
+{%- set since = built_since('_built_at') %}
 
 with
 
 {% if since %}
 changed_orders as (
 
-    {{ changed_orders(since, 'int_orders__figures', also=['refunds', 'fees', 'labels']) }}
+    {{ changed_orders(since, [
+        'int_orders__figures', 'int_shopify__refunds', 'int_shopify__transaction_fees',
+        'int_shopify__customer_orders',
+    ]) }}
 
 ),
 {% endif %}
@@ -164,7 +166,8 @@ final as (
         shipping_cost_source,
         {{ cents_columns(['handling', 'transaction_fees', 'cm1', 'cm2']) }},
         round({{ safe_divide('cm1', 'net_sales') }}, 4) as cm1_margin,
-        round({{ safe_divide('cm2', 'net_sales') }}, 4) as cm2_margin
+        round({{ safe_divide('cm2', 'net_sales') }}, 4) as cm2_margin,
+        {{ built_at() }} as _built_at
     from figures
 
 )

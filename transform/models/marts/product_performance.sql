@@ -13,10 +13,9 @@
     their refund was processed (as in profit_daily). Gift cards are not products sold.
 
     Incremental by month: a run recomputes every variant of the months that hold a line or
-    a refund line of an order updated since the cut-off (`lookback_days` before the newest
-    order update this table has seen). -#}
+    a refund line of an order loaded since the newest load this table has seen. -#}
 
-{%- set since = lookback_since('last_order_updated_at') %}
+{%- set since = loaded_since('_last_order_loaded_at') %}
 
 with
 
@@ -25,11 +24,11 @@ changed_months as (
 
     select shop, date_trunc('month', processed_date)::date as month
     from {{ ref('int_shopify__order_lines') }}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
     union
     select shop, date_trunc('month', processed_date)::date
     from {{ ref('int_shopify__refund_lines') }}
-    where order_updated_at >= {{ since }}
+    where order_loaded_at > {{ since }}
 
 ),
 {% endif %}
@@ -49,7 +48,7 @@ sold as (
         sum(gross_sales) as gross_sales,
         sum(discounts) as discounts,
         sum(cogs) as cogs,
-        max(order_updated_at) as last_order_updated_at
+        max(order_loaded_at) as _last_order_loaded_at
     from {{ ref('int_shopify__order_lines') }}
     where not is_gift_card
     {%- if since %}
@@ -69,7 +68,7 @@ returned as (
         sum(units_returned) as units_returned,
         sum(returns) as returns,
         sum(cogs_reversed) as cogs_reversed,
-        max(order_updated_at) as last_order_updated_at
+        max(order_loaded_at) as _last_order_loaded_at
     from {{ ref('int_shopify__refund_lines') }}
     where not is_gift_card
     {%- if since %}
@@ -113,7 +112,7 @@ combined as (
         coalesce(sold.discounts, 0) as discounts,
         coalesce(returned.returns, 0) as returns,
         coalesce(sold.cogs, 0) - coalesce(returned.cogs_reversed, 0) as cogs,
-        greatest(sold.last_order_updated_at, returned.last_order_updated_at) as last_order_updated_at
+        greatest(sold._last_order_loaded_at, returned._last_order_loaded_at) as _last_order_loaded_at
     from sold
     full outer join returned
         on returned.shop = sold.shop
@@ -148,7 +147,7 @@ final as (
             'combined.gross_sales - combined.discounts - combined.returns - combined.cogs',
             'combined.gross_sales - combined.discounts - combined.returns') }}, 4) as gross_margin,
         round({{ safe_divide('combined.units_returned', 'combined.units_sold') }}, 4) as return_rate,
-        combined.last_order_updated_at
+        combined._last_order_loaded_at
     from combined
     left join variants
         on variants.shop = combined.shop

@@ -11,7 +11,8 @@
     Incremental: a run recomputes the days from `lookback_days` before the earliest of the
     shops' last built days (ad platforms and payouts revise recent days), and every day
     that holds an order, refund or fee of an order int_orders__figures rebuilt since this
-    table's last build, however old (a label voided, an order cancelled or edited). -#}
+    table's last build, or a refund or fee rebuilt since then, however old (a label voided,
+    an order cancelled or edited, a fee that came with its payout). -#}
 
 {%- set platforms = var('ad_platforms') -%}
 
@@ -61,6 +62,14 @@ affected_days as (
     inner join rebuilt_orders
         on rebuilt_orders.shop = fees.shop
         and rebuilt_orders.order_id = fees.order_id
+    {%- if seen %}
+    union
+    select shop, processed_date from {{ ref('int_shopify__refunds') }}
+    where built_at > {{ seen }}
+    union
+    select shop, processed_date from {{ ref('int_shopify__transaction_fees') }}
+    where built_at > {{ seen }}
+    {%- endif %}
 
 ),
 {% endif %}

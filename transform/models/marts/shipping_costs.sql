@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}],
+        indexes=[{'columns': ['shop', 'order_id'], 'unique': True}, {'columns': ['_built_at']}],
     )
 }}
 
@@ -12,19 +12,17 @@
     shipping) against what shipping cost: synced label costs where labels matched, the
     `shipping_cost_rules` estimate otherwise.
 
-    Incremental by order: a run recomputes the orders updated, refunded or labelled within
-    `lookback_days` of the newest order update already built (as orders_profit). -#}
+    Incremental by order: a run recomputes the orders rebuilt in orders_profit since its
+    last build (which include every order whose figures were). -#}
 
--- depends_on: {{ ref('int_shipping__labels') }}
--- depends_on: {{ ref('int_shopify__refunds') }}
-{%- set since = lookback_since('updated_at') %}
+{%- set since = built_since('_built_at') %}
 
 with
 
 {% if since %}
 changed_orders as (
 
-    {{ changed_orders(since, 'int_orders__figures', also=['refunds', 'labels']) }}
+    {{ changed_orders(since, ['orders_profit'], stamp='_built_at') }}
 
 ),
 {% endif %}
@@ -67,7 +65,8 @@ final as (
         {{ cents('fulfilment.estimated_shipping_cost') }} as estimated_shipping_cost,
         fulfilment.shipping_cost_source,
         {{ cents('fulfilment.shipping_costs') }} as shipping_costs,
-        {{ cents('orders.shipping_charged - fulfilment.shipping_costs') }} as shipping_margin
+        {{ cents('orders.shipping_charged - fulfilment.shipping_costs') }} as shipping_margin,
+        {{ built_at() }} as _built_at
     from fulfilment
     inner join orders
         on orders.shop = fulfilment.shop

@@ -36,6 +36,7 @@ renamed as (
         -- timestamps (UTC) and dates
         created_at::timestamp as created_at,
         voided_at::timestamp as voided_at,
+        _sdc_batched_at::timestamp as loaded_at,
         ship_date::date as ship_date
 
     from source

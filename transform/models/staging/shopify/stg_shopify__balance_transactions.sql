@@ -36,6 +36,7 @@ renamed as (
 
         -- timestamps (UTC) and shop-local day
         source.transaction_date::timestamp as transaction_at,
+        source._sdc_batched_at::timestamp as loaded_at,
         {{ local_date('source.transaction_date::timestamp', 'shops.iana_timezone') }} as transaction_date
 
     from source

@@ -21,7 +21,8 @@ renamed as (
 
         -- timestamps (UTC)
         created_at::timestamp as created_at,
-        updated_at::timestamp as updated_at
+        updated_at::timestamp as updated_at,
+        _sdc_batched_at::timestamp as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 orders as (
 
-    select shop, order_id, updated_at, line_items from {{ ref('stg_shopify__orders') }}
+    select shop, order_id, updated_at, loaded_at, line_items from {{ ref('stg_shopify__orders') }}
 
 ),
 
@@ -12,6 +12,7 @@ unnested as (
         orders.shop,
         orders.order_id,
         orders.updated_at as order_updated_at,
+        orders.loaded_at as order_loaded_at,
         item.position,
         item.line_item
     from orders
@@ -32,6 +33,7 @@ renamed as (
         position::integer as line_position,
         -- the order's update time: lets incremental models filter before unnesting
         order_updated_at,
+        order_loaded_at,
 
         -- text
         line_item ->> 'sku' as sku,

@@ -2,7 +2,7 @@ with
 
 orders as (
 
-    select shop, order_id, updated_at, shipping_lines from {{ ref('stg_shopify__orders') }}
+    select shop, order_id, updated_at, loaded_at, shipping_lines from {{ ref('stg_shopify__orders') }}
 
 ),
 
@@ -12,6 +12,7 @@ unnested as (
         orders.shop,
         orders.order_id,
         orders.updated_at as order_updated_at,
+        orders.loaded_at as order_loaded_at,
         line.position,
         line.shipping_line
     from orders
@@ -30,6 +31,7 @@ renamed as (
         position::integer as line_position,
         -- the order's update time: lets incremental models filter before unnesting
         order_updated_at,
+        order_loaded_at,
 
         -- text
         shipping_line ->> 'title' as title,

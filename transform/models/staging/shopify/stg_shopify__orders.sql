@@ -59,6 +59,7 @@ renamed as (
         source.processed_at::timestamp as processed_at,
         source.updated_at::timestamp as updated_at,
         source.cancelled_at::timestamp as cancelled_at,
+        source._sdc_batched_at::timestamp as loaded_at,
         source.closed_at::timestamp as closed_at,
         shops.iana_timezone as shop_timezone,
         {{ local_date('source.processed_at::timestamp', 'shops.iana_timezone') }} as processed_date,

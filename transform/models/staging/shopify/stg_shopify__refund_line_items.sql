@@ -2,7 +2,7 @@ with
 
 refunds as (
 
-    select shop, order_id, order_updated_at, refund_id, refund_line_items from {{ ref('stg_shopify__refunds') }}
+    select shop, order_id, order_updated_at, order_loaded_at, refund_id, refund_line_items from {{ ref('stg_shopify__refunds') }}
 
 ),
 
@@ -12,6 +12,7 @@ unnested as (
         refunds.shop,
         refunds.order_id,
         refunds.order_updated_at,
+        refunds.order_loaded_at,
         refunds.refund_id,
         item.refund_line_item
     from refunds
@@ -28,6 +29,7 @@ renamed as (
         refund_id,
         refund_line_item ->> 'id' as refund_line_item_id,
         order_updated_at,
+        order_loaded_at,
         refund_line_item ->> 'line_item_id' as line_item_id,
 
         -- text

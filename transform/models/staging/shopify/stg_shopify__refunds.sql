@@ -2,7 +2,7 @@ with
 
 orders as (
 
-    select shop, order_id, updated_at, shop_timezone, refunds from {{ ref('stg_shopify__orders') }}
+    select shop, order_id, updated_at, loaded_at, shop_timezone, refunds from {{ ref('stg_shopify__orders') }}
 
 ),
 
@@ -12,6 +12,7 @@ unnested as (
         orders.shop,
         orders.order_id,
         orders.updated_at as order_updated_at,
+        orders.loaded_at as order_loaded_at,
         orders.shop_timezone,
         item.refund
     from orders
@@ -28,6 +29,7 @@ renamed as (
         refund ->> 'id' as refund_id,
         -- the order's update time (a refund updates its order): for incremental filters
         order_updated_at,
+        order_loaded_at,
 
         -- text
         refund ->> 'note' as note,

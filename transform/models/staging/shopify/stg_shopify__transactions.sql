@@ -39,6 +39,7 @@ renamed as (
 
         -- timestamps (UTC) and shop-local day
         source.processed_at::timestamp as processed_at,
+        source._sdc_batched_at::timestamp as loaded_at,
         {{ local_date('source.processed_at::timestamp', 'shops.iana_timezone') }} as processed_date
 
     from source
