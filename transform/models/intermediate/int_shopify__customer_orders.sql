@@ -19,10 +19,13 @@
 
 with
 
+{%- set columns = 'shop, order_id, customer_id, processed_at, processed_date, updated_at, order_loaded_at' %}
+
 {% if since %}
 changed_orders as (
 
-    select shop, order_id, customer_id from {{ ref('stg_shopify__orders') }}
+    select shop, order_id, customer_id, processed_at, processed_date, updated_at, loaded_at as order_loaded_at
+    from {{ ref('stg_shopify__orders') }}
     where loaded_at > {{ since }}
 
 ),
@@ -38,13 +41,21 @@ changed_customers as (
 ),
 {% endif %}
 
+{#- A changed customer's orders: those loaded since, and those already numbered here (read
+    by the customer index, not from the raw orders: every order is one or the other). -#}
 orders as (
 
+    {%- if since %}
+    select {{ columns }} from changed_orders
+    where customer_id is not null
+    union all
+    select {{ columns }} from {{ this }}
+    where (shop, customer_id) in (select shop, customer_id from changed_customers)
+        and (shop, order_id) not in (select shop, order_id from changed_orders)
+    {%- else %}
     select shop, order_id, customer_id, processed_at, processed_date, updated_at, loaded_at as order_loaded_at
     from {{ ref('stg_shopify__orders') }}
     where customer_id is not null
-    {%- if since %}
-        and (shop, customer_id) in (select shop, customer_id from changed_customers)
     {%- endif %}
 
 ),
