@@ -449,6 +449,55 @@ def test_labels_read_again_unchanged_are_not_passed_on(dbt_dir: Path) -> None:
         wh.drop()
 
 
+def test_first_order_loaded_after_a_later_one_moves_the_customer_to_its_cohort(dbt_dir: Path) -> None:
+    """Customer 2's first order (#1000, December) is loaded after its January ones, as a history
+    backfill would: the incremental run moves the customer from the 2026-01 cohort to 2025-12 and
+    leaves the customer tables as a full refresh makes them.
+    """
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    tables = {
+        "customer_cohorts": "shop, cohort_month, month",
+        "customer_ltv": "shop, customer_id",
+        "orders_profit": "shop, order_id",
+    }
+
+    def reports() -> dict[str, list[tuple]]:
+        result = {}
+        for table, key in tables.items():
+            columns = [name for (name,) in wh.rows(
+                "select column_name from information_schema.columns where table_schema = 'reports'"
+                f" and table_name = '{table}' and column_name not like '\\_%' order by column_name")]  # fmt: skip
+            result[table] = wh.rows(f"select {', '.join(columns)} from reports.{table} order by {key}")
+        return result
+
+    try:
+        wh.build()
+        with wh.connect() as conn:
+            conn.execute("""
+                insert into raw_shopify.orders (shop, id, name, number, customer_id, processed_at, created_at,
+                    updated_at, test, currency, source_name, shipping_country, line_items, shipping_lines,
+                    refunds, _sdc_batched_at)
+                values ('bloom-test', 'gid://shopify/Order/1000', '#1000', 1000, 'gid://shopify/Customer/2',
+                    '2025-12-20 17:00:00', '2025-12-20 17:00:00', '2025-12-20 17:00:00', false, 'USD', 'web',
+                    'CA', array['{"id": "gid://shopify/LineItem/9",
+                       "variant_id": "gid://shopify/ProductVariant/21", "quantity": 1,
+                       "original_unit_price": "15.00", "total_discount": "0.00", "tax": "0.00",
+                       "is_gift_card": false, "requires_shipping": true}'::jsonb], '{}', null,
+                    '2026-01-21 06:00:00')
+            """)
+        wh.run_dbt("build")
+        incremental = reports()
+        cohorts = {row[0]: row[1] for row in wh.rows(
+            "select cohort_month::text, cohort_customers from reports.customer_cohorts"
+            " where month = cohort_month")}  # fmt: skip
+        assert cohorts == {"2025-12-01": 1, "2026-01-01": 1}, cohorts
+        wh.run_dbt("build", "--full-refresh")
+        assert incremental == reports()
+    finally:
+        wh.drop()
+
+
 def test_reports_build_when_dbt_does_not_own_the_raw_tables(dbt_dir: Path) -> None:
     """A dbt user that may only read the loader's tables builds every report, without the raw indexes.
 

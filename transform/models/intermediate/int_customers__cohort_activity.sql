@@ -2,9 +2,9 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['shop', 'cohort_month', 'month'],
+        unique_key=['shop', 'month'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'cohort_month', 'month'], 'unique': True}],
+        indexes=[{'columns': ['shop', 'cohort_month', 'month'], 'unique': True}, {'columns': ['shop', 'month']}],
     )
 }}
 
@@ -12,26 +12,26 @@
     that cohort: active customers, orders, net sales, CM2 and customers whose second order
     fell in that month. customer_cohorts reads only this small table.
 
-    A table, incremental by cell: a run recomputes the cells holding an order that
-    orders_profit or int_shopify__customer_orders rebuilt since its last build. -#}
+    A table, incremental by month: a run recomputes every cohort's cell in the months
+    holding an order that orders_profit rebuilt, or int_shopify__customer_orders renumbered,
+    since its last build (a whole month, so that a cell whose orders moved to another cohort
+    is recomputed or removed too). -#}
 
 {%- set since = built_since() %}
 
 with
 
 {% if since %}
-changed_cells as (
+changed_months as (
 
-    select shop, cohort_month, date_trunc('month', processed_date)::date as month
+    select shop, date_trunc('month', processed_date)::date as month
     from {{ ref('int_shopify__customer_orders') }}
     where built_at > {{ since }}
     union
-    select shop, cohort_month, date_trunc('month', processed_date)::date
-    from {{ ref('int_shopify__customer_orders') }}
-    where (shop, order_id) in (
-        select shop, order_id from {{ ref('orders_profit') }}
-        where _built_at > {{ since }}
-    )
+    select shop, date_trunc('month', processed_date)::date
+    from {{ ref('orders_profit') }}
+    where _built_at > {{ since }}
+        and customer_id is not null
 
 ),
 {% endif %}
@@ -47,8 +47,8 @@ customer_orders as (
         date_trunc('month', processed_date)::date as month
     from {{ ref('int_shopify__customer_orders') }}
     {%- if since %}
-    where (shop, cohort_month, date_trunc('month', processed_date)::date)
-        in (select shop, cohort_month, month from changed_cells)
+    where (shop, date_trunc('month', processed_date)::date)
+        in (select shop, month from changed_months)
     {%- endif %}
 
 ),

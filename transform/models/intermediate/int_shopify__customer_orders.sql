@@ -13,7 +13,8 @@
 
     A table, incremental by customer: a run renumbers every order of the customers with an
     order loaded since the newest load built (and of the customer such an order belonged
-    to before), and stamps them `built_at`. -#}
+    to before); only an order whose customer, day or number changed gets a new `built_at`
+    (a returning customer's new order leaves the older ones as they were). -#}
 
 {%- set since = loaded_since('order_loaded_at') %}
 
@@ -77,10 +78,11 @@ final as (
     select
         *,
         customer_order_number = 1 as is_first_order,
-        date_trunc('month', first_order_date)::date as cohort_month,
-        {{ built_at() }} as built_at
+        date_trunc('month', first_order_date)::date as cohort_month
     from numbered
 
 )
 
-select * from final
+{{ select_stamped_if_changed(
+    ['customer_id', 'processed_date', 'customer_order_number', 'first_order_date'], ['shop', 'order_id'], since
+) }}
