@@ -57,9 +57,7 @@
     {%- set table = adapter.get_relation(sales.database, sales.schema, sales.alias) -%}
     {%- set cutoff = none -%}
     {%- if table is not none -%}
-        {%- set cutoff = query_literal(
-            "select max(order_loaded_at) - interval '" ~ var('load_overlap') ~ "' from " ~ table
-            ~ " where built_at < " ~ built_at()) -%}
+        {%- set cutoff = query_literal(load_cutoff_query('order_loaded_at', table, "built_at < " ~ built_at())) -%}
     {%- endif -%}
     {%- do return(cutoff if cutoff is not none else "'-infinity'::timestamp") -%}
 {%- endmacro %}

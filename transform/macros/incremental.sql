@@ -26,7 +26,15 @@
     {%- if not built_has_column(column) -%}
         {{- return(none) -}}
     {%- endif -%}
-    {{- return(lookback_cutoff("select max(" ~ column ~ ") - interval '" ~ var('load_overlap') ~ "' from " ~ this)) -}}
+    {{- return(lookback_cutoff(load_cutoff_query(column, this))) -}}
+{%- endmacro %}
+
+
+{#- `select max(column) - load_overlap from relation [where where]`: a load cut-off query
+    (the daily tests' cut-off reads it too). -#}
+{% macro load_cutoff_query(column, relation, where=none) -%}
+    {{- return("select max(" ~ column ~ ") - interval '" ~ var('load_overlap') ~ "' from " ~ relation
+        ~ (" where " ~ where if where else "")) -}}
 {%- endmacro %}
 
 

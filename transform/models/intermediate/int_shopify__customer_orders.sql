@@ -20,24 +20,25 @@
 
 with
 
-{%- set columns = 'shop, order_id, customer_id, processed_at, processed_date, updated_at, order_loaded_at' %}
-
-{% if since %}
-changed_orders as (
+{# The orders loaded since the cut-off (every order on a full build). -#}
+loaded_orders as (
 
     select shop, order_id, customer_id, processed_at, processed_date, updated_at, loaded_at as order_loaded_at
     from {{ ref('stg_shopify__orders') }}
+    {%- if since %}
     where loaded_at > {{ since }}
+    {%- endif %}
 
 ),
 
+{% if since %}
 changed_customers as (
 
-    select shop, customer_id from changed_orders
+    select shop, customer_id from loaded_orders
     where customer_id is not null
     union
     select built.shop, built.customer_id from {{ this }} as built
-    where (built.shop, built.order_id) in (select shop, order_id from changed_orders)
+    where (built.shop, built.order_id) in (select shop, order_id from loaded_orders)
 
 ),
 {% endif %}
@@ -46,17 +47,14 @@ changed_customers as (
     by the customer index, not from the raw orders: every order is one or the other). -#}
 orders as (
 
+    select * from loaded_orders
+    where customer_id is not null
     {%- if since %}
-    select {{ columns }} from changed_orders
-    where customer_id is not null
     union all
-    select {{ columns }} from {{ this }}
+    select shop, order_id, customer_id, processed_at, processed_date, updated_at, order_loaded_at
+    from {{ this }}
     where (shop, customer_id) in (select shop, customer_id from changed_customers)
-        and (shop, order_id) not in (select shop, order_id from changed_orders)
-    {%- else %}
-    select shop, order_id, customer_id, processed_at, processed_date, updated_at, loaded_at as order_loaded_at
-    from {{ ref('stg_shopify__orders') }}
-    where customer_id is not null
+        and (shop, order_id) not in (select shop, order_id from loaded_orders)
     {%- endif %}
 
 ),

@@ -27,10 +27,7 @@
 ) -%}
 {#- The newest order build this table has seen (none on a table built before the column
     existed: then every order counts as rebuilt). -#}
-{%- set seen = none -%}
-{%- if since and '_orders_built_at' in (adapter.get_columns_in_relation(this) | map(attribute='name')) -%}
-    {%- set seen = lookback_cutoff("select max(_orders_built_at) from " ~ this, type='timestamptz') -%}
-{%- endif %}
+{%- set seen = built_since('_orders_built_at') if since else none %}
 
 with
 
