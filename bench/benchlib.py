@@ -6,10 +6,12 @@ this module only adds what a measurement needs around them.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -26,6 +28,7 @@ import psycopg
 
 from bloom_suite.embedded_pg import EmbeddedPostgres
 from bloom_suite.processes import Sandbox, free_port, meltano_env
+from bloom_suite.runner import MELTANO
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "bloom"
@@ -99,6 +102,19 @@ def demo_env(warehouse: Warehouse, sandbox: Sandbox | None, folder: Path, now: s
         MELTANO_DATABASE_URI=f"sqlite:///{folder / 'meltano.db'}",
         MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
     )
+
+
+def resolved_config(project: Path, plugin: str, env: dict[str, str]) -> dict:
+    """The plugin's config in the demo environment, secrets included (all sandbox placeholders)."""
+    done = subprocess.run(
+        [MELTANO, "--environment=demo", "config", "--unsafe", "print", plugin],
+        cwd=project, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)
+
+
+def executable(kind: str, plugin: str) -> str:
+    return str(ROOT / ".meltano" / kind / plugin / "venv" / "bin" / plugin)
 
 
 # Process kinds, from the basename of the first arguments of a command line.

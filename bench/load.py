@@ -24,15 +24,16 @@ from pathlib import Path
 import psycopg
 from benchlib import (
     MB,
-    ROOT,
     ProcessWatch,
     base_tables,
     demo_env,
+    executable,
     fresh_warehouse,
     load_average,
     machine,
     median,
     now_stamp,
+    resolved_config,
     server_version,
     spread,
     store_clock,
@@ -40,22 +41,8 @@ from benchlib import (
 )
 
 from bloom_suite.processes import isolated_project, running_sandbox
-from bloom_suite.runner import MELTANO
 
 NAMESPACES = {"tap-shopify-bloom": "raw_shopify", "tap-adplatforms": "raw_ads", "tap-shipping": "raw_shipping"}
-
-
-def resolved_config(project: Path, plugin: str, env: dict[str, str]) -> dict:
-    """The plugin's config in the demo environment, secrets included (all sandbox placeholders)."""
-    done = subprocess.run(
-        [MELTANO, "--environment=demo", "config", "--unsafe", "print", plugin],
-        cwd=project, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(done.stdout)
-
-
-def executable(kind: str, plugin: str) -> str:
-    return str(ROOT / ".meltano" / kind / plugin / "venv" / "bin" / plugin)
 
 
 def capture(tap: str, config: Path, out: Path, log: Path) -> float:
