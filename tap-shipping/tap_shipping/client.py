@@ -192,7 +192,7 @@ class ShippingStream(RESTStream[Any], abc.ABC):
 
         @wraps(func)
         def explained(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
-            if self.shares_pages(context) and (kept := self.memo.take(prepared.url or "")):
+            if self.shares_pages(context) and (kept := self.memo.take(prepared)):
                 return kept
             try:
                 return retried(prepared, context)
