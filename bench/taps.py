@@ -109,6 +109,7 @@ def tap_configs(folder: Path, sandbox: RunningSandbox, now: str, limits: str) ->
         config = resolved_config(project, tap, env) | {"backfill": True}
         if tap == "tap-shipping" and limits == "lifted":
             config["shippo_requests_per_minute"] = SHIPPO_LIVE_LIST_PER_MINUTE * SPEEDUP
+            config["shippo_burst"] = SHIPPO_LIVE_LIST_PER_MINUTE  # a (shortened) window's worth
         paths[tap] = folder / f"{tap}.json"
         paths[tap].write_text(json.dumps(config))
     return paths

@@ -2,16 +2,22 @@
 
 ShipStation reports its budget in ``X-Rate-Limit-Remaining`` / ``X-Rate-Limit-Reset``
 (seconds): when the budget is spent, the next request waits for the window to restart.
-Shippo sends no budget headers, so its requests are spaced evenly at the documented
-requests per minute. A 429 (another client sharing the key) is retried by the SDK after
-the wait the answer names.
+Shippo sends no budget headers, so its requests keep to the documented requests per minute
+over any rolling minute: a short run (the first 7 days, a daily run) sends its few dozen list
+requests at once instead of one every 1.2 s, and a long one settles at the same pace. A budget
+held over every rolling minute also holds over any fixed minute, however the API counts;
+``shippo_burst`` 1 spaces the requests evenly instead. A 429 (another client sharing the key)
+is retried by the SDK after the wait the answer names.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import requests
 
@@ -28,31 +34,48 @@ def header_seconds(response: requests.Response) -> float | None:
     return None
 
 
+WINDOW_MARGIN = 1.02  # each window a little longer: the API's clock starts when a request arrives
+
+
 class RateGate:
     """Decides how long to wait before each request to one account."""
 
-    def __init__(self, *, min_interval: float = 0.0, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, *, budget: int | None = None, window: float = 0.0, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.min_interval = min_interval
+        """At most ``budget`` requests in any ``window`` seconds (None: only the answers' headers count)."""
+        self.budget, self.window = budget, window
         self._clock, self._sleep = clock, sleep
         self._remaining: int | None = None
         self._reset_at = 0.0
-        self._last_request = -float("inf")
+        self._sent: deque[float] = deque()  # the start times of the last ``budget`` requests
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
 
+    @classmethod
+    def per_minute(cls, rate: float, burst: int | None = None, **kwargs: Any) -> RateGate:
+        """``rate`` requests a minute, at most ``burst`` at once (default and most: a minute's worth; 1: evenly)."""
+        minute = max(1, math.floor(rate))
+        budget = min(burst, minute) if burst else minute
+        return cls(budget=budget, window=60.0 * budget / rate, **kwargs)
+
     def before_request(self) -> None:
-        """Sleep until a request fits the budget (header budget and even spacing)."""
+        """Sleep until a request fits the budget (header budget and the rolling window)."""
         with self._lock:
             now = self._clock()
-            wait = max(0.0, self._last_request + self.min_interval - now)
+            wait = 0.0
+            if self.budget and len(self._sent) >= self.budget:
+                wait = self._sent[0] + self.window * WINDOW_MARGIN - now
             if self._remaining is not None and self._remaining <= 0:
                 wait = max(wait, self._reset_at - now)
             if wait > 0:
                 self.waited_seconds += wait
                 self._sleep(wait)
-            self._last_request = self._clock()
-            if self._remaining is not None and self._remaining <= 0 and self._last_request >= self._reset_at:
+            sent = self._clock()
+            if self.budget:
+                self._sent.append(sent)
+                if len(self._sent) > self.budget:
+                    self._sent.popleft()
+            if self._remaining is not None and self._remaining <= 0 and sent >= self._reset_at:
                 self._remaining = None
 
     def observe(self, response: requests.Response) -> None:

@@ -35,8 +35,8 @@ def build_streams(tap: TapShipping) -> list[Stream]:
         if account.provider == "shipstation":
             sources["shipments"] = ShipmentsStream(tap, account, RateGate(), memo)
         else:
-            gate = RateGate(min_interval=60.0 / shippo_requests_per_minute(tap.config))
-            single = RateGate(min_interval=60.0 / shippo_single_requests_per_minute(tap.config))
+            gate = RateGate.per_minute(shippo_requests_per_minute(tap.config), tap.config.get("shippo_burst"))
+            single = RateGate.per_minute(shippo_single_requests_per_minute(tap.config))
             sources["transactions"] = TransactionsStream(tap, account, gate, memo, single_gate=single)
             sources["refunds"] = RefundsStream(tap, account, gate, memo, single_gate=single)
     labels.append(ShippingLabelsStream(tap, **sources))  # type: ignore[arg-type]

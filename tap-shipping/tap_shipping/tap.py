@@ -58,6 +58,10 @@ class TapShipping(Tap):
                     title="Shippo requests per minute",
                     description="Pace of Shippo requests. Default: Shippo's documented limit for listing "
                                 "(10 per minute with a test token, 50 with a live token)."),
+        th.Property("shippo_burst", th.IntegerType(minimum=1), title="Shippo burst",
+                    description="Shippo list requests sent at once before the pace applies. Default (and most): "
+                                "a minute's worth (shippo_requests_per_minute), so a short run does not wait; 1 spaces "
+                                "every request evenly (e.g. when another client shares the token)."),
         th.Property("start_date", th.DateTimeType, title="Start date",
                     description="Read labels created from this time on (ISO-8601). Default: all history."),
         th.Property("lookback_days", th.IntegerType(minimum=0, maximum=365), default=DEFAULT_LOOKBACK_DAYS,

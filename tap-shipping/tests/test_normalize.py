@@ -100,10 +100,32 @@ def test_rate_gate_waits_for_the_reset_only_when_the_budget_is_spent():
     assert len(clock.slept) == 1
 
 
-def test_rate_gate_spaces_requests_evenly():
+def test_rate_gate_sends_a_minutes_budget_at_once_then_keeps_to_it_over_any_rolling_minute():
     clock = FakeClock()
-    gate = RateGate(min_interval=6.0, clock=clock, sleep=clock.sleep)
+    gate = RateGate.per_minute(10, clock=clock, sleep=clock.sleep)
+    sent = []
+    for _ in range(25):
+        gate.before_request()
+        sent.append(clock.now - 100.0)  # seconds since the first
+        clock.now += 1.0  # the request took a second
+    assert sent[:10] == [float(i) for i in range(10)]  # the first ten without a wait
+    assert sent[10] == pytest.approx(61.2)  # the eleventh a minute (and the margin) after the first
+    assert max(sum(1 for at in sent if start <= at < start + 60) for start in sent) == 10
+    assert sent[-1] == pytest.approx(2 * 61.2 + 4)  # 25 requests: two full windows and five more
+
+
+def test_rate_gate_with_a_burst_of_one_spaces_requests_evenly():
+    clock = FakeClock()
+    gate = RateGate.per_minute(10, burst=1, clock=clock, sleep=clock.sleep)
     for _ in range(3):
         gate.before_request()
         clock.now += 1.0  # the request took a second
-    assert clock.slept == [pytest.approx(5.0), pytest.approx(5.0)]
+    assert clock.slept == [pytest.approx(5.12), pytest.approx(5.12)]  # 6 s apart (and the margin)
+
+
+def test_rate_gate_below_one_a_minute_stretches_the_window():
+    clock = FakeClock()
+    gate = RateGate.per_minute(0.5, clock=clock, sleep=clock.sleep)
+    gate.before_request()
+    gate.before_request()
+    assert clock.slept == [pytest.approx(122.4)]

@@ -73,6 +73,6 @@ def test_shippo_fetches_by_id_are_paced_at_the_single_object_limit():
     tap = TapShipping(config={"shippo_api_token": "shippo_live_x"}, validate_config=False)
     for name in ("shippo_transactions", "shippo_refunds"):
         stream = tap.streams[name]
-        assert stream.gate.min_interval == 60 / 50
-        assert stream.single_gate.min_interval == 60 / 4000
+        assert (stream.gate.budget, stream.gate.window) == (50, 60)
+        assert (stream.single_gate.budget, stream.single_gate.window) == (4000, 60)
     assert tap.streams["shippo_transactions"].single_gate is tap.streams["shippo_refunds"].single_gate
