@@ -1,7 +1,7 @@
 """The whole pipeline as ``make demo`` runs it, timed: first sync, then one sandbox day of changes.
 
 Usage: .venv/bin/python bench/pipeline.py --orders 10000 [--runs 3] [--pg embedded|local]
-       [--one-pass | --first-pass-only]
+       [--one-pass | --first-pass-only] [--no-daily]
 
 Each run: a new embedded PostgreSQL (as the demo) or a new database on the local server, a
 sandbox store of N orders whose clock is yesterday, then ``bloom_suite.runner.run_pipeline``
@@ -14,7 +14,9 @@ as one ``run_pipeline`` with ``build-reports`` instead, and times the first 7 da
 Shopify tap's log (its last line before its first history window). ``--first-pass-only``
 stops after the first 7-day pass (for stores whose history takes hours here): the day of
 changes is then synced with the taps' backfill still off, the history left pending, so the
-daily run's figures depend only on the changes. Prints a Markdown table.
+daily run's figures depend only on the changes. ``--no-daily`` stops after the first sync (a 1M
+store's history takes hours here; its daily run is measured by ``--first-pass-only``). Prints a
+Markdown table.
 """
 
 from __future__ import annotations
@@ -151,6 +153,8 @@ def run_once(args: argparse.Namespace) -> Run:
                 if args.one_pass:
                     run.live_done = _live_done(log_path, clock.started_wall)
 
+            if args.no_daily:
+                return run
             sandbox.post("/_sandbox/advance", {"days": args.days})
             incremental = run.incremental
             incremental.load = load_average()
@@ -203,10 +207,11 @@ def table(args: argparse.Namespace, runs: list[Run]) -> str:
             rows += _phase_rows("then the history + build-full-refresh", [r.first for r in runs])
     else:
         rows += _phase_rows("first sync in one pass + build-reports", [r.first for r in runs])
-    title = f"incremental after {args.days} sandbox day(s) + build-reports"
-    if args.first_pass_only:
-        title += ", the taps' backfill still off (history pending)"
-    rows += _phase_rows(title, [r.incremental for r in runs])
+    if not args.no_daily:
+        title = f"incremental after {args.days} sandbox day(s) + build-reports"
+        if args.first_pass_only:
+            title += ", the taps' backfill still off (history pending)"
+        rows += _phase_rows(title, [r.incremental for r in runs])
     head = f"| {args.orders:,} orders, {args.pg} PostgreSQL, {now_stamp()} | seconds / value |\n|---|---|\n"
     return head + "\n".join(f"| {name} | {value} |" for name, value in rows)
 
@@ -225,12 +230,17 @@ def main() -> None:
         help="stop after the first 7-day pass: no history; the daily run after it keeps the taps' backfill off",
     )
     parser.add_argument(
+        "--no-daily", action="store_true", help="stop after the first sync: no sandbox day, no incremental run"
+    )
+    parser.add_argument(
         "--shared-project", action="store_true", help="run meltano in the work tree itself, not in a private copy"
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
     args = parser.parse_args()
     if args.one_pass and args.first_pass_only:
         parser.error("--one-pass and --first-pass-only exclude each other")
+    if args.first_pass_only and args.no_daily:
+        parser.error("--first-pass-only measures the daily run: drop --no-daily")
     print(f"[bench] {machine()}; load {load_average()}")
     runs = []
     for index in range(args.runs):
