@@ -13,7 +13,7 @@ points/s, bulk operations 0.05 s per 1,000 objects, ShipStation 40 and Shippo 50
 minute): what a merchant's first sync meets. ``--limits lifted`` shows the taps' own ceiling:
 Shopify's enterprise plan (2,000 points/s) with instant bulk operations, the shipping APIs'
 windows 100 times shorter (``BLOOM_SANDBOX_SHIPPING_RATE_WINDOW``) and tap-shipping's Shippo
-pace raised to match. Left as they are in both: the taps' waits for asynchronous jobs
+pace and burst raised to match. Left as they are in both: the taps' waits for asynchronous jobs
 (Shopify bulk operations and Meta report runs, polled from 0.5 s on), which no limit sets.
 The sandbox shares the machine's cores with the tap. Prints a Markdown table.
 """
