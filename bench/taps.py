@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import time
 from collections import Counter
@@ -45,13 +44,13 @@ from benchlib import (
     workdir,
 )
 from bloom_sandbox.testing import RunningSandbox, sandbox_process
+from tap_shipping.settings import SHIPPO_LIMITS
 
 from bloom_suite.processes import isolated_project
+from bloom_suite.runner import METRIC
 
 TAPS = ("tap-shopify-bloom", "tap-adplatforms", "tap-shipping")
-METRIC = re.compile(r"METRIC: (?P<json>\{.*\})\s*$")
 SPEEDUP = 100  # lifted limits: the shipping APIs' rate windows this many times shorter
-SHIPPO_LIVE_LIST_PER_MINUTE = 50
 
 
 @dataclass
@@ -108,8 +107,8 @@ def tap_configs(folder: Path, sandbox: RunningSandbox, now: str, limits: str) ->
     for tap in TAPS:
         config = resolved_config(project, tap, env) | {"backfill": True}
         if tap == "tap-shipping" and limits == "lifted":
-            config["shippo_requests_per_minute"] = SHIPPO_LIVE_LIST_PER_MINUTE * SPEEDUP
-            config["shippo_burst"] = SHIPPO_LIVE_LIST_PER_MINUTE  # a (shortened) window's worth
+            config["shippo_requests_per_minute"] = SHIPPO_LIMITS["live"] * SPEEDUP
+            config["shippo_burst"] = SHIPPO_LIMITS["live"]  # a (shortened) window's worth
         paths[tap] = folder / f"{tap}.json"
         paths[tap].write_text(json.dumps(config))
     return paths

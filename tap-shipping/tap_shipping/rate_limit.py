@@ -47,7 +47,7 @@ class RateGate:
         self._clock, self._sleep = clock, sleep
         self._remaining: int | None = None
         self._reset_at = 0.0
-        self._sent: deque[float] = deque()  # the start times of the last ``budget`` requests
+        self._sent: deque[float] = deque(maxlen=budget)  # the start times of the last ``budget`` requests
         self._lock = threading.Lock()
         self.waited_seconds = 0.0
 
@@ -73,8 +73,6 @@ class RateGate:
             sent = self._clock()
             if self.budget:
                 self._sent.append(sent)
-                if len(self._sent) > self.budget:
-                    self._sent.popleft()
             if self._remaining is not None and self._remaining <= 0 and sent >= self._reset_at:
                 self._remaining = None
 
