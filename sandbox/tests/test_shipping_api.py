@@ -123,6 +123,10 @@ def test_shipstation_date_filters_are_pacific(unlimited):
     voided = all_shipments(shared, voidDateStart="2020-01-01")
     assert voided
     assert all(s["voided"] and s["voidDate"] for s in voided)
+    now = shared.world.store.now
+    book = LabelBook(shared.world.seed, shared.world.store)
+    assert [str(s["shipmentId"]) for s in voided] == [lb.label_id for lb in book.visible("shipstation")
+                                                      if lb.voided_by(now)]  # every voided one, by createDate
     status, _, body = get(f"{shared.url}/shipstation/shipments", SS_AUTH, createDateStart="yesterday")
     assert (status, body["Message"]) == (400, "The request is invalid.")
 

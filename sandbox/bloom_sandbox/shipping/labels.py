@@ -183,32 +183,68 @@ def shippo_buyer(label: Label) -> tuple[str, str, str] | None:
     return SHIPPO_STAFF[pick % len(SHIPPO_STAFF)] if pick < 8 else None
 
 
+@dataclass(frozen=True)
+class _Shelf:
+    """One provider's labels bought by one clock time, indexed for the emulators' requests."""
+
+    labels: list[Label]  # oldest first
+    created: list[datetime]  # their creation times, for bisecting a creation-time bound
+    voided: list[Label]  # those voided by then, latest void first (Shippo's refunds list)
+    by_id: dict[str, Label]  # by label id
+    by_refund_id: dict[str, Label]  # voided ones by their Shippo refund's id
+
+
 class LabelBook:
-    """The labels of a store, recomputed only when the store grows or its clock moves."""
+    """The labels of a store, recomputed only when the store grows or its clock moves.
+
+    Each request of an emulator reads the labels through one provider's shelf at the store's
+    current time, built once per clock time (a 1M-order store holds about a million labels:
+    walking them on every request made the emulators, not the rate limits, set the pace).
+    """
 
     def __init__(self, seed: int, store: Store) -> None:
         self.seed = seed
         self.store = store
         self._key: tuple[Any, ...] | None = None
         self._labels: list[Label] = []
+        self._shelves: dict[str, _Shelf] = {}
         self._lock = threading.Lock()
         self._customers: dict[int, Customer] = {}
 
     def all(self) -> list[Label]:
         """Every label of every order, past and future, sorted by creation time."""
         with self._lock:
-            key = (len(self.store.orders), sum(len(o.fulfillments) for o in self.store.orders))
-            if key != self._key:
-                currency = self.store.shop.currency
-                labels = [lb for order in self.store.orders for lb in labels_for_order(self.seed, order, currency)]
-                labels.sort(key=lambda lb: (lb.created_at, lb.label_id))
-                self._labels, self._key = labels, key
-            return self._labels
+            return self._current()
+
+    def _current(self) -> list[Label]:
+        # Orders gain fulfillments (and so labels) only when the clock moves (advance_store).
+        key = (len(self.store.orders), self.store.now)
+        if key != self._key:
+            currency = self.store.shop.currency
+            labels = [lb for order in self.store.orders for lb in labels_for_order(self.seed, order, currency)]
+            labels.sort(key=lambda lb: (lb.created_at, lb.label_id))
+            self._labels, self._key, self._shelves = labels, key, {}
+        return self._labels
+
+    def shelf(self, provider: str) -> _Shelf:
+        """The provider's labels bought by the store's current time, with their indexes."""
+        with self._lock:
+            labels = self._current()
+            if provider not in self._shelves:
+                now = self.store.now
+                mine = [lb for lb in labels if lb.provider == provider and lb.visible(now)]
+                voided = sorted((lb for lb in mine if lb.voided_by(now)),
+                                key=lambda lb: (lb.voided_at, lb.label_id), reverse=True)
+                self._shelves[provider] = _Shelf(
+                    labels=mine, created=[lb.created_at for lb in mine], voided=voided,
+                    by_id={lb.label_id: lb for lb in mine},
+                    by_refund_id={hex_id("refund", lb.label_id): lb for lb in voided},
+                )
+            return self._shelves[provider]
 
     def visible(self, provider: str) -> list[Label]:
-        """The provider's labels bought by the store's current time."""
-        now = self.store.now
-        return [lb for lb in self.all() if lb.provider == provider and lb.visible(now)]
+        """The provider's labels bought by the store's current time, oldest first (do not change it)."""
+        return self.shelf(provider).labels
 
     def recipient(self, order: Order) -> Recipient:
         """The person and address a label of ``order`` ships to."""

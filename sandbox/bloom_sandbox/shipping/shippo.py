@@ -11,7 +11,7 @@ A voided label has status ``REFUNDED`` and a ``SUCCESS`` refund created when it 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +26,22 @@ LIVE_API_TOKEN = "shippo_live_sandbox"  # noqa: S105 - and live mode (objects no
 LIMITS = {("list", True): 10, ("list", False): 50, ("single", True): 400, ("single", False): 4000}
 DEFAULT_RESULTS = 25
 MAX_RESULTS = 100
+FILTERS = ("object_status", "tracking_status", "rate")  # the transactions list's documented filters
+
+
+class _NewestFirst(Sequence[Label]):
+    """A list of labels, oldest first, read newest first without copying it."""
+
+    def __init__(self, labels: list[Label]) -> None:
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int | slice) -> Any:  # a label, or a list of them for a slice
+        if isinstance(index, slice):
+            return [self.labels[-1 - i] for i in range(*index.indices(len(self.labels)))]
+        return self.labels[-1 - index]
 
 
 class ShippoAPI(ShippingAPIBase):
@@ -66,10 +82,14 @@ class ShippoAPI(ShippingAPIBase):
         now = self.book.store.now
         if kind == "single":
             return self._single(parts[0], parts[1], now, test)
-        if parts[0] == "transactions":
-            labels = [lb for lb in reversed(self.book.visible(self.name)) if self._matches(lb, request, now)]
-            return self._page(request, labels, lambda lb: self._transaction(lb, now, test))
-        return self._page(request, self._voided_newest_first(now), lambda lb: self._refund(lb, test))
+        shelf = self.book.shelf(self.name)
+        if parts[0] == "refunds":
+            return self._page(request, shelf.voided, lambda lb: self._refund(lb, test))
+        if any(request.param(name) is not None for name in FILTERS):
+            labels: Sequence[Label] = [lb for lb in reversed(shelf.labels) if self._matches(lb, request, now)]
+        else:
+            labels = _NewestFirst(shelf.labels)
+        return self._page(request, labels, lambda lb: self._transaction(lb, now, test))
 
     @staticmethod
     def error_body(status: int) -> Response:
@@ -80,19 +100,12 @@ class ShippoAPI(ShippingAPIBase):
     def _unauthorized(detail: str) -> Response:
         return Response.json({"detail": detail}, status=401, headers={"WWW-Authenticate": "ShippoToken"})
 
-    def _voided_newest_first(self, now: datetime) -> list[Label]:
-        voided = [lb for lb in self.book.visible(self.name) if lb.voided_by(now)]
-        return sorted(voided, key=lambda lb: (lb.voided_at, lb.label_id), reverse=True)
-
     def _single(self, collection: str, object_id: str, now: datetime, test: bool) -> Response:
-        if collection == "transactions":
-            found = [lb for lb in self.book.visible(self.name) if lb.label_id == object_id]
-            if found:
-                return Response.json(self._transaction(found[0], now, test))
-        else:
-            found = [lb for lb in self._voided_newest_first(now) if hex_id("refund", lb.label_id) == object_id]
-            if found:
-                return Response.json(self._refund(found[0], test))
+        shelf = self.book.shelf(self.name)
+        if collection == "transactions" and (label := shelf.by_id.get(object_id)):
+            return Response.json(self._transaction(label, now, test))
+        if collection == "refunds" and (label := shelf.by_refund_id.get(object_id)):
+            return Response.json(self._refund(label, test))
         return Response.json({"detail": "Not found."}, status=404)
 
     @staticmethod
@@ -104,7 +117,7 @@ class ShippoAPI(ShippingAPIBase):
                   "rate": lambda: hex_id("rate", label.label_id)}
         return all((asked := request.param(name)) is None or asked == value() for name, value in wanted.items())
 
-    def _page(self, request: Request, items: list[Label], render: Callable[[Label], dict[str, Any]]) -> Response:
+    def _page(self, request: Request, items: Sequence[Label], render: Callable[[Label], dict[str, Any]]) -> Response:
         """One page of ``items`` (rendered only for that page), with Shippo's absolute links."""
         try:
             page = int(request.param("page", "1") or 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -112,7 +113,7 @@ class ShipStationAPI(ShippingAPIBase):
                                   "ModelState": {"page": ["page and pageSize must be positive."]}},
                                  status=400, headers=headers)
         now = self.book.store.now
-        labels = [lb for lb in self.book.visible(self.name) if self._matches(lb, request, bounds, now)]
+        labels = [lb for lb in self._candidates(bounds) if self._matches(lb, request, bounds, now)]
         descending = (request.param("sortDir") or "ASC").upper() == "DESC"
         if (request.param("sortBy") or "CreateDate") == "ShipDate":
             labels.sort(key=lambda lb: (lb.ship_date, lb.created_at), reverse=descending)
@@ -124,6 +125,16 @@ class ShipStationAPI(ShippingAPIBase):
             "shipments": [self._shipment(lb, now, include_items) for lb in chunk],
             "total": len(labels), "page": page, "pages": math.ceil(len(labels) / page_size),
         }, headers=headers)
+
+    def _candidates(self, bounds: dict[str, datetime]) -> list[Label]:
+        """The visible labels that can meet ``bounds``, oldest first: a creation range by bisection,
+        only voided labels under a void-date bound (the rest are filtered by ``_matches``)."""
+        shelf = self.book.shelf(self.name)
+        if "voidDateStart" in bounds or "voidDateEnd" in bounds:
+            return sorted(shelf.voided, key=lambda lb: (lb.created_at, lb.label_id))
+        low = bisect_left(shelf.created, bounds["createDateStart"]) if "createDateStart" in bounds else 0
+        high = bisect_right(shelf.created, bounds["createDateEnd"]) if "createDateEnd" in bounds else len(shelf.labels)
+        return shelf.labels[low:high]
 
     @staticmethod
     def _matches(label: Label, request: Request, bounds: dict[str, datetime], now: datetime) -> bool:
