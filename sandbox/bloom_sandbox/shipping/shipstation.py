@@ -34,6 +34,7 @@ DATE_FILTERS = {
     "shipDateStart": ("ship", True), "shipDateEnd": ("ship", False),
     "voidDateStart": ("void", True), "voidDateEnd": ("void", False),
 }
+EXACT_FILTERS = ("orderNumber", "trackingNumber", "carrierCode", "serviceCode")  # as in _matches
 
 
 def carrier_code(label: Label) -> str:
@@ -113,7 +114,13 @@ class ShipStationAPI(ShippingAPIBase):
                                   "ModelState": {"page": ["page and pageSize must be positive."]}},
                                  status=400, headers=headers)
         now = self.book.store.now
-        labels = [lb for lb in self._candidates(bounds) if self._matches(lb, request, bounds, now)]
+        candidates = self._candidates(bounds)
+        # The creation range is bisected already; the other filters are checked label by label.
+        rest = {name: bound for name, bound in bounds.items() if not name.startswith("createDate")}
+        if rest or any(request.param(name) is not None for name in EXACT_FILTERS):
+            labels = [lb for lb in candidates if self._matches(lb, request, rest, now)]
+        else:
+            labels = candidates
         descending = (request.param("sortDir") or "ASC").upper() == "DESC"
         if (request.param("sortBy") or "CreateDate") == "ShipDate":
             labels.sort(key=lambda lb: (lb.ship_date, lb.created_at), reverse=descending)
