@@ -77,3 +77,19 @@ def test_advancing_reveals_voids_and_new_labels_without_changing_old_ones():
     assert pending
     assert all(after[lb.label_id].voided_by(store.now) for lb in pending if lb.voided_at <= store.now)
     assert sum(book.truth(p)["voided"] for p in voided_before) > sum(voided_before.values())
+
+
+def test_shelves_index_what_is_visible_at_each_clock_time():
+    store = generate_store(9, 600, months=6, now=NOW)
+    book = LabelBook(9, store)
+    for _ in range(2):  # before and after the clock moves, with the same book
+        for provider in ("shipstation", "shippo"):
+            shelf = book.shelf(provider)
+            mine = [lb for lb in book.all() if lb.provider == provider and lb.created_at <= store.now]
+            assert shelf.labels == mine
+            assert shelf.created == [lb.created_at for lb in mine]
+            assert [lb.label_id for lb in shelf.voided] == [
+                lb.label_id for lb in sorted(mine, key=lambda lb: (lb.voided_at or NOW, lb.label_id), reverse=True)
+                if lb.voided_by(store.now)]  # latest void first
+            assert all(shelf.by_id[lb.label_id] is lb for lb in mine)
+        advance_store(store, 14, 9)
