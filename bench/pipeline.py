@@ -89,6 +89,7 @@ class Run:
     incremental: Phase = field(default_factory=Phase)
     full_history: float = 0.0  # from the first pass's start to the full history in the reports
     live_done: float | None = None  # --one-pass: the Shopify tap's 7-day live windows are all fetched
+    advance: float = 0.0  # the sandbox's day of changes (and its shipping emulators' new label index)
 
 
 def _pass(root: Path, env: dict[str, str], log_path: Path, phase: Phase, reports: str = REPORTS_JOB) -> None:
@@ -155,7 +156,9 @@ def run_once(args: argparse.Namespace) -> Run:
 
             if args.no_daily:
                 return run
+            advance_clock = Stopwatch()
             sandbox.post("/_sandbox/advance", {"days": args.days})
+            run.advance = advance_clock()
             incremental = run.incremental
             incremental.load = load_average()
             clock = Stopwatch()
@@ -211,6 +214,8 @@ def table(args: argparse.Namespace, runs: list[Run]) -> str:
         title = f"incremental after {args.days} sandbox day(s) + build-reports"
         if args.first_pass_only:
             title += ", the taps' backfill still off (history pending)"
+        rows.append((f"the sandbox's {args.days} day(s) of changes (not timed in the run below)",
+                     spread([r.advance for r in runs])))
         rows += _phase_rows(title, [r.incremental for r in runs])
     head = f"| {args.orders:,} orders, {args.pg} PostgreSQL, {now_stamp()} | seconds / value |\n|---|---|\n"
     return head + "\n".join(f"| {name} | {value} |" for name, value in rows)
