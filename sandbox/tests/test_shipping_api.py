@@ -127,6 +127,9 @@ def test_shipstation_date_filters_are_pacific(unlimited):
     book = LabelBook(shared.world.seed, shared.world.store)
     assert [str(s["shipmentId"]) for s in voided] == [lb.label_id for lb in book.visible("shipstation")
                                                       if lb.voided_by(now)]  # every voided one, by createDate
+    both = all_shipments(shared, voidDateStart="2020-01-01", createDateStart=bound)
+    assert [str(s["shipmentId"]) for s in both] == [lb.label_id for lb in book.visible("shipstation")
+                                                   if lb.voided_by(now) and lb.created_at >= start]
     status, _, body = get(f"{shared.url}/shipstation/shipments", SS_AUTH, createDateStart="yesterday")
     assert (status, body["Message"]) == (400, "The request is invalid.")
 

@@ -114,9 +114,7 @@ class ShipStationAPI(ShippingAPIBase):
                                   "ModelState": {"page": ["page and pageSize must be positive."]}},
                                  status=400, headers=headers)
         now = self.book.store.now
-        candidates = self._candidates(bounds)
-        # The creation range is bisected already; the other filters are checked label by label.
-        rest = {name: bound for name, bound in bounds.items() if not name.startswith("createDate")}
+        candidates, rest = self._candidates(bounds)
         if rest or any(request.param(name) is not None for name in EXACT_FILTERS):
             labels = [lb for lb in candidates if self._matches(lb, request, rest, now)]
         else:
@@ -133,15 +131,16 @@ class ShipStationAPI(ShippingAPIBase):
             "total": len(labels), "page": page, "pages": math.ceil(len(labels) / page_size),
         }, headers=headers)
 
-    def _candidates(self, bounds: dict[str, datetime]) -> list[Label]:
-        """The visible labels that can meet ``bounds``, oldest first: a creation range by bisection,
-        only voided labels under a void-date bound (the rest are filtered by ``_matches``)."""
+    def _candidates(self, bounds: dict[str, datetime]) -> tuple[list[Label], dict[str, datetime]]:
+        """The visible labels that can meet ``bounds``, oldest first, and the bounds still to check
+        label by label: under a void-date bound only the voided labels, else the creation range by
+        bisection (which then needs no check)."""
         shelf = self.book.shelf(self.name)
         if "voidDateStart" in bounds or "voidDateEnd" in bounds:
-            return sorted(shelf.voided, key=lambda lb: (lb.created_at, lb.label_id))
+            return sorted(shelf.voided, key=lambda lb: (lb.created_at, lb.label_id)), bounds
         low = bisect_left(shelf.created, bounds["createDateStart"]) if "createDateStart" in bounds else 0
         high = bisect_right(shelf.created, bounds["createDateEnd"]) if "createDateEnd" in bounds else len(shelf.labels)
-        return shelf.labels[low:high]
+        return shelf.labels[low:high], {name: b for name, b in bounds.items() if not name.startswith("createDate")}
 
     @staticmethod
     def _matches(label: Label, request: Request, bounds: dict[str, datetime], now: datetime) -> bool:
