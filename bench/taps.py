@@ -31,6 +31,7 @@ from pathlib import Path
 
 from benchlib import (
     MB,
+    SPEEDUP,
     ProcessWatch,
     Warehouse,
     demo_env,
@@ -50,7 +51,6 @@ from bloom_suite.processes import isolated_project
 from bloom_suite.runner import METRIC
 
 TAPS = ("tap-shopify-bloom", "tap-adplatforms", "tap-shipping")
-SPEEDUP = 100  # lifted limits: the shipping APIs' rate windows this many times shorter
 
 
 @dataclass
