@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psutil
 import psycopg
+from tap_shipping.settings import SHIPPO_LIMITS
 
 from bloom_suite.embedded_pg import EmbeddedPostgres
 from bloom_suite.processes import Sandbox, free_port, meltano_env
@@ -34,6 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "bloom"
 MB = 1024 * 1024
 SPEEDUP = 100  # lifted limits: the shipping APIs' rate windows this many times shorter
+
+
+def lift_shipping_limits() -> dict[str, int]:
+    """Shorten the sandbox's shipping rate windows ``SPEEDUP`` times (the sandbox process reads the
+    variable when it starts) and return tap-shipping's Shippo settings that match them."""
+    os.environ["BLOOM_SANDBOX_SHIPPING_RATE_WINDOW"] = str(60 / SPEEDUP)
+    # A (shortened) window's worth at once, as many a minute as SPEEDUP windows hold.
+    return {"shippo_requests_per_minute": SHIPPO_LIMITS["live"] * SPEEDUP, "shippo_burst": SHIPPO_LIMITS["live"]}
 
 
 @dataclass

@@ -35,11 +35,11 @@ from pathlib import Path
 from benchlib import (
     MB,
     ROOT,
-    SPEEDUP,
     ProcessWatch,
     Stopwatch,
     demo_env,
     fresh_warehouse,
+    lift_shipping_limits,
     load_average,
     machine,
     median,
@@ -49,7 +49,6 @@ from benchlib import (
     store_clock,
     workdir,
 )
-from tap_shipping.settings import SHIPPO_LIMITS
 
 from bloom_suite.demo import RECENT_ONLY
 from bloom_suite.processes import isolated_project, running_sandbox
@@ -256,10 +255,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
     args = parser.parse_args()
     if args.shipping_limits == "lifted":
-        # Read by the sandbox process and, through meltano's environment, by tap-shipping (as taps.py does).
-        os.environ["BLOOM_SANDBOX_SHIPPING_RATE_WINDOW"] = str(60 / SPEEDUP)
-        os.environ["TAP_SHIPPING_SHIPPO_REQUESTS_PER_MINUTE"] = str(SHIPPO_LIMITS["live"] * SPEEDUP)
-        os.environ["TAP_SHIPPING_SHIPPO_BURST"] = str(SHIPPO_LIMITS["live"])
+        # tap-shipping reads its settings from meltano's environment, which is this one plus the demo's.
+        for name, value in lift_shipping_limits().items():
+            os.environ[f"TAP_SHIPPING_{name.upper()}"] = str(value)
     if args.one_pass and args.first_pass_only:
         parser.error("--one-pass and --first-pass-only exclude each other")
     if args.first_pass_only and args.no_daily:

@@ -31,11 +31,11 @@ from pathlib import Path
 
 from benchlib import (
     MB,
-    SPEEDUP,
     ProcessWatch,
     Warehouse,
     demo_env,
     executable,
+    lift_shipping_limits,
     load_average,
     machine,
     now_stamp,
@@ -45,7 +45,6 @@ from benchlib import (
     workdir,
 )
 from bloom_sandbox.testing import RunningSandbox, sandbox_process
-from tap_shipping.settings import SHIPPO_LIMITS
 
 from bloom_suite.processes import isolated_project
 from bloom_suite.runner import METRIC
@@ -99,16 +98,15 @@ def run_tap(tap: str, config: Path, log: Path) -> TapRun:
     return TapRun(wall, cpu, peak, records_from_metrics(log), load)
 
 
-def tap_configs(folder: Path, sandbox: RunningSandbox, now: str, limits: str) -> dict[str, Path]:
-    """Each tap's demo config, history on, written to a file."""
+def tap_configs(folder: Path, sandbox: RunningSandbox, now: str, shippo: dict[str, int]) -> dict[str, Path]:
+    """Each tap's demo config, history on, tap-shipping's with the ``shippo`` settings, written to a file."""
     project = isolated_project(folder)
     env = demo_env(Warehouse("127.0.0.1", 0, "bloom", "none"), sandbox, folder, now)
     paths = {}
     for tap in TAPS:
         config = resolved_config(project, tap, env) | {"backfill": True}
-        if tap == "tap-shipping" and limits == "lifted":
-            config["shippo_requests_per_minute"] = SHIPPO_LIMITS["live"] * SPEEDUP
-            config["shippo_burst"] = SHIPPO_LIMITS["live"]  # a (shortened) window's worth
+        if tap == "tap-shipping":
+            config |= shippo
         paths[tap] = folder / f"{tap}.json"
         paths[tap].write_text(json.dumps(config))
     return paths
@@ -139,8 +137,7 @@ def main() -> None:
     print(f"[bench] {machine()}; load {load_average()}", flush=True)
     now = store_clock()
     lifted = args.limits == "lifted"
-    if lifted:
-        os.environ["BLOOM_SANDBOX_SHIPPING_RATE_WINDOW"] = str(60 / SPEEDUP)  # read by the sandbox process
+    shippo = lift_shipping_limits() if lifted else {}
     results: dict[str, list[TapRun]] = {}
     with (
         workdir(args.keep) as folder,
@@ -148,7 +145,7 @@ def main() -> None:
             orders=args.orders, now=now, plan="enterprise" if lifted else "standard", bulk_scale=0 if lifted else None
         ) as sandbox,
     ):
-        configs = tap_configs(folder, sandbox, now, args.limits)
+        configs = tap_configs(folder, sandbox, now, shippo)
         for index in range(args.runs):
             for tap in args.tap or TAPS:
                 run = run_tap(tap, configs[tap], folder / f"{tap}-{index + 1}.log")
