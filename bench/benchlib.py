@@ -37,6 +37,10 @@ MB = 1024 * 1024
 SPEEDUP = 100  # lifted limits: the shipping APIs' rate windows this many times shorter
 
 
+# Lifted limits for Shopify: the sandbox's enterprise plan (2,000 points/s) and instant bulk operations.
+SHOPIFY_LIFTED = {"plan": "enterprise", "bulk_scale": 0.0}
+
+
 def lift_shipping_limits() -> dict[str, int]:
     """Shorten the sandbox's shipping rate windows ``SPEEDUP`` times (the sandbox process reads the
     variable when it starts) and return tap-shipping's Shippo settings that match them."""

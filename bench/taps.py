@@ -31,6 +31,7 @@ from pathlib import Path
 
 from benchlib import (
     MB,
+    SHOPIFY_LIFTED,
     ProcessWatch,
     Warehouse,
     demo_env,
@@ -141,9 +142,7 @@ def main() -> None:
     results: dict[str, list[TapRun]] = {}
     with (
         workdir(args.keep) as folder,
-        sandbox_process(
-            orders=args.orders, now=now, plan="enterprise" if lifted else "standard", bulk_scale=0 if lifted else None
-        ) as sandbox,
+        sandbox_process(orders=args.orders, now=now, **(SHOPIFY_LIFTED if lifted else {})) as sandbox,
     ):
         configs = tap_configs(folder, sandbox, now, shippo)
         for index in range(args.runs):

@@ -53,9 +53,20 @@ class Sandbox:
 
 @contextmanager
 def running_sandbox(
-    *, seed: int, orders: int, now: str, port: int | None = None, log_path: Path | None = None
+    *,
+    seed: int,
+    orders: int,
+    now: str,
+    port: int | None = None,
+    log_path: Path | None = None,
+    plan: str = "standard",
+    bulk_scale: float | None = None,
 ) -> Iterator[Sandbox]:
-    """Run the sandbox as a subprocess until the block ends."""
+    """Run the sandbox as a subprocess until the block ends.
+
+    ``plan`` is the Shopify plan (its rate limit); ``bulk_scale`` the seconds a bulk operation
+    runs per 1,000 objects (``None``: the sandbox's default).
+    """
     port = port or free_port()
     command = [
         sys.executable,
@@ -70,7 +81,11 @@ def running_sandbox(
         str(orders),
         "--now",
         now,
+        "--plan",
+        plan,
     ]
+    if bulk_scale is not None:
+        command += ["--bulk-scale", str(bulk_scale)]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     sandbox = Sandbox(url=f"http://127.0.0.1:{port}", process=process)
