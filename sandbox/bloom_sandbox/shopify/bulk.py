@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -329,9 +329,10 @@ class BulkManager:
             op.fail = _take(self._fail_faults)
             self.ops[op.id] = op
             self.counters["bulk_created"] += 1
+        answer = replace(op)  # the operation as created: its thread moves the live one on at once
         run_ctx = Context(store=ctx.store, index=ctx.index, scopes=ctx.scopes, bulk=self, base_url=ctx.base_url)
         threading.Thread(target=self._run, args=(op, plan, run_ctx), name=f"bulk-{op.id}", daemon=True).start()
-        return {"bulkOperation": op, "userErrors": []}
+        return {"bulkOperation": answer, "userErrors": []}
 
     def cancel(self, _ctx: Context, global_id: str) -> dict[str, Any]:
         number = int(global_id.rsplit("/", 1)[-1]) if global_id.rsplit("/", 1)[-1].isdigit() else 0
@@ -346,7 +347,8 @@ class BulkManager:
             return {"bulkOperation": op, "userErrors": [{"field": None, "message": message}]}
         op.cancel_requested = True
         op.status = "CANCELING"
-        return {"bulkOperation": op, "userErrors": []}
+        # As the mutation saw it: the operation's thread may reach CANCELED before the answer is written.
+        return {"bulkOperation": replace(op), "userErrors": []}
 
     # -- running -----------------------------------------------------------------------------
 
