@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 # Installs come with compiled bytecode (uv, and the uv that `meltano install` runs, do not compile by
 # default): where PYTHONDONTWRITEBYTECODE is set, as on this project's machines, every meltano, tap,
-# target-postgres and dbt start would otherwise compile all it imports again (about half of each start,
+# target-postgres and dbt start would otherwise compile all it imports again (two thirds of each start,
 # bench/README.md). The project's own packages are editable installs, compiled in place.
 export UV_COMPILE_BYTECODE := 1
 SOURCES := bloom_suite sandbox/bloom_sandbox tap-shopify-bloom/tap_shopify_bloom tap-adplatforms/tap_adplatforms \
