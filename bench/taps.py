@@ -45,9 +45,8 @@ from benchlib import (
     store_clock,
     workdir,
 )
-from bloom_sandbox.testing import RunningSandbox, sandbox_process
 
-from bloom_suite.processes import isolated_project
+from bloom_suite.processes import Sandbox, isolated_project, running_sandbox
 from bloom_suite.runner import METRIC
 
 TAPS = ("tap-shopify-bloom", "tap-adplatforms", "tap-shipping")
@@ -99,7 +98,7 @@ def run_tap(tap: str, config: Path, log: Path) -> TapRun:
     return TapRun(wall, cpu, peak, records_from_metrics(log), load)
 
 
-def tap_configs(folder: Path, sandbox: RunningSandbox, now: str, shippo: dict[str, int]) -> dict[str, Path]:
+def tap_configs(folder: Path, sandbox: Sandbox, now: str, shippo: dict[str, int]) -> dict[str, Path]:
     """Each tap's demo config, history on, tap-shipping's with the ``shippo`` settings, written to a file."""
     project = isolated_project(folder)
     env = demo_env(Warehouse("127.0.0.1", 0, "bloom", "none"), sandbox, folder, now)
@@ -142,7 +141,10 @@ def main() -> None:
     results: dict[str, list[TapRun]] = {}
     with (
         workdir(args.keep) as folder,
-        sandbox_process(orders=args.orders, now=now, **(SHOPIFY_LIFTED if lifted else {})) as sandbox,
+        running_sandbox(
+            seed=42, orders=args.orders, now=now, log_path=folder / "sandbox.log",
+            **(SHOPIFY_LIFTED if lifted else {}),
+        ) as sandbox,  # fmt: skip
     ):
         configs = tap_configs(folder, sandbox, now, shippo)
         for index in range(args.runs):
