@@ -57,6 +57,7 @@ class Warehouse:
     port: int
     database: str
     server: str  # "embedded" or "local"
+    pid: int | None = None  # the embedded server's postmaster (not a child of this process)
 
     @property
     def dsn(self) -> str:
@@ -71,7 +72,8 @@ def fresh_warehouse(kind: str, workdir: Path) -> Iterator[Warehouse]:
         postgres.start()
         try:
             postgres.create_database(DATABASE)
-            yield Warehouse(postgres.host, postgres.port, DATABASE, kind)
+            postmaster = int((workdir / "pgdata" / "postmaster.pid").read_text().split()[0])
+            yield Warehouse(postgres.host, postgres.port, DATABASE, kind, postmaster)
         finally:
             postgres.stop()
         return
@@ -154,6 +156,13 @@ def process_kind(cmdline: list[str]) -> str | None:
     return None
 
 
+def _children(process: psutil.Process) -> list[psutil.Process]:
+    try:
+        return process.children()
+    except psutil.Error:
+        return []
+
+
 def _peak_rss(process: psutil.Process) -> int:
     """The process's peak resident set so far (VmHWM), else its current RSS."""
     try:
@@ -168,16 +177,23 @@ def _peak_rss(process: psutil.Process) -> int:
 
 @dataclass
 class ProcessWatch:
-    """Peak RSS (VmHWM, sampled every ``interval`` s) and wall span of this process's descendants, by kind.
+    """Peak RSS (VmHWM, sampled every ``interval`` s), wall span and CPU time of this process's descendants, by kind.
 
-    A process's peak is its highest VmHWM read while it ran; only growth in its last
-    ``interval`` before it exits can be missed.
+    ``postgres``: a server's postmaster pid, its processes watched too (kind ``postgres``).
+
+    A process's peak is its highest VmHWM read while it ran, its CPU time (user + system)
+    the last read less, for a process started before the watch (the sandbox), the first;
+    only what happens in its last ``interval`` before it exits can be missed.
     """
 
+    postgres: int | None = None
     interval: float = 0.1
     peaks: dict[str, int] = field(default_factory=dict)
     #: kind -> [first start, last seen] (epoch seconds) of the processes of that kind
     spans: dict[str, list[float]] = field(default_factory=dict)
+    #: pid -> [kind, CPU seconds before the watch, CPU seconds at the last sample]
+    cpu: dict[int, list] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -194,17 +210,20 @@ class ProcessWatch:
     def _sample(self) -> None:
         me = psutil.Process()
         kinds: dict[int, str | None] = {}
+        server = [psutil.Process(self.postgres)] if self.postgres else []
         while not self._stop.is_set():
-            for child in me.children(recursive=True):
+            servers = [*server, *(p for s in server for p in _children(s))]
+            for child in [*me.children(recursive=True), *servers]:
                 if child.pid not in kinds:
                     try:
-                        kinds[child.pid] = process_kind(child.cmdline())
+                        kinds[child.pid] = "postgres" if child in servers else process_kind(child.cmdline())
                     except psutil.Error:
                         continue
                 kind = kinds[child.pid]
                 if kind:
                     self.peaks[kind] = max(self.peaks.get(kind, 0), _peak_rss(child))
                     self._span(kind, child)
+                    self._cpu(kind, child)
             self._stop.wait(self.interval)
 
     def _span(self, kind: str, process: psutil.Process) -> None:
@@ -215,6 +234,24 @@ class ProcessWatch:
         span = self.spans.setdefault(kind, [started, started])
         span[0] = min(span[0], started)
         span[1] = max(span[1], time.time())
+
+    def _cpu(self, kind: str, process: psutil.Process) -> None:
+        try:
+            times = process.cpu_times()
+            seconds = times.user + times.system
+            if process.pid not in self.cpu:
+                before = seconds if process.create_time() < self.started else 0.0
+                self.cpu[process.pid] = [kind, before, seconds]
+        except psutil.Error:
+            return
+        self.cpu[process.pid][2] = seconds
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) of the processes of each kind while watched, summed."""
+        totals: dict[str, float] = {}
+        for kind, before, last in self.cpu.values():
+            totals[kind] = totals.get(kind, 0.0) + last - before
+        return totals
 
     def seconds(self, kind: str) -> float | None:
         """Wall seconds from the first process of ``kind`` starting to the last one last seen."""

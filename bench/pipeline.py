@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/pipeline.py --orders 10000 [--runs 3] [--pg embedded|local]
        [--one-pass | --first-pass-only] [--no-daily] [--shipping-limits documented|lifted]
-       [--shopify-limits documented|lifted]
+       [--shopify-limits documented|lifted] [--reports-after-loads]
 
 Each run: a new embedded PostgreSQL (as the demo) or a new database on the local server, a
 sandbox store of N orders whose clock is yesterday, then ``bloom_suite.runner.run_pipeline``
@@ -22,7 +22,9 @@ Markdown table. ``--shipping-limits lifted`` shortens the shipping APIs' rate wi
 whole pipeline of a 1M store without the hours of Shippo's list pace, which is then a known sum.
 ``--shopify-limits lifted`` puts the sandbox's store on Shopify's enterprise plan with instant bulk
 operations (as ``taps.py --limits lifted``); both lifted leave only the ad platforms' report runs
-and the pipeline's own work: what the machine, not the APIs, takes.
+and the pipeline's own work: what the machine, not the APIs, takes. The reports start ahead of
+the loads' end, as the demo starts them (``bloom_suite/loads_lock.py``); ``--reports-after-loads``
+starts them after the loads instead (the runner without the warehouse's lock), for comparison.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from benchlib import (
     SHOPIFY_LIFTED,
     ProcessWatch,
     Stopwatch,
+    Warehouse,
     demo_env,
     fresh_warehouse,
     lift_shipping_limits,
@@ -78,6 +81,7 @@ class Phase:
     records: Counter[str] = field(default_factory=Counter)
     peaks: dict[str, int] = field(default_factory=dict)
     spans: Counter[str] = field(default_factory=Counter)
+    cpu: Counter[str] = field(default_factory=Counter)
     load: str = ""
 
     def add(self, report: RunReport, reports_job: str, watch: ProcessWatch) -> None:
@@ -88,6 +92,7 @@ class Phase:
             self.peaks[kind] = max(self.peaks.get(kind, 0), peak)
         for kind in watch.spans:
             self.spans[kind] += watch.seconds(kind) or 0.0
+        self.cpu.update(watch.cpu_seconds())
 
 
 @dataclass
@@ -101,9 +106,13 @@ class Run:
     advance: float = 0.0  # the sandbox's day of changes (and its shipping emulators' new label index)
 
 
-def _pass(root: Path, env: dict[str, str], log_path: Path, phase: Phase, reports: str = REPORTS_JOB) -> None:
-    with ProcessWatch() as watch:
-        report = run_pipeline(root, "demo", env, log_path, reports)
+def _pass(
+    root: Path, env: dict[str, str], log_path: Path, phase: Phase, warehouse: Warehouse, ahead: bool,
+    reports: str = REPORTS_JOB,
+) -> None:  # fmt: skip
+    lock = warehouse.dsn if ahead else None  # the reports start ahead of the loads' end
+    with ProcessWatch(postgres=warehouse.pid) as watch:
+        report = run_pipeline(root, "demo", env, log_path, reports, warehouse=lock)
     if not report.ok:
         raise SystemExit(f"{', '.join(report.failed_jobs())} failed: see {log_path} (rerun with --keep)")
     phase.add(report, reports, watch)
@@ -144,6 +153,7 @@ def run_once(args: argparse.Namespace) -> Run:
             env = demo_env(warehouse, sandbox, folder, now)
             root = ROOT if args.shared_project else isolated_project(folder)
             log_path = folder / "meltano.log"
+            ahead = not args.reports_after_loads
             print(f"[bench] {args.orders:,} orders, {warehouse.server} PostgreSQL {server_version(warehouse.dsn)}")
 
             clock = Stopwatch()
@@ -151,7 +161,7 @@ def run_once(args: argparse.Namespace) -> Run:
                 # As the demo's first run: the last 7 days of every source and their reports first.
                 recent = run.recent = Phase(load=load_average())
                 quick_env = {**env, **RECENT_ONLY}
-                _pass(root, quick_env, log_path, recent, "dbt-postgres:build-untested")
+                _pass(root, quick_env, log_path, recent, warehouse, ahead, "dbt-postgres:build-untested")
                 recent.total = clock()
             if args.first_pass_only:
                 # The history stays pending: the daily run below keeps the taps' backfill off too.
@@ -160,7 +170,8 @@ def run_once(args: argparse.Namespace) -> Run:
                 first = run.first
                 first.load = load_average()
                 history_clock = Stopwatch()
-                _pass(root, env, log_path, first, "dbt-postgres:build-full-refresh" if run.recent else REPORTS_JOB)
+                history_reports = "dbt-postgres:build-full-refresh" if run.recent else REPORTS_JOB
+                _pass(root, env, log_path, first, warehouse, ahead, history_reports)
                 first.total = history_clock()
                 run.full_history = clock()
                 if args.one_pass:
@@ -174,7 +185,7 @@ def run_once(args: argparse.Namespace) -> Run:
             incremental = run.incremental
             incremental.load = load_average()
             clock = Stopwatch()
-            _pass(root, env, log_path, incremental)
+            _pass(root, env, log_path, incremental, warehouse, ahead)
             incremental.total = clock()
     return run
 
@@ -189,6 +200,12 @@ def _spans(phases: list[Phase]) -> str:
     return ", ".join(f"{kind} {median([p.spans[kind] for p in phases]):.1f} s" for kind in kinds)
 
 
+def _cpu(phases: list[Phase]) -> str:
+    kinds = sorted({kind for phase in phases for kind in phase.cpu})
+    total = median([sum(phase.cpu.values()) for phase in phases])
+    return f"{total:.1f} s: " + ", ".join(f"{kind} {median([p.cpu[kind] for p in phases]):.1f} s" for kind in kinds)
+
+
 def _peaks(phases: list[Phase]) -> str:
     kinds = sorted({kind for phase in phases for kind in phase.peaks})
     return ", ".join(f"{kind} {max(p.peaks.get(kind, 0) for p in phases) / MB:.0f} MB" for kind in kinds)
@@ -198,9 +215,10 @@ def _phase_rows(title: str, phases: list[Phase]) -> list[tuple[str, str]]:
     return [
         (f"{title}: total (meltano start + sources + dbt)", spread([p.total for p in phases])),
         ("  sources phase (3 jobs side by side)", spread([p.sources for p in phases])),
-        ("  dbt phase", spread([p.dbt for p in phases])),
+        ("  dbt phase (from the loads' end)", spread([p.dbt for p in phases])),
         ("  records per tap", _records(phases)),
         ("  process wall time by kind (first start to last exit)", _spans(phases)),
+        ("  CPU time (user + system) by kind, summed over its processes", _cpu(phases)),
         ("  peak RSS per process kind (max over runs)", _peaks(phases)),
         ("  load average (1/5/15 min) at start", " | ".join(p.load for p in phases)),
     ]
@@ -231,6 +249,7 @@ def table(args: argparse.Namespace, runs: list[Run]) -> str:
         rows += _phase_rows(title, [r.incremental for r in runs])
     lifted = "".join(f", {api} limits lifted" for api in ("Shopify", "shipping")
                      if getattr(args, f"{api.lower()}_limits") == "lifted")
+    lifted += ", reports after the loads" if args.reports_after_loads else ""
     head = f"| {args.orders:,} orders, {args.pg} PostgreSQL{lifted}, {now_stamp()} | seconds / value |\n|---|---|\n"
     return head + "\n".join(f"| {name} | {value} |" for name, value in rows)
 
@@ -267,6 +286,11 @@ def main() -> None:
         default="documented",
         help="lifted: the sandbox's Shopify store on the enterprise plan (2,000 points/s) with instant bulk operations "
         "(with --shipping-limits lifted: what the pipeline itself takes, no API's pace in the way)",
+    )
+    parser.add_argument(
+        "--reports-after-loads",
+        action="store_true",
+        help="start the reports after the loads, not ahead of their end as the demo does (for comparison)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
     args = parser.parse_args()

@@ -108,6 +108,7 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
                     {**env, **RECENT_ONLY},
                     log_path,
                     FIRST_REPORTS,
+                    warehouse=postgres.dsn(DATABASE),
                 )
                 if not quick.ok:
                     return _failed(quick, log_path)
@@ -115,7 +116,7 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
                 print(format_summary(read_summary(postgres.dsn(DATABASE), RECENT_DAYS), RECENT_DAYS), flush=True)
                 print("[demo] now the history, in monthly windows, newest first", flush=True)
             reports = HISTORY_REPORTS if clock["runs"] == 0 else "build-reports"
-            report = run_pipeline(root, "demo", env, log_path, reports)
+            report = run_pipeline(root, "demo", env, log_path, reports, warehouse=postgres.dsn(DATABASE))
             if not report.ok:
                 return _failed(report, log_path)
         synced = ", ".join(f"{tap} {count:,}" for tap, count in sorted(report.records_by_tap().items()))

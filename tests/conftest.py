@@ -90,6 +90,21 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             conn.execute(f'drop database if exists "{database}" with (force)')
 
 
+@pytest.fixture
+def small_pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    """A store of 300 orders and an empty warehouse database of the test's own."""
+    database = f"bloom_small_{uuid.uuid4().hex[:8]}"
+    admin = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{database}"')
+    try:
+        with running_sandbox(seed=SEED, orders=300, now=NOW, log_path=tmp_path / "sandbox.log") as sandbox:
+            yield Pipeline(sandbox=sandbox, database=database, workdir=tmp_path)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{database}" with (force)')
+
+
 # The modules that run the longest pipelines go first: `make test` hands whole modules to two
 # pytest-xdist workers in this order, and they finish closer together when the long ones start early.
 LONGEST_FIRST = ("test_faults.py", "test_demo.py", "test_pipeline.py", "test_secrets.py", "test_bad_config.py")

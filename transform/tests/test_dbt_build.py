@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -125,6 +126,7 @@ class Warehouse:
         self.dbt = _dbt_executable()
         # Whom dbt connects as (the fixture and the checks connect as PG's user).
         self.dbt_user, self.dbt_password = PG["user"], PG["password"]
+        self.extra_env: dict[str, str] = {}  # more variables for dbt
 
     def admin(self) -> psycopg.Connection:
         return psycopg.connect(dbname="postgres", autocommit=True, **PG)
@@ -149,7 +151,16 @@ class Warehouse:
 
     def try_dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
         """dbt ``args`` on this warehouse, whatever its exit status."""
-        env = {
+        return subprocess.run(self.dbt_command(*args), env=self.dbt_env(), capture_output=True, text=True,
+                              timeout=600, check=False)  # fmt: skip
+
+    def start_dbt(self, *args: str) -> subprocess.Popen[str]:
+        """dbt ``args`` on this warehouse, started and left running (its output in pipes)."""
+        return subprocess.Popen(self.dbt_command(*args), env=self.dbt_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def dbt_env(self) -> dict[str, str]:
+        return {
             **os.environ,
             "DBT_POSTGRES_HOST": PG["host"],
             "DBT_POSTGRES_PORT": PG["port"],
@@ -158,8 +169,11 @@ class Warehouse:
             "DBT_POSTGRES_DBNAME": self.dbname,
             "DBT_POSTGRES_SCHEMA": "analytics",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **self.extra_env,
         }
-        command = [
+
+    def dbt_command(self, *args: str) -> list[str]:
+        return [
             self.dbt,
             *args,
             "--project-dir",
@@ -171,7 +185,6 @@ class Warehouse:
             "--log-path",
             str(self.tmp_path / "logs"),
         ]
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
 
     def build(self, *extra: str) -> str:
         """``dbt build``: seeds, models, data tests and unit tests, in dependency order."""
@@ -586,3 +599,81 @@ def test_staging_unions_every_platforms_accounts_and_campaigns(warehouse: Wareho
         ("meta", "c1", "SALES"),
         ("tiktok", "c2", "CONVERSIONS"),
     ]
+
+
+# The advisory lock key and its holder's pid: bloom_suite.runner's names for them.
+LOADS_LOCK = 4242
+
+
+def _waiting_on_advisory_lock(wh: Warehouse, process: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Return once a session of ``wh`` waits for an advisory lock; fail if ``process`` ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = wh.rows(
+            "select count(*) from pg_stat_activity where datname = current_database() "
+            "and wait_event_type = 'Lock' and wait_event = 'advisory'"
+        )
+        if waiting[0][0]:
+            return
+        if process.poll() is not None:
+            pytest.fail(f"dbt ended (code {process.returncode}) without waiting:\n{process.stdout.read()[-3000:]}")
+        time.sleep(0.2)
+    pytest.fail(f"dbt did not reach the advisory lock within {timeout:.0f} s")
+
+
+def _exists(wh: Warehouse, relation: str) -> bool:
+    return wh.rows(f"select to_regclass('{relation}') is not null")[0][0]
+
+
+def test_reports_started_ahead_of_the_loads_wait_for_their_lock(dbt_dir: Path) -> None:
+    """Started while the loads run (bloom_suite.runner), dbt builds nothing until the loads' lock is free.
+
+    The session holding the lock stands for the runner; the row it loads while dbt waits is
+    in the table dbt builds after.
+    """
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        with wh.connect() as loads:
+            loads.execute("select pg_advisory_lock(%s)", (LOADS_LOCK,))
+            wh.extra_env = {"BLOOM_LOADS_LOCK": str(LOADS_LOCK), "BLOOM_LOADS_HOLDER": str(loads.info.backend_pid)}
+            dbt = wh.start_dbt("build", "--select", "+int_accounts__shops", "--exclude-resource-type", "test",
+                               "--exclude-resource-type", "unit_test")  # fmt: skip
+            try:
+                _waiting_on_advisory_lock(wh, dbt)
+                assert not _exists(wh, "analytics.int_accounts__shops")
+                loads.execute("insert into raw_ads.meta_ad_accounts (platform, account_id) values ('meta', 'act_late')")
+                loads.execute("select pg_advisory_unlock(%s)", (LOADS_LOCK,))
+                out, err = dbt.communicate(timeout=600)
+            finally:
+                dbt.kill()
+            assert dbt.returncode == 0, out[-3000:] + err[-2000:]
+        accounts = wh.rows("select account_id from analytics.int_accounts__shops")
+        assert ("act_late",) in accounts
+    finally:
+        wh.drop()
+
+
+@pytest.mark.parametrize(
+    ("lock", "holder", "message"),
+    [
+        (str(LOADS_LOCK), "other-database", "is not connected to database"),
+        ("a-lock", "123", "must be integers"),
+    ],
+)
+def test_reports_started_ahead_stop_without_their_loads_holder(
+    dbt_dir: Path, lock: str, holder: str, message: str
+) -> None:
+    """A holder that is not in dbt's database (a runner gone, dbt and the loader apart) stops dbt before any model."""
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        with wh.admin() as elsewhere:  # connected to database postgres, not dbt's
+            pid = str(elsewhere.info.backend_pid) if holder == "other-database" else holder
+            wh.extra_env = {"BLOOM_LOADS_LOCK": lock, "BLOOM_LOADS_HOLDER": pid}
+            result = wh.try_dbt("run", "--select", "stg_ads__ad_accounts")
+        assert result.returncode != 0
+        assert message in result.stdout, result.stdout[-3000:]
+        assert not _exists(wh, "analytics.stg_ads__ad_accounts")
+    finally:
+        wh.drop()
