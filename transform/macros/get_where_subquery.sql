@@ -3,7 +3,8 @@
     names them in `meta.changed_rows`, a predicate in which `__since__` stands for the
     load time this run's reading of the raw tables began at (`daily_cutoff`) and `__this_run__` for this run's
     start (the `built_at` of the rows it wrote). Models without it,
-    full builds and plain `dbt build` / `dbt test` test every row. The cut-off is a
+    full builds (`--full-refresh`, whatever `test_scope`) and plain `dbt build` / `dbt test`
+    test every row. The cut-off is a
     literal, so Postgres filters the raw orders before unnesting them. A test's own
     `where` config still applies. -#}
 {% macro get_where_subquery(relation) -%}
@@ -11,7 +12,7 @@
     {%- if config.get('where') -%}
         {%- do filters.append(config.get('where')) -%}
     {%- endif -%}
-    {%- if var('test_scope', 'all') == 'changed' -%}
+    {%- if var('test_scope', 'all') == 'changed' and not flags.FULL_REFRESH -%}
         {%- set changed = changed_rows_predicate(relation) -%}
         {%- if changed -%}
             {%- do filters.append(changed) -%}

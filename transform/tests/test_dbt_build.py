@@ -400,8 +400,9 @@ def test_daily_build_tests_the_rows_it_changed(dbt_dir: Path) -> None:
     """`test_scope: changed` (Meltano's build-daily) tests the rows loaded since the last build only.
 
     #1001, loaded a day before the other rows, loses a line item id behind the loader's back
-    (its load time unchanged): the daily build does not look at it, a full `dbt test` fails
-    on it, and once the order is loaded again the daily build fails too.
+    (its load time unchanged): the daily build does not look at it, a full `dbt test` and a
+    full refresh with the same vars fail on it, and once the order is loaded again the daily
+    build fails too.
     """
     wh = Warehouse(dbt_dir)
     wh.create()
@@ -422,6 +423,10 @@ def test_daily_build_tests_the_rows_it_changed(dbt_dir: Path) -> None:
         failing = re.compile(r"FAIL \d+ not_null_stg_shopify__order_line_items_line_item_id")
         full = wh.try_dbt("test")
         assert full.returncode != 0 and failing.search(full.stdout), full.stdout[-3000:]
+        # A full refresh rewrites every row and tests every row, whatever the scope (Meltano's
+        # build-full-refresh passes the daily's vars, to reuse its parse).
+        refresh = wh.try_dbt("build", "--full-refresh", "--vars", "{test_scope: changed}")
+        assert refresh.returncode != 0 and failing.search(refresh.stdout), refresh.stdout[-3000:]
         with wh.connect() as conn:
             conn.execute(
                 "update raw_shopify.orders set updated_at = '2026-01-15 09:00', _sdc_batched_at = '2026-01-21 06:00'"
