@@ -18,7 +18,10 @@
                 ~ "not '" ~ lock ~ "' and '" ~ holder ~ "': they are set by bloom_suite.runner; unset them to run dbt on its own"
             ) }}
         {%- endif -%}
-        {%- do run_query("select pg_advisory_lock_shared(" ~ lock ~ "), pg_advisory_unlock_shared(" ~ lock ~ ")") -%}
+        {%- do run_query(
+            "do $bloom$ begin perform pg_advisory_lock_shared(" ~ lock ~ "); "
+            ~ "perform pg_advisory_unlock_shared(" ~ lock ~ "); end $bloom$"
+        ) -%}
         {%- set present = run_query(
             "select count(*) from pg_stat_activity where pid = " ~ holder ~ " and datname = current_database()"
         ).columns[0].values()[0] -%}
