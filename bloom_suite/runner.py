@@ -134,19 +134,13 @@ def _stop_group(process: subprocess.Popen[str]) -> None:
             continue
 
 
-def _run_jobs(jobs: tuple[str, ...], root: Path, environment: str | None, env: dict[str, str], output: _Output) -> None:
-    started = time.monotonic()
-    running = {job: _start(job, root, environment, env, output) for job in jobs}
-    for job, (process, reader) in running.items():
-        output.report.returncodes[job] = process.wait()
-        reader.join()
-    output.report.seconds["+".join(jobs)] = time.monotonic() - started
-
-
-def _run_sources_reports_ahead(
-    reports: str, root: Path, environment: str | None, env: dict[str, str], output: _Output, lock: LoadsLock
+def _run_sources_then_reports(
+    reports: str, root: Path, environment: str | None, env: dict[str, str], output: _Output, lock: LoadsLock | None
 ) -> None:
-    """The sources side by side, the reports started once the first has loaded and held back by ``lock``."""
+    """The sources side by side, then ``reports`` if all of them loaded.
+
+    With ``lock``, the reports start once the first source has loaded, held back by it until the last one has.
+    """
     report = output.report
     started = time.monotonic()
     running = {job: _start(job, root, environment, env, output) for job in SOURCE_JOBS}
@@ -159,7 +153,7 @@ def _run_sources_reports_ahead(
                 reader.join()
                 report.returncodes[job] = process.returncode
                 del running[job]
-                if ahead is None and running and report.ok:
+                if lock and ahead is None and running and report.ok:
                     print(f"[sync] meltano run {reports} (started ahead: it waits for the loads)", flush=True)
                     ahead = _start(reports, root, environment, {**env, **lock.dbt_env()}, output, own_group=True)
             time.sleep(0.1)
@@ -167,8 +161,9 @@ def _run_sources_reports_ahead(
         report.seconds["+".join(SOURCE_JOBS)] = loaded - started
         if not report.ok:
             return
-        lock.release()
-        if ahead is None:  # every source ended in the same moment
+        if lock:
+            lock.release()
+        if ahead is None:  # no lock, or every source ended in the same moment
             print(f"[sync] meltano run {reports}", flush=True)
             ahead = _start(reports, root, environment, env, output)
         (process, reader), ahead = ahead, None
@@ -227,14 +222,7 @@ def run_pipeline(
         if not report.ok:
             return report
         print(f"[sync] meltano run {' | '.join(SOURCE_JOBS)} (side by side)", flush=True)
-        if lock:
-            _run_sources_reports_ahead(reports, root, environment, env, output, lock)
-            return report
-        _run_jobs(SOURCE_JOBS, root, environment, env, output)
-        if not report.ok:
-            return report
-        print(f"[sync] meltano run {reports}", flush=True)
-        _run_jobs((reports,), root, environment, env, output)
+        _run_sources_then_reports(reports, root, environment, env, output, lock)
         return report
     finally:
         if lock:
