@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -74,35 +75,33 @@ class Pipeline:
             return conn.execute(sql, params).fetchall()
 
 
-@pytest.fixture(scope="session")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    """A sandbox store and an empty warehouse database, dropped at the end."""
-    workdir = tmp_path_factory.mktemp("pipeline")
-    database = f"bloom_e2e_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def _pipeline(workdir: Path, prefix: str, orders: int) -> Iterator[Pipeline]:
+    """A sandbox store of ``orders`` and an empty warehouse database, dropped at the end."""
+    database = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'create database "{database}"')
     try:
-        with running_sandbox(seed=SEED, orders=ORDERS, now=NOW, log_path=workdir / "sandbox.log") as sandbox:
+        with running_sandbox(seed=SEED, orders=orders, now=NOW, log_path=workdir / "sandbox.log") as sandbox:
             yield Pipeline(sandbox=sandbox, database=database, workdir=workdir)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{database}" with (force)')
 
 
+@pytest.fixture(scope="session")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """The shared store of ORDERS orders and its warehouse database, for the whole session."""
+    with _pipeline(tmp_path_factory.mktemp("pipeline"), "bloom_e2e", ORDERS) as shared:
+        yield shared
+
+
 @pytest.fixture
 def small_pipeline(tmp_path: Path) -> Iterator[Pipeline]:
     """A store of 300 orders and an empty warehouse database of the test's own."""
-    database = f"bloom_small_{uuid.uuid4().hex[:8]}"
-    admin = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{database}"')
-    try:
-        with running_sandbox(seed=SEED, orders=300, now=NOW, log_path=tmp_path / "sandbox.log") as sandbox:
-            yield Pipeline(sandbox=sandbox, database=database, workdir=tmp_path)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{database}" with (force)')
+    with _pipeline(tmp_path, "bloom_small", 300) as own:
+        yield own
 
 
 # The modules that run the longest pipelines go first: `make test` hands whole modules to two
