@@ -7,8 +7,11 @@ re-run, then an incremental sync after the store has moved forward.
 from __future__ import annotations
 
 import csv
+import json
 import re
-from collections import defaultdict
+import urllib.request
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -184,11 +187,65 @@ def test_a_second_run_changes_no_report_and_no_raw_value(first_sync):
     assert table_checksums(first_sync, compared) == before
 
 
+def shopify_graphql(sandbox, query: str) -> dict:
+    """One query to the sandbox's Shopify Admin API, as a tap sends it."""
+    request = urllib.request.Request(
+        f"{sandbox.url}/admin/api/2026-10/graphql.json",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json", "X-Shopify-Access-Token": "shpat_sandbox_token"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.load(answer)["data"]
+
+
+def reprice_a_product_sold_since(sandbox, since: str) -> dict:
+    """The merchant raises the costs of the product sold most since ``since`` (a moment before the
+    store's last advance) at a moment between ``since`` and its first sale after it; the answer of
+    /_sandbox/reprice."""
+    query = f"""{{ orders(first: 250, query: "processed_at:>='{since}'") {{ nodes {{ processedAt
+      lineItems(first: 50) {{ nodes {{ isGiftCard product {{ id updatedAt }} }} }} }} }} }}"""
+    first_sale: dict[str, str] = {}
+    updated: dict[str, str] = {}
+    sold: Counter[str] = Counter()
+    for order in shopify_graphql(sandbox, query)["orders"]["nodes"]:
+        for line in order["lineItems"]["nodes"]:
+            if line["product"] and not line["isGiftCard"]:
+                pid = line["product"]["id"]
+                sold[pid] += 1
+                first_sale[pid] = min(first_sale.get(pid, order["processedAt"]), order["processedAt"])
+                updated[pid] = line["product"]["updatedAt"]
+    for pid, _ in sold.most_common():
+        start = datetime.fromisoformat(max(since, updated[pid]))
+        end = datetime.fromisoformat(first_sale[pid])
+        if end - start > timedelta(seconds=2):
+            at = (start + (end - start) / 2).replace(microsecond=0)
+            return sandbox.post("/_sandbox/reprice", {"product_id": int(pid.rsplit("/", 1)[1]), "at": at.isoformat()})
+    raise AssertionError(f"no product sold since {since} to reprice: {sold}")
+
+
 def test_incremental_sync_fetches_only_changes_and_updates_win(first_sync):
+    """The store moves 2 days on and the merchant changes a product's costs inside them (on
+    purpose, whatever else the advance drew): the incremental sync and build equal the truth,
+    the orders before the change keep the old cost and those after it get the new one."""
     stats_before = first_sync.sandbox.get("/_sandbox/stats")
+    synced_until = first_sync.sandbox.get("/_sandbox/health")["now"]
     first_sync.sandbox.post("/_sandbox/advance", {"days": 2})
+    change = reprice_a_product_sold_since(first_sync.sandbox, synced_until)
     first_sync.meltano("run", "sync-all")
     assert_reports_match_truth(first_sync)
+    at = datetime.fromisoformat(change["at"]).replace(tzinfo=None)
+    costs = {f"gid://shopify/ProductVariant/{v['id']}": (Decimal(v["cost_before"]), Decimal(v["cost"]))
+             for v in change["variants"]}  # fmt: skip
+    lines = first_sync.query(
+        "select variant_id, processed_at, unit_cost from analytics.int_shopify__order_lines"
+        " where product_id = %s and unit_cost_source = 'shopify'",
+        (f"gid://shopify/Product/{change['product_id']}",),
+    )
+    before = [(cost, costs[vid][0]) for vid, processed, cost in lines if vid in costs and processed < at]
+    after = [(cost, costs[vid][1]) for vid, processed, cost in lines if vid in costs and processed >= at]
+    assert before, "no order of the product before the change"
+    assert after, "no order of the product after the change"
+    assert all(got == want for got, want in before + after), (before, after)
     stats_after = first_sync.sandbox.get("/_sandbox/stats")
     first_run_requests = stats_before["shopify"]["requests"]
     incremental_requests = stats_after["shopify"]["requests"] - first_run_requests

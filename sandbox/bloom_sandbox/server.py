@@ -5,6 +5,8 @@ Control endpoints (JSON):
 - ``GET /_sandbox/health``: ``{"status": "ok", "now", "apis": {name: prefix}}``
 - ``GET /_sandbox/truth``: Shopify's ground truth at the top level, each other API's under its name
 - ``POST /_sandbox/advance`` ``{"days": N}``: advance the store, then every API
+- ``POST /_sandbox/reprice`` ``{"product_id": N, "at": "<ISO UTC>"}``: the merchant raises the
+  product's unit costs by 5 % at ``at`` (after its last update, not after the store's clock)
 - ``GET|POST|DELETE /_sandbox/faults``: show, replace or clear the injected faults
 - ``GET /_sandbox/stats``: request counters, each API's own under its name
 
@@ -22,6 +24,7 @@ import struct
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 from bloom_sandbox.api import Request, Response, SandboxAPI
 from bloom_sandbox.faults import GENERIC_TYPES, Fault, FaultBoard, FaultError, parse_fault
 from bloom_sandbox.registry import load_apis
-from bloom_sandbox.store.generate import advance_store, generate_store
+from bloom_sandbox.store.generate import advance_store, generate_store, reprice_product
 from bloom_sandbox.world import SHOP_STATES, World
 
 log = logging.getLogger("bloom_sandbox")
@@ -91,6 +94,7 @@ class Sandbox:
             ("GET", "health"): self._health,
             ("GET", "truth"): self._truth,
             ("POST", "advance"): self._advance,
+            ("POST", "reprice"): self._reprice,
             ("GET", "faults"): self._faults_get,
             ("POST", "faults"): self._faults_post,
             ("DELETE", "faults"): self._faults_delete,
@@ -135,6 +139,36 @@ class Sandbox:
             return Response.json(
                 {"now": store.now.strftime("%Y-%m-%dT%H:%M:%SZ"), "orders": len(store.orders), "days": days}
             )
+
+    def _reprice(self, request: Request) -> Response:
+        payload = request.json()
+        usage = 'body must be {"product_id": N, "at": "YYYY-MM-DDTHH:MM:SSZ"}'
+        if not isinstance(payload, dict) or not isinstance(payload.get("product_id"), int):
+            raise ValueError(usage)
+        try:
+            at = datetime.fromisoformat(str(payload.get("at")).replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(usage) from None
+        if at.tzinfo is None:
+            raise ValueError(f"{usage}: 'at' needs its time zone")
+        with self.lock:
+            store = self.world.store
+            product = next((p for p in store.products if p.id == payload["product_id"]), None)
+            if product is None or product.is_gift_card:
+                raise ValueError(f"no product {payload['product_id']} with costs")
+            if not product.updated_at <= at <= store.now:
+                raise ValueError(
+                    f"'at' must lie between the product's last update ({product.updated_at:%Y-%m-%dT%H:%M:%SZ})"
+                    f" and the store's clock ({store.now:%Y-%m-%dT%H:%M:%SZ})"
+                )
+            reprice_product(store, product, at.astimezone(UTC))
+            variants = [
+                {"id": v.id, "cost": str(v.unit_cost), "cost_before": str(v.cost_changes[-1][1])}
+                for v in product.variants
+                if v.cost_changes and v.cost_changes[-1][0] == product.updated_at
+            ]
+            at_text = product.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            return Response.json({"product_id": product.id, "at": at_text, "variants": variants})
 
     def _faults_get(self, _request: Request) -> Response:
         return Response.json({"faults": self.faults.describe()})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -149,3 +150,80 @@ def test_served_bulk_data_adds_up_to_the_truth(shared, truth):
             discounts += Decimal(line["totalDiscountSet"]["shopMoney"]["amount"])
     assert gross == Decimal(truth["totals"]["gross_sales"])
     assert discounts == Decimal(truth["totals"]["discounts"])
+
+
+def test_a_cost_change_costs_the_orders_after_it_only(fresh):
+    """/_sandbox/reprice at a moment inside the last advance: orders before it keep the old cost
+    in the truth's COGS, orders after it get the new one, and the API serves the new cost."""
+    control(fresh, "POST", "advance", {"days": 5})
+    store = fresh.world.store
+    since = store.now - timedelta(days=5)
+    recent = [o for o in store.orders if o.processed_at >= since and not o.test]
+    sold = Counter(li.product_id for o in recent for li in o.line_items if not li.is_gift_card)
+    product_id = next(pid for pid, _ in sold.most_common() if store_product(store, pid).updated_at < since)
+    product = store_product(store, product_id)
+    at = sorted(o.processed_at for o in recent if any(li.product_id == product_id for li in o.line_items))[0]
+    at = (at + timedelta(seconds=1)).replace(microsecond=0)  # that first order of the window came before
+    _, before = control(fresh, "GET", "truth")
+    old = {v.id: v.unit_cost for v in product.variants}
+
+    status, answer = control(fresh, "POST", "reprice", {"product_id": product_id, "at": at.isoformat()})
+    assert status == 200, answer
+    assert {v["id"]: Decimal(v["cost_before"]) for v in answer["variants"]} == {
+        vid: cost for vid, cost in old.items() if cost is not None
+    }
+    _, after = control(fresh, "GET", "truth")
+
+    # What the change adds: (new - old cost) x units on lines of orders processed at or after it,
+    # less the same on their restocked refund lines, each on its own shop-local day.
+    delta = {v.id: v.unit_cost - old[v.id] for v in product.variants if old[v.id] is not None}
+    zone = ZoneInfo(store.shop.iana_timezone)
+    expected: Counter[str] = Counter()
+    for order in (o for o in store.orders if not o.test and o.processed_at >= at):
+        changed_lines = {li.id: delta[li.variant_id] for li in order.line_items if li.variant_id in delta}
+        for li in order.line_items:
+            if li.id in changed_lines:
+                expected[order.processed_at.astimezone(zone).date().isoformat()] += changed_lines[li.id] * li.quantity
+        for refund in order.refunds:
+            for rli in refund.line_items:
+                if rli.line_item_id in changed_lines and rli.restock_type in ("RETURN", "CANCEL"):
+                    day = refund.processed_at.astimezone(zone).date().isoformat()
+                    expected[day] -= changed_lines[rli.line_item_id] * rli.quantity
+    assert any(expected.values())  # the window holds orders of the product after the change
+    changed = {
+        day: Decimal(after["days"][day]["cogs"]) - Decimal(before["days"][day]["cogs"])
+        for day in after["days"]
+        if after["days"][day]["cogs"] != before["days"].get(day, {}).get("cogs")
+    }
+    assert changed == {day: value for day, value in expected.items() if value}
+    query = f"""{{ product(id: "gid://shopify/Product/{product_id}") {{ updatedAt
+      variants(first: 10) {{ nodes {{ id inventoryItem {{ unitCost {{ amount }} }} }} }} }} }}"""
+    _, body = gql(fresh, query)
+    served = body["data"]["product"]
+    assert served["updatedAt"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    costs = {
+        node["id"]: Decimal(node["inventoryItem"]["unitCost"]["amount"])
+        for node in served["variants"]["nodes"]
+        if node["inventoryItem"]["unitCost"]
+    }
+    assert costs == {f"gid://shopify/ProductVariant/{vid}": old[vid] + change for vid, change in delta.items()}
+
+
+def test_reprice_refuses_a_moment_outside_the_products_life(fresh):
+    store = fresh.world.store
+    product = next(p for p in store.products if not p.is_gift_card)
+    for bad in (
+        {"product_id": product.id, "at": (store.now + timedelta(days=1)).isoformat()},
+        {"product_id": product.id, "at": (product.updated_at - timedelta(days=1)).isoformat()},
+        {"product_id": product.id, "at": "2026-11-30T00:00:00"},  # no time zone
+        {"product_id": 10**9, "at": store.now.isoformat()},
+        {"at": store.now.isoformat()},
+    ):
+        status, body = control(fresh, "POST", "reprice", bad)
+        assert status == 400, (bad, body)
+        assert body["error"]
+    assert all(not v.cost_changes for v in product.variants)
+
+
+def store_product(store, product_id):
+    return next(p for p in store.products if p.id == product_id)

@@ -84,6 +84,12 @@
 {%- endmacro %}
 
 
+{#- Whether `query` returns a row (read at compile time). -#}
+{% macro query_exists(query) -%}
+    {{- return(run_query("select exists (" ~ query ~ ")").columns[0].values()[0]) -}}
+{%- endmacro %}
+
+
 {#- `built_at` of the rows a run writes: the run's start. -#}
 {% macro built_at() -%}
     '{{ run_started_at }}'::timestamptz
@@ -114,4 +120,23 @@ from final
 left join {{ this }} as built
     on {% for key in keys %}built.{{ key }} = final.{{ key }}{{ " and " if not loop.last }}{% endfor %}
 {%- endif %}
+{%- endmacro %}
+
+
+{#- The orders whose lines `lines` (int_shopify__order_lines, or int_shopify__refund_lines
+    downstream of it; the caller reads it already) rebuilt after `built` (the calling model's
+    build cut-off) without a load since `since` (its load cut-off): a unit cost seen later
+    applies to them (a changed cost, or the first cost of a variant synced after its orders).
+    A predicate on `shop, order_id` to add to the load filter with `or`; none when there are
+    none (the usual run), so that the load cut-off alone filters and stays a literal. -#}
+{% macro recosted_orders(lines, since, built) -%}
+    {%- if not (execute and since and built) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set found = "select shop, order_id from " ~ lines
+        ~ " where built_at > " ~ built ~ " and order_loaded_at <= " ~ since -%}
+    {%- if query_exists(found) -%}
+        {{- return("(shop, order_id) in (" ~ found ~ ")") -}}
+    {%- endif -%}
+    {{- return(none) -}}
 {%- endmacro %}

@@ -516,6 +516,63 @@ def test_first_order_loaded_after_a_later_one_moves_the_customer_to_its_cohort(d
         wh.drop()
 
 
+def test_a_cost_seen_later_costs_the_orders_after_it_and_survives_a_full_refresh(dbt_dir: Path) -> None:
+    """A later sync brings new unit costs but no order: the Tee's cost is 9.00 from 2026-01-01
+    (before every order) and the Mug's 6.00 from 01-11 12:00 UTC (after #1002 at 04:30 UTC,
+    before #1003). The daily run costs again the orders already built that the new versions
+    cover (and the Tee's refund, reversed at the cost booked on its line); #1002 keeps 5.00.
+    A full refresh afterwards gives the same figures: the cost history is a snapshot that
+    a rebuild leaves alone.
+
+    #1001: 2 Tees 16.00 -> 18.00 on 01-10, refund of 1 Tee -8.00 -> -9.00 on 01-12.
+    #1003: Tee 8.00 -> 9.00 and 2 Mugs 10.00 -> 12.00 on 01-12. #1002 (Mugs, cancelled): unchanged.
+    """
+    wh = Warehouse(dbt_dir)
+    wh.create()
+
+    def figures() -> tuple[dict, dict, dict]:
+        days = dict(wh.rows("select date::text, cogs from reports.profit_daily"))
+        orders = dict(wh.rows("select order_name, cogs from reports.orders_profit"))
+        products = dict(wh.rows("select sku, cogs from reports.product_performance where month = '2026-01-01'"))
+        return days, orders, products
+
+    try:
+        wh.build()
+        days, orders, products = figures()
+        assert (days["2026-01-10"], days["2026-01-12"], days["2026-01-13"]) == (D("31.00"), D("10.00"), D("-15.00"))
+        with wh.connect() as conn:
+            for product, variant, cost, changed in (
+                ("gid://shopify/Product/1", "gid://shopify/ProductVariant/11", "9.00", "2026-01-01T00:00:00Z"),
+                ("gid://shopify/Product/2", "gid://shopify/ProductVariant/21", "6.00", "2026-01-11T12:00:00Z"),
+            ):
+                conn.execute(
+                    "update raw_shopify.products set updated_at = %(changed)s::timestamptz at time zone 'UTC',"
+                    " variants = array[variants[1] || jsonb_build_object("
+                    "'unit_cost', %(cost)s::text, 'updated_at', %(changed)s::text)]"
+                    " where id = %(product)s and variants[1]->>'id' = %(variant)s",
+                    {"product": product, "variant": variant, "cost": cost, "changed": changed},
+                )
+        wh.run_dbt("build")
+        incremental = figures()
+        days, orders, products = incremental
+        assert (days["2026-01-10"], days["2026-01-12"], days["2026-01-13"]) == (D("33.00"), D("12.00"), D("-15.00"))
+        assert (orders["#1001"], orders["#1002"], orders["#1003"]) == (D("9.00"), D("0.00"), D("21.00"))
+        assert products["TEE-M"] == D("18.00")  # 3 x 9.00 - 9.00 returned
+        assert products["MUG"] == D("12.00")  # 3 x 5.00 (#1002) + 2 x 6.00 (#1003) - 3 x 5.00 cancelled
+        wh.run_dbt("build", "--full-refresh")
+        assert figures() == incremental
+        versions = wh.rows(
+            "select variant_id, unit_cost, valid_from::text from analytics.int_shopify__variant_costs"
+            " where variant_id like '%/21' order by valid_from"
+        )
+        assert versions == [
+            ("gid://shopify/ProductVariant/21", D("5.00"), "-infinity"),
+            ("gid://shopify/ProductVariant/21", D("6.00"), "2026-01-11 12:00:00"),
+        ]
+    finally:
+        wh.drop()
+
+
 def test_reports_build_when_dbt_does_not_own_the_raw_tables(dbt_dir: Path) -> None:
     """A dbt user that may only read the loader's tables builds every report, without the raw indexes.
 

@@ -149,7 +149,7 @@ def advance_store(store: Store, days: int, seed: int) -> None:
         if rng.random() < 0.25:
             gen.make_product(old_now + timedelta(seconds=rng.uniform(0, days * 86400)))
     if store.products and rng.random() < 0.5:
-        gen.reprice(rng.choice(store.products), old_now + timedelta(seconds=rng.uniform(0, days * 86400)))
+        reprice_product(store, rng.choice(store.products), old_now + timedelta(seconds=rng.uniform(0, days * 86400)))
     recent = sum(1 for o in store.orders[-5000:] if o.processed_at >= old_now - 30 * DAY)
     per_day = max(1.0, recent / 30)
     count = round(per_day * days * rng.uniform(0.85, 1.15))
@@ -157,6 +157,24 @@ def advance_store(store: Store, days: int, seed: int) -> None:
     for when in times:
         gen.make_order(when, new_now)
     gen.finish(new_now)
+
+
+def reprice_product(store: Store, product: Product, when: datetime, *, kept: bool = True) -> None:
+    """Raise the unit costs of ``product``'s variants by 5 % at ``when`` (a merchant's edit).
+
+    ``when`` is cut to whole seconds (Shopify's timestamps); a change after the store's clock
+    or on a gift card is ignored. ``kept``: record it in each variant's ``cost_changes``.
+    """
+    when = when.replace(microsecond=0)
+    if when > store.now or product.is_gift_card:
+        return
+    for variant in product.variants:
+        if variant.unit_cost is not None:
+            if kept:
+                variant.cost_changes.append((when, variant.unit_cost))
+            variant.unit_cost = _q(variant.unit_cost * Decimal("1.05"))
+        variant.updated_at = when
+    product.updated_at = when
 
 
 # Relative order volume by month (holiday peak) and weekday (Monday = 0), for rejection sampling.
@@ -247,7 +265,8 @@ class _Generator:
                 created = start + timedelta(seconds=rng.uniform(0, (self.store.now - start).total_seconds() * 0.8))
             product = self.make_product(created)
             if rng.random() < 0.3:
-                self.reprice(product, product.created_at + timedelta(days=rng.uniform(1, 300)))
+                when = product.created_at + timedelta(days=rng.uniform(1, 300))
+                reprice_product(self.store, product, when, kept=False)
 
     def load_state(self) -> None:
         """Rebuild the catalog and customer pools from an existing store (for advance)."""
@@ -319,16 +338,6 @@ class _Generator:
         pos = bisect.bisect_right(self.catalog_times, product.created_at)
         self.catalog_times.insert(pos, product.created_at)
         self.catalog.insert(pos, product)
-
-    def reprice(self, product: Product, when: datetime) -> None:
-        """A merchant edit: new unit costs (and sometimes prices) on a product's variants."""
-        if when > self.store.now or product.is_gift_card:
-            return
-        for variant in product.variants:
-            if variant.unit_cost is not None:
-                variant.unit_cost = _q(variant.unit_cost * Decimal("1.05"))
-            variant.updated_at = when
-        product.updated_at = when
 
     def customer_for(self, when: datetime) -> Customer | None:
         rng = self.rng

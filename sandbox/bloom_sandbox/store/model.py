@@ -38,6 +38,19 @@ class Variant:
     created_at: datetime
     updated_at: datetime
     position: int = 1  # ProductVariant.position: 1..n within its product, as the merchant ordered them
+    # Cost changes made as the store lived after it was generated: (when, the cost before it),
+    # oldest first. A change inside the generated history is not kept: no sync could have seen
+    # the cost before it, so the reports cost those orders at the earliest cost known.
+    cost_changes: list[tuple[datetime, Decimal | None]] = field(default_factory=list)
+
+    def cost_at(self, moment: datetime) -> Decimal | None:
+        """The unit cost valid at ``moment``: set by the last change at or before it, else the earliest known."""
+        cost = self.unit_cost
+        for when, before in reversed(self.cost_changes):
+            if moment >= when:
+                break
+            cost = before
+        return cost
 
 
 @dataclass(slots=True)

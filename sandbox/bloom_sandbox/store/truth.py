@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bloom_sandbox.store.model import Store
+from bloom_sandbox.store.model import Store, Variant
 
 CENT = Decimal("0.01")
 MONEY_FIGURES = (
@@ -40,7 +40,7 @@ def compute_truth(store: Store) -> dict[str, Any]:
         ``YYYY-MM-DD`` (shop-local) to ``orders`` (int) and the money figures (strings).
     """
     local_day = _day_function(store.shop.iana_timezone)
-    unit_cost = {v.id: v.unit_cost for p in store.products for v in p.variants}
+    variants = {v.id: v for p in store.products for v in p.variants}
     days: dict[str, dict[str, Any]] = defaultdict(_empty_day)
 
     for order in store.orders:
@@ -49,13 +49,15 @@ def compute_truth(store: Store) -> dict[str, Any]:
         day = days[local_day(order.processed_at)]
         day["orders"] += 1
         lines = {li.id: li for li in order.line_items}
+        # Each line costs what its variant cost when the order was processed.
+        costs = {li.id: _cost_at(variants.get(li.variant_id), order.processed_at) for li in order.line_items}
         for li in order.line_items:
             if li.is_gift_card:
                 continue
             day["gross_sales"] += li.unit_price * li.quantity
             day["discounts"] += li.discount
             day["taxes"] += li.tax
-            cost = unit_cost.get(li.variant_id)
+            cost = costs[li.id]
             if cost is not None:
                 day["cogs"] += cost * li.quantity
         for sl in order.shipping_lines:
@@ -71,7 +73,7 @@ def compute_truth(store: Store) -> dict[str, Any]:
                     continue
                 rday["returns"] += rli.subtotal
                 rday["taxes"] -= rli.tax
-                cost = unit_cost.get(li.variant_id)
+                cost = costs[li.id]
                 if rli.restock_type in RESTOCKED and cost is not None:
                     rday["cogs"] -= cost * rli.quantity
         for txn in order.transactions:
@@ -126,6 +128,13 @@ def count_objects(store: Store) -> dict[str, int]:
         "payouts": len(store.payouts),
         "balance_transactions": len(store.balance_transactions),
     }
+
+
+def _cost_at(variant: Variant | None, moment: datetime) -> Decimal | None:
+    """The variant's unit cost at ``moment`` (none for an unknown variant or one without a cost)."""
+    if variant is None:
+        return None
+    return variant.cost_at(moment) if variant.cost_changes else variant.unit_cost
 
 
 def _empty_day() -> dict[str, Any]:

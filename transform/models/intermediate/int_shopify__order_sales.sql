@@ -11,10 +11,12 @@
 {#- One row per non-test order with its sales figures on its own (processed) day.
 
     A table, incremental by order like int_shopify__order_lines: a run replaces the orders
-    loaded since the newest load built and stamps them `built_at`, so that the models
-    downstream look their changed orders up instead of aggregating every line again. -#}
+    loaded since the newest load built (and those whose lines were costed again since its
+    last build) and stamps them `built_at`, so that the models downstream look their
+    changed orders up instead of aggregating every line again. -#}
 
 {%- set since = loaded_since('order_loaded_at') %}
+{%- set recosted = recosted_orders(ref('int_shopify__order_lines'), since, built_since()) %}
 
 with
 
@@ -22,7 +24,7 @@ orders as (
 
     select * from {{ ref('stg_shopify__orders') }}
     {%- if since %}
-    where loaded_at > {{ since }}
+    where loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
     {%- endif %}
 
 ),
@@ -40,7 +42,7 @@ lines as (
         sum(cogs) as cogs
     from {{ ref('int_shopify__order_lines') }}
     {%- if since %}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
     {%- endif %}
     group by shop, order_id
 
@@ -55,7 +57,7 @@ shipping_lines as (
         sum(tax) as shipping_taxes
     from {{ ref('stg_shopify__order_shipping_lines') }}
     {%- if since %}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
     {%- endif %}
     group by shop, order_id
 

@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'order_id'],
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['shop', 'order_id']}, {'columns': ['order_loaded_at']}],
+        indexes=[{'columns': ['shop', 'order_id']}, {'columns': ['order_loaded_at']}, {'columns': ['built_at']}],
     )
 }}
 
@@ -13,9 +13,11 @@
     lines carry 0 (they were never a sale).
 
     A table, incremental by order like int_shopify__order_lines: a refund updates its
-    order, so a run replaces the refund lines of the orders loaded since the newest load built. -#}
+    order, so a run replaces the refund lines of the orders loaded since the newest load
+    built, and of the orders whose lines were costed again since its last build. -#}
 
-{%- set since = loaded_since('order_loaded_at') %}
+{%- set since = loaded_since('order_loaded_at') if built_has_column('built_at') else none %}
+{%- set recosted = recosted_orders(ref('int_shopify__order_lines'), since, built_since()) %}
 
 with
 
@@ -23,7 +25,7 @@ refund_line_items as (
 
     select * from {{ ref('stg_shopify__refund_line_items') }}
     {%- if since %}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
     {%- endif %}
 
 ),
@@ -32,7 +34,7 @@ refunds as (
 
     select shop, order_id, refund_id, processed_date from {{ ref('stg_shopify__refunds') }}
     {%- if since %}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
     {%- endif %}
 
 ),
@@ -42,7 +44,7 @@ order_lines as (
     select shop, order_id, line_item_id, variant_id, product_id, is_gift_card, unit_cost
     from {{ ref('int_shopify__order_lines') }}
     {%- if since %}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
     {%- endif %}
 
 ),
@@ -79,7 +81,8 @@ final as (
             when not is_gift_card and restock_type in ('RETURN', 'CANCEL')
                 then quantity * coalesce(unit_cost, 0)
             else 0
-        end as cogs_reversed
+        end as cogs_reversed,
+        {{ built_at() }} as built_at
     from joined
 
 )

@@ -10,9 +10,11 @@
 
 {#- One row per refund with what it takes back, booked on the refund's own day. A table,
     incremental by order like int_shopify__refund_lines (a refund updates its order):
-    a run replaces the refunds of the orders loaded since the newest load built. -#}
+    a run replaces the refunds of the orders loaded since the newest load built, and of
+    the orders whose lines were costed again since its last build. -#}
 
 {%- set since = loaded_since('order_loaded_at') %}
+{%- set recosted = recosted_orders(ref('int_shopify__refund_lines'), since, built_since()) %}
 
 with
 
@@ -20,7 +22,7 @@ refunds as (
 
     select * from {{ ref('stg_shopify__refunds') }}
     {%- if since %}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
     {%- endif %}
 
 ),
@@ -37,7 +39,7 @@ refund_lines as (
         sum(cogs_reversed) as cogs_reversed
     from {{ ref('int_shopify__refund_lines') }}
     {%- if since %}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
     {%- endif %}
     group by shop, order_id, refund_id
 

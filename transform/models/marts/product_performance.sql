@@ -13,9 +13,11 @@
     their refund was processed (as in profit_daily). Gift cards are not products sold.
 
     Incremental by month: a run recomputes every variant of the months that hold a line or
-    a refund line of an order loaded since the newest load this table has seen. -#}
+    a refund line of an order loaded since the newest load this table has seen, or built
+    since its own last build (an order costed again). -#}
 
-{%- set since = loaded_since('_last_order_loaded_at') %}
+{%- set since = loaded_since('_last_order_loaded_at') if built_has_column('_lines_built_at') else none %}
+{%- set seen = built_since('_lines_built_at') if since else none %}
 
 with
 
@@ -24,11 +26,11 @@ changed_months as (
 
     select shop, date_trunc('month', processed_date)::date as month
     from {{ ref('int_shopify__order_lines') }}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or built_at > " ~ seen if seen else "" }}
     union
     select shop, date_trunc('month', processed_date)::date
     from {{ ref('int_shopify__refund_lines') }}
-    where order_loaded_at > {{ since }}
+    where order_loaded_at > {{ since }}{{ " or built_at > " ~ seen if seen else "" }}
 
 ),
 {% endif %}
@@ -48,7 +50,8 @@ sold as (
         sum(gross_sales) as gross_sales,
         sum(discounts) as discounts,
         sum(cogs) as cogs,
-        max(order_loaded_at) as _last_order_loaded_at
+        max(order_loaded_at) as _last_order_loaded_at,
+        max(built_at) as _lines_built_at
     from {{ ref('int_shopify__order_lines') }}
     where not is_gift_card
     {%- if since %}
@@ -68,7 +71,8 @@ returned as (
         sum(units_returned) as units_returned,
         sum(returns) as returns,
         sum(cogs_reversed) as cogs_reversed,
-        max(order_loaded_at) as _last_order_loaded_at
+        max(order_loaded_at) as _last_order_loaded_at,
+        max(built_at) as _lines_built_at
     from {{ ref('int_shopify__refund_lines') }}
     where not is_gift_card
     {%- if since %}
@@ -112,7 +116,8 @@ combined as (
         coalesce(sold.discounts, 0) as discounts,
         coalesce(returned.returns, 0) as returns,
         coalesce(sold.cogs, 0) - coalesce(returned.cogs_reversed, 0) as cogs,
-        greatest(sold._last_order_loaded_at, returned._last_order_loaded_at) as _last_order_loaded_at
+        greatest(sold._last_order_loaded_at, returned._last_order_loaded_at) as _last_order_loaded_at,
+        greatest(sold._lines_built_at, returned._lines_built_at) as _lines_built_at
     from sold
     full outer join returned
         on returned.shop = sold.shop
@@ -147,7 +152,8 @@ final as (
             'combined.gross_sales - combined.discounts - combined.returns - combined.cogs',
             'combined.gross_sales - combined.discounts - combined.returns') }}, 4) as gross_margin,
         round({{ safe_divide('combined.units_returned', 'combined.units_sold') }}, 4) as return_rate,
-        combined._last_order_loaded_at
+        combined._last_order_loaded_at,
+        combined._lines_built_at
     from combined
     left join variants
         on variants.shop = combined.shop
