@@ -22,7 +22,7 @@ CENT = Decimal("0.01")
 # Figures of /_sandbox/truth "days" that profit_daily must reproduce to the cent.
 FIGURES = (
     "orders", "gross_sales", "discounts", "returns", "net_sales", "shipping_charged",
-    "taxes", "total_sales", "cogs", "transaction_fees", "payouts",
+    "taxes", "total_sales", "cogs", "net_sales_with_cost_recorded", "transaction_fees", "payouts",
 )  # fmt: skip
 AD_PLATFORMS = ("meta", "google_ads", "tiktok")
 SHIPPING_PROVIDERS = ("shipstation", "shippo")
@@ -74,6 +74,27 @@ def first_sync(pipeline):
 
 def test_first_sync_reports_equal_the_truth(first_sync):
     assert_reports_match_truth(first_sync)
+
+
+def test_missing_costs_rank_every_variant_sold_without_a_cost(first_sync):
+    """missing_costs holds the truth's variants sold without a unit cost, their units and net
+    sales to the cent, ranked by those net sales; profit_daily's coverage is below 1 on their days."""
+    truth = first_sync.sandbox.get("/_sandbox/truth")["missing_costs"]
+    assert truth, "the store sold no variant without a cost: nothing was compared"
+    rows = first_sync.query(
+        "select variant_id, units_without_cost, net_sales_without_cost, rank from reports.missing_costs"
+        " where shop = %s order by rank, variant_id",
+        (SHOP,),
+    )
+    got = {vid: (units, net) for vid, units, net, _rank in rows}
+    assert got == {vid: (want["units"], Decimal(want["net_sales"])) for vid, want in truth.items()}
+    by_rank = [net for _vid, _units, net, _rank in rows]  # in rank order
+    assert by_rank == sorted(by_rank, reverse=True)
+    assert rows[0][3] == 1
+    ((uncovered_days,),) = first_sync.query(
+        "select count(*) from reports.profit_daily where shop = %s and cost_coverage < 1", (SHOP,)
+    )
+    assert uncovered_days > 0
 
 
 def test_every_order_lands_once(first_sync):

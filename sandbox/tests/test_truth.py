@@ -227,3 +227,12 @@ def test_reprice_refuses_a_moment_outside_the_products_life(fresh):
 
 def store_product(store, product_id):
     return next(p for p in store.products if p.id == product_id)
+
+
+def test_net_sales_with_cost_recorded_leave_out_what_sold_without_a_cost(shared, truth):
+    missing = truth["missing_costs"]
+    assert missing  # the store sells a few variants without a cost
+    variants = {f"gid://shopify/ProductVariant/{v.id}": v for p in shared.world.store.products for v in p.variants}
+    assert all(variants[vid].unit_cost is None for vid in missing)
+    left_out = sum((Decimal(v["net_sales"]) for v in missing.values()), ZERO)
+    assert Decimal(truth["totals"]["net_sales_with_cost_recorded"]) == Decimal(truth["totals"]["net_sales"]) - left_out

@@ -25,6 +25,7 @@ MONEY_FIGURES = (
     "taxes",
     "total_sales",
     "cogs",
+    "net_sales_with_cost_recorded",
     "transaction_fees",
     "payouts",
 )
@@ -36,12 +37,16 @@ def compute_truth(store: Store) -> dict[str, Any]:
     """The store's report figures per shop-local day, their totals and object counts.
 
     Returns:
-        ``{"shop", "now", "history_start", "counts", "totals", "days"}``; ``days`` maps
-        ``YYYY-MM-DD`` (shop-local) to ``orders`` (int) and the money figures (strings).
+        ``{"shop", "now", "history_start", "counts", "totals", "days", "missing_costs"}``;
+        ``days`` maps ``YYYY-MM-DD`` (shop-local) to ``orders`` (int) and the money figures
+        (strings); ``missing_costs`` maps each variant GID sold without a cost to its
+        ``units`` ordered and ``net_sales`` (less its returns).
     """
     local_day = _day_function(store.shop.iana_timezone)
     variants = {v.id: v for p in store.products for v in p.variants}
     days: dict[str, dict[str, Any]] = defaultdict(_empty_day)
+    # Variants sold without a cost: units ordered and net sales (less their returns).
+    missing: dict[int, list[Any]] = defaultdict(lambda: [0, Decimal(0)])
 
     for order in store.orders:
         if order.test:
@@ -60,6 +65,10 @@ def compute_truth(store: Store) -> dict[str, Any]:
             cost = costs[li.id]
             if cost is not None:
                 day["cogs"] += cost * li.quantity
+                day["net_sales_with_cost_recorded"] += li.unit_price * li.quantity - li.discount
+            else:
+                missing[li.variant_id][0] += li.quantity
+                missing[li.variant_id][1] += li.unit_price * li.quantity - li.discount
         for sl in order.shipping_lines:
             day["shipping_charged"] += sl.price - sl.discount
             day["taxes"] += sl.tax
@@ -74,6 +83,10 @@ def compute_truth(store: Store) -> dict[str, Any]:
                 rday["returns"] += rli.subtotal
                 rday["taxes"] -= rli.tax
                 cost = costs[li.id]
+                if cost is None:
+                    missing[li.variant_id][1] -= rli.subtotal
+                else:
+                    rday["net_sales_with_cost_recorded"] -= rli.subtotal
                 if rli.restock_type in RESTOCKED and cost is not None:
                     rday["cogs"] -= cost * rli.quantity
         for txn in order.transactions:
@@ -106,6 +119,10 @@ def compute_truth(store: Store) -> dict[str, Any]:
         "counts": count_objects(store),
         "totals": _render(totals),
         "days": rendered,
+        "missing_costs": {
+            f"gid://shopify/ProductVariant/{variant_id}": {"units": units, "net_sales": str(net.quantize(CENT))}
+            for variant_id, (units, net) in sorted(missing.items())
+        },
     }
 
 

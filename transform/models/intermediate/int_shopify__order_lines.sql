@@ -18,9 +18,9 @@
     when a cost seen since this table's last build applies to them. A run replaces the
     lines of the orders loaded since the newest load built, and costs again, from the lines
     already built, the orders a newly seen cost version covers. A table built before
-    `built_at` existed is rebuilt whole once. -#}
+    its newest column existed is rebuilt whole once. -#}
 
-{%- set since = loaded_since('order_loaded_at') if built_has_column('built_at') else none %}
+{%- set since = loaded_since('order_loaded_at') if built_has_column('net_sales_without_cost') else none %}
 {%- set built = built_since() if since else none %}
 {%- set costs = ref('int_shopify__variant_costs') %}
 {%- set recosting = built and query_exists("select 1 from " ~ costs ~ " where observed_at > " ~ built) %}
@@ -136,6 +136,11 @@ final as (
         case when is_gift_card then 0 else total_discount end as discounts,
         case when is_gift_card then 0 else tax end as taxes,
         case when is_gift_card then 0 else quantity * coalesce(unit_cost, 0) end as cogs,
+        case when is_gift_card or unit_cost is not null then 0 else quantity end as units_without_cost,
+        case
+            when is_gift_card or unit_cost is not null then 0
+            else original_unit_price * quantity - total_discount
+        end as net_sales_without_cost,
         {{ built_at() }} as built_at
     from costed
 

@@ -15,7 +15,7 @@
     last build) and stamps them `built_at`, so that the models downstream look their
     changed orders up instead of aggregating every line again. -#}
 
-{%- set since = loaded_since('order_loaded_at') %}
+{%- set since = loaded_since('order_loaded_at') if built_has_column('net_sales_without_cost') else none %}
 {%- set recosted = recosted_orders(ref('int_shopify__order_lines'), since, built_since()) %}
 
 with
@@ -39,7 +39,9 @@ lines as (
         sum(gross_sales) as gross_sales,
         sum(discounts) as discounts,
         sum(taxes) as line_taxes,
-        sum(cogs) as cogs
+        sum(cogs) as cogs,
+        sum(units_without_cost) as units_without_cost,
+        sum(net_sales_without_cost) as net_sales_without_cost
     from {{ ref('int_shopify__order_lines') }}
     {%- if since %}
     where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
@@ -86,6 +88,8 @@ final as (
         coalesce(shipping_lines.shipping_charged, 0) as shipping_charged,
         coalesce(lines.line_taxes, 0) + coalesce(shipping_lines.shipping_taxes, 0) as taxes,
         coalesce(lines.cogs, 0) as cogs,
+        coalesce(lines.units_without_cost, 0) as units_without_cost,
+        coalesce(lines.net_sales_without_cost, 0) as net_sales_without_cost,
         orders.loaded_at as order_loaded_at,
         {{ built_at() }} as built_at
     from orders

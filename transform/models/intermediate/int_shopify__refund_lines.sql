@@ -16,7 +16,7 @@
     order, so a run replaces the refund lines of the orders loaded since the newest load
     built, and of the orders whose lines were costed again since its last build. -#}
 
-{%- set since = loaded_since('order_loaded_at') if built_has_column('built_at') else none %}
+{%- set since = loaded_since('order_loaded_at') if built_has_column('returns_without_cost') else none %}
 {%- set recosted = recosted_orders(ref('int_shopify__order_lines'), since, built_since()) %}
 
 with
@@ -82,6 +82,7 @@ final as (
                 then quantity * coalesce(unit_cost, 0)
             else 0
         end as cogs_reversed,
+        case when is_gift_card or unit_cost is not null then 0 else subtotal end as returns_without_cost,
         {{ built_at() }} as built_at
     from joined
 

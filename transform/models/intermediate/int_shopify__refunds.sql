@@ -13,7 +13,7 @@
     a run replaces the refunds of the orders loaded since the newest load built, and of
     the orders whose lines were costed again since its last build. -#}
 
-{%- set since = loaded_since('order_loaded_at') %}
+{%- set since = loaded_since('order_loaded_at') if built_has_column('returns_without_cost') else none %}
 {%- set recosted = recosted_orders(ref('int_shopify__refund_lines'), since, built_since()) %}
 
 with
@@ -36,7 +36,8 @@ refund_lines as (
         sum(units_returned) as units_returned,
         sum(returns) as returns,
         sum(taxes_refunded) as line_taxes_refunded,
-        sum(cogs_reversed) as cogs_reversed
+        sum(cogs_reversed) as cogs_reversed,
+        sum(returns_without_cost) as returns_without_cost
     from {{ ref('int_shopify__refund_lines') }}
     {%- if since %}
     where order_loaded_at > {{ since }}{{ " or " ~ recosted if recosted else "" }}
@@ -60,6 +61,7 @@ final as (
         refunds.shipping_subtotal as shipping_refunded,
         coalesce(refund_lines.line_taxes_refunded, 0) + refunds.shipping_tax as taxes_refunded,
         coalesce(refund_lines.cogs_reversed, 0) as cogs_reversed,
+        coalesce(refund_lines.returns_without_cost, 0) as returns_without_cost,
         {{ built_at() }} as built_at
     from refunds
     left join refund_lines

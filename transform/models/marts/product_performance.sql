@@ -16,7 +16,7 @@
     a refund line of an order loaded since the newest load this table has seen, or built
     since its own last build (an order costed again). -#}
 
-{%- set since = loaded_since('_last_order_loaded_at') if built_has_column('_lines_built_at') else none %}
+{%- set since = loaded_since('_last_order_loaded_at') if built_has_column('net_sales_without_cost') else none %}
 {%- set seen = built_since('_lines_built_at') if since else none %}
 
 with
@@ -50,6 +50,8 @@ sold as (
         sum(gross_sales) as gross_sales,
         sum(discounts) as discounts,
         sum(cogs) as cogs,
+        sum(units_without_cost) as units_without_cost,
+        sum(net_sales_without_cost) as net_sales_without_cost,
         max(order_loaded_at) as _last_order_loaded_at,
         max(built_at) as _lines_built_at
     from {{ ref('int_shopify__order_lines') }}
@@ -71,6 +73,7 @@ returned as (
         sum(units_returned) as units_returned,
         sum(returns) as returns,
         sum(cogs_reversed) as cogs_reversed,
+        sum(returns_without_cost) as returns_without_cost,
         max(order_loaded_at) as _last_order_loaded_at,
         max(built_at) as _lines_built_at
     from {{ ref('int_shopify__refund_lines') }}
@@ -116,6 +119,8 @@ combined as (
         coalesce(sold.discounts, 0) as discounts,
         coalesce(returned.returns, 0) as returns,
         coalesce(sold.cogs, 0) - coalesce(returned.cogs_reversed, 0) as cogs,
+        coalesce(sold.units_without_cost, 0) as units_without_cost,
+        coalesce(sold.net_sales_without_cost, 0) - coalesce(returned.returns_without_cost, 0) as net_sales_without_cost,
         greatest(sold._last_order_loaded_at, returned._last_order_loaded_at) as _last_order_loaded_at,
         greatest(sold._lines_built_at, returned._lines_built_at) as _lines_built_at
     from sold
@@ -152,6 +157,8 @@ final as (
             'combined.gross_sales - combined.discounts - combined.returns - combined.cogs',
             'combined.gross_sales - combined.discounts - combined.returns') }}, 4) as gross_margin,
         round({{ safe_divide('combined.units_returned', 'combined.units_sold') }}, 4) as return_rate,
+        combined.units_without_cost,
+        {{ cents('combined.net_sales_without_cost') }} as net_sales_without_cost,
         combined._last_order_loaded_at,
         combined._lines_built_at
     from combined

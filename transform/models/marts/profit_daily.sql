@@ -24,7 +24,7 @@
     ~ " then null else (select min(last_day) - " ~ var('lookback_days')
     ~ " from (select shop, max(date) as last_day from " ~ this ~ " group by shop) as built) end",
     type='date'
-) -%}
+) if built_has_column('cost_coverage') else none -%}
 {#- The newest order build this table has seen (none on a table built before the column
     existed: then every order counts as rebuilt). -#}
 {%- set seen = built_since('_orders_built_at') if since else none %}
@@ -100,6 +100,8 @@ order_days as (
         sum(shipping_charged) as shipping_charged,
         sum(taxes) as taxes,
         sum(cogs) as cogs,
+        sum(units_without_cost) as units_without_cost,
+        sum(net_sales_without_cost) as net_sales_without_cost,
         sum(shipping_costs) as shipping_costs,
         sum(handling) as handling
     from {{ ref('int_orders__figures') }} as figures
@@ -127,7 +129,8 @@ refund_days as (
         sum(returns) as returns,
         sum(shipping_refunded) as shipping_refunded,
         sum(taxes_refunded) as taxes_refunded,
-        sum(cogs_reversed) as cogs_reversed
+        sum(cogs_reversed) as cogs_reversed,
+        sum(returns_without_cost) as returns_without_cost
     from {{ ref('int_shopify__refunds') }} as refunds
     where (refunds.shop, refunds.processed_date) in (select shop, date from days)
     group by shop, processed_date
@@ -192,6 +195,9 @@ joined as (
         coalesce(order_days.shipping_charged, 0) - coalesce(refund_days.shipping_refunded, 0) as shipping_charged,
         coalesce(order_days.taxes, 0) - coalesce(refund_days.taxes_refunded, 0) as taxes,
         coalesce(order_days.cogs, 0) - coalesce(refund_days.cogs_reversed, 0) as cogs,
+        coalesce(order_days.units_without_cost, 0) as units_without_cost,
+        coalesce(order_days.net_sales_without_cost, 0) - coalesce(refund_days.returns_without_cost, 0)
+            as net_sales_without_cost,
         coalesce(order_days.shipping_costs, 0) as shipping_costs,
         coalesce(order_days.handling, 0) as handling,
         coalesce(fee_days.transaction_fees, 0) as transaction_fees,
@@ -247,6 +253,9 @@ final as (
             'gross_sales', 'discounts', 'returns', 'net_sales', 'shipping_charged', 'taxes',
             'total_sales', 'cogs', 'shipping_costs', 'handling', 'transaction_fees',
         ]) }},
+        units_without_cost,
+        {{ cents('net_sales - net_sales_without_cost') }} as net_sales_with_cost_recorded,
+        round({{ safe_divide('net_sales - net_sales_without_cost', 'net_sales') }}, 4) as cost_coverage,
         {%- for platform in platforms %}
         {{ cents('ad_spend_' ~ platform) }} as ad_spend_{{ platform }},
         {%- endfor %}
