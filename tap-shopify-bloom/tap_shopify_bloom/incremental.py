@@ -35,7 +35,7 @@ class WindowedStream(ShopifyStream):
     #: Re-read this much before the cursor (for records that change after their time).
     lookback: timedelta = timedelta(0)
     #: Reach back before ``start_date`` in the oldest history window (for dimensions such as
-    #: products, whose old rows later orders still need).
+    #: customers, whose old rows later orders still need).
     history_before_start_date = False
     #: Read everything on the first run, in the live window (no history behind it): for the
     #: catalog, whose unit costs the first days' orders need.

@@ -48,7 +48,7 @@ def product_row(node: Node) -> dict[str, t.Any]:
 
 
 class ProductsStream(BulkWindowedStream):
-    """Every product on the first run, then those updated since; variants nested; large windows by bulk operation."""
+    """Every product on the first run, then those updated since; variants nested; large windows by bulk."""
 
     name = "products"
     primary_keys = ("shop", "id")
