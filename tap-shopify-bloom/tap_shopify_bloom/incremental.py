@@ -23,9 +23,9 @@ class WindowedStream(ShopifyStream):
     """An incremental stream read in time windows of a search filter.
 
     A run fetches the live window (everything since the stream's cursor; on the first
-    run the last ``initial_window_days``) and then, unless the ``backfill`` setting is
-    false, newest first, the monthly history windows still pending, recording each
-    finished one in state (see ``windows.py``).
+    run the last ``initial_window_days``, or everything for a stream read ``whole_first``)
+    and then, unless the ``backfill`` setting is false, newest first, the monthly history
+    windows still pending, recording each finished one in state (see ``windows.py``).
     """
 
     #: Search field of the time windows, e.g. ``updated_at``.
@@ -35,8 +35,11 @@ class WindowedStream(ShopifyStream):
     #: Re-read this much before the cursor (for records that change after their time).
     lookback: timedelta = timedelta(0)
     #: Reach back before ``start_date`` in the oldest history window (for dimensions such as
-    #: products, whose old rows later orders still need).
+    #: customers, whose old rows later orders still need).
     history_before_start_date = False
+    #: Read everything on the first run, in the live window (no history behind it): for the
+    #: catalog, whose unit costs the first days' orders need.
+    whole_first = False
     is_sorted = False
     records_so_far = 0
     #: Set while the shop stream runs this stream's first live window ahead of all history.
@@ -79,6 +82,7 @@ class WindowedStream(ShopifyStream):
             initial_window=timedelta(days=settings.initial_window_days),
             lookback=self.lookback,
             open_start=self.history_before_start_date,
+            whole=self.whole_first,
         )
         self._checkpoint()
         latest = yield from self.fetch_live(live)

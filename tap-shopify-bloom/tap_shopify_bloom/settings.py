@@ -83,7 +83,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=7,
         title="Initial window (days)",
         description="On the first sync, the most recent this many days of every stream are "
-        "fetched first, before the history.",
+        "fetched first, before the history (products: the whole catalog, with unit costs).",
     ),
     th.Property(
         "backfill",
@@ -91,8 +91,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=True,
         title="Backfill",
         description="Fetch the history back to `start_date`. With `false` a run fetches only the "
-        "live window: on a first sync the last `initial_window_days` of every stream (reports of "
-        "the last days appear in minutes), later what changed since the previous run. The history "
+        "live window: on a first sync the last `initial_window_days` of every stream and the whole "
+        "catalog of products with their unit costs (reports of the last days appear in minutes, "
+        "with their costs), later what changed since the previous run. The history "
         "is recorded in state as pending (`windows.backfill` of each stream); the next run with "
         "`true` (the default) fetches it from there, newest month first, with no gap at the seam "
         "and no record fetched again.",

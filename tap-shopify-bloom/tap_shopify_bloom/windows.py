@@ -7,7 +7,8 @@ A stream's progress lives in its Singer state under ``windows``::
 
 ``backfill`` exists from the first run until every month from ``start`` to ``end`` is
 done; ``end`` is where the first live window began, so history and live data meet
-without a gap.
+without a gap. A stream read whole on its first run (the catalog) has no ``backfill``:
+its first live window has no start, so there is no history behind it.
 """
 
 from __future__ import annotations
@@ -114,10 +115,16 @@ class WindowPlan:
         initial_window: timedelta,
         lookback: timedelta = timedelta(0),
         open_start: bool = False,
+        whole: bool = False,
     ) -> tuple[WindowPlan, Window]:
-        """The plan for this run and its live window; sets up the backfill on a first run."""
+        """The plan for this run and its live window; sets up the backfill on a first run.
+
+        With ``whole`` a first run's live window is everything (no start, no history).
+        """
         plan = cls(state, open_start)
         if "cursor" not in state and "backfill" not in state:
+            if whole:
+                return plan, Window(None)
             live_start = max(start_date, now - initial_window).replace(microsecond=0)
             if live_start > start_date or open_start:
                 state["backfill"] = {"start": iso(start_date), "end": iso(live_start), "done": []}
@@ -128,10 +135,17 @@ class WindowPlan:
         return plan, Window(max(start_date, live_start))
 
     def finish_live(self, latest: str | None, live: Window) -> None:
-        """Record that the live window is done up to the latest value seen."""
+        """Record that the live window is done up to the latest value seen.
+
+        A whole window that saw nothing (an empty table) records no cursor: the next run
+        reads the whole table again.
+        """
         current = self.state.get("cursor")
         candidates = [v for v in (current, latest) if v]
-        self.state["cursor"] = max(candidates, key=parse_iso) if candidates else iso(live.start)
+        if candidates:
+            self.state["cursor"] = max(candidates, key=parse_iso)
+        elif live.start is not None:
+            self.state["cursor"] = iso(live.start)
         self.state.pop("live_start", None)
 
     def pending_history(self) -> list[Window]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from bloom_sandbox.testing import running_sandbox
+from tap_shopify_bloom.bulk import BulkClient
 from tap_shopify_bloom.windows import iso, parse_iso
 
 from tests.factories import order
 from tests.helpers import SyncResult, run_sync
-from tests.sandbox_client import tap_config, truth_counts
+from tests.sandbox_client import control, tap_config, truth_counts
 
 #: Stream -> the column its windows select on (transactions: their order's update time).
 TIME_COLUMNS = {
@@ -22,6 +24,8 @@ TIME_COLUMNS = {
     "balance_transactions": "transaction_date",
 }
 REREAD = {"payouts": timedelta(days=14), "balance_transactions": timedelta(days=14)}  # their lookback
+#: Read whole on a first run (the catalog: unit costs for the first orders), no history behind it.
+WHOLE_FIRST = ("products",)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +47,14 @@ def test_recent_window_first_then_the_history_from_state(sandbox):
     recent = run_sync({**config, "backfill": False})
     truth = truth_counts(sandbox)
 
-    # The first run: only the last initial_window_days of every stream; the history pending in state.
+    # The first run: only the last initial_window_days of every stream but the catalog, which
+    # comes whole; the history pending in state.
+    for stream in WHOLE_FIRST:
+        assert "backfill" not in windows(recent, stream), stream
+        assert len(set(ids(recent, stream))) == len(ids(recent, stream)) == truth[stream], stream
     for stream, column in TIME_COLUMNS.items():
+        if stream in WHOLE_FIRST:
+            continue
         pending = windows(recent, stream)["backfill"]
         assert pending["done"] == [], stream
         assert all(row[column] >= pending["end"] for row in recent.records.get(stream, [])), stream
@@ -70,6 +80,50 @@ def test_recent_window_first_then_the_history_from_state(sandbox):
     changed = {row["id"] for row in full.records["orders"] if row["updated_at"] >= orders_cursor}
     again = set(ids(recent, "transactions")) & set(ids(full, "transactions"))
     assert {row["order_id"] for row in full.records["transactions"] if row["id"] in again} <= changed
+
+
+def test_first_run_reads_the_whole_catalog_with_unit_costs_and_later_runs_only_its_changes(monkeypatch, caplog):
+    """``backfill: false`` on a store whose products mostly predate the live window: all of them come,
+    with every variant's unit cost, in one bulk operation; the next run reads only what changed."""
+    monkeypatch.setattr(BulkClient, "poll_seconds", 0.05)
+    with running_sandbox(seed=29, orders=300, months=6, plan="plus", bulk_scale=0.001) as sandbox:
+        store = sandbox.world.store
+        products = len(store.products)
+        config = tap_config(sandbox, bulk_threshold=products)  # the catalog is large enough for bulk
+        with caplog.at_level(logging.INFO):
+            first = run_sync({**config, "backfill": False})
+        truth = truth_counts(sandbox)
+        costs = {f"gid://shopify/ProductVariant/{v.id}": v.unit_cost for p in store.products for v in p.variants}
+        live_start = parse_iso(windows(first, "orders")["backfill"]["end"])  # orders: still the last days only
+        assert sum(p.updated_at < live_start for p in store.products) > products / 2  # older than the window
+        assert caplog.text.count("products: window [beginning, now) done by bulk") == 1
+
+        rows = first.records["products"]
+        assert len(rows) == len(set(ids(first, "products"))) == truth["products"] == products
+        variants = [v for row in rows for v in row["variants"]]
+        assert len(variants) == truth["variants"]
+        assert {v["id"]: v["unit_cost"] and Decimal(v["unit_cost"]) for v in variants} == costs
+        assert 0 < sum(cost is None for cost in costs.values()) < len(costs) / 4  # costs really compared
+        assert {v["unit_cost_currency"] for v in variants if v["unit_cost"]} == {store.shop.currency}
+        assert [row["currency"] for row in first.records["shop"]] == [store.shop.currency]
+        cursor = windows(first, "products")["cursor"]
+        assert windows(first, "products") == {"cursor": cursor}  # no history left: incremental from here
+        assert cursor == iso(max(p.updated_at for p in store.products))  # Shopify's times are in seconds
+
+        control(sandbox, "advance", {"days": 3})  # new and repriced products
+        second = run_sync(config, state=first.state)
+        bookmark = parse_iso(cursor)
+        since = {f"gid://shopify/Product/{p.id}": p.updated_at for p in store.products if p.updated_at >= bookmark}
+    # Only the products changed since (and any at the inclusive cursor) come again; no history.
+    assert sorted(ids(second, "products")) == sorted(since)
+    assert any(updated > bookmark for updated in since.values())  # the advance did change some
+    assert len(since) < products / 2
+    state = second.state["bookmarks"]["products"]
+    assert list(state["windows"]) == ["cursor"]
+    assert parse_iso(state["windows"]["cursor"]) == parse_iso(state["replication_key_value"])
+    latest = max(parse_iso(row["updated_at"]) for row in second.records["products"])
+    assert parse_iso(state["windows"]["cursor"]) == latest
+    assert "backfill" not in windows(second, "orders")  # the orders' history came as before
 
 
 def test_history_stays_pending_while_backfill_is_false(stub, stub_config, caplog):

@@ -117,10 +117,10 @@ def test_products_and_customers_use_bulk_operations_too(stub, stub_config, histo
     assert sorted(customers) == sorted(c["id"] for c in stub.data["customers"])
 
 
-def test_small_windows_of_products_page(stub, stub_config):
+def test_a_small_catalog_pages(stub, stub_config):
     stub.data["products"] = [product(100, 1), product(101, 40)]
-    result = run_sync({**stub_config, "bulk_threshold": 2}, streams=["products"])
-    assert stub.bulk_roots == []  # one product a window: paged
+    result = run_sync({**stub_config, "bulk_threshold": 3}, streams=["products"])
+    assert stub.bulk_roots == []  # the first sync's one window, the whole catalog, holds 2 products: paged
     assert len(result.records["products"]) == 2
 
 

@@ -6,7 +6,7 @@ import itertools
 import json
 from importlib import resources
 
-from tests.factories import order
+from tests.factories import order, product
 from tests.helpers import run_sync
 from tests.stub import FILTER
 
@@ -108,11 +108,15 @@ def test_refund_details_follow_the_page(stub, stub_config):
 def test_every_stream_fetches_its_recent_window_before_any_history(stub, stub_config):
     stub.data["orders"] = [order(1000 + i, days) for i, days in enumerate([1, 3, 40, 100])]
     stub.data["transactions_orders"] = stub.data["orders"]
+    stub.data["products"] = [product(10, 400), product(11, 2)]  # one older than start_date
     result = run_sync({**stub_config, "bulk_threshold": 0})
-    searches = [r["variables"].get("query") for r in stub.requests if "query" in r["variables"]]
+    searches = [r["variables"].get("query") for r in stub.requests]
     live = [i for i, q in enumerate(searches) if q and " AND " not in q and ":>=" in q]
     history = [i for i, q in enumerate(searches) if q and " AND " in q]
-    assert len(live) >= 6  # one recent window per windowed stream ...
-    assert max(live[:6]) < min(history)  # ... all of them before the first history window
+    catalog = [i for i, r in enumerate(stub.requests) if r["query"].startswith("query Products(") and not searches[i]]
+    assert len(live) >= 5  # one recent window per windowed stream but products ...
+    assert catalog  # ... whose first window is the whole catalog (no search) ...
+    assert max(live[:5] + catalog) < min(history)  # ... all of them before the first history window
+    assert sorted(r["id"] for r in result.records["products"]) == sorted(p["id"] for p in stub.data["products"])
     ids = [r["id"] for r in result.records["orders"]]
     assert sorted(ids) == sorted(o["id"] for o in stub.data["orders"])  # and nothing twice

@@ -65,3 +65,21 @@ def test_open_start_reaches_before_the_start_date():
     assert windows[-1].start is None
     assert windows[-1].search("updated_at") == "updated_at:<'2026-04-01T00:00:00Z'"
     assert month_windows(start, start, open_start=True) == [Window(None, start, "2026-03")]
+
+
+def test_whole_first_run_reads_everything_once_then_only_changes():
+    now = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    settings = {"start_date": datetime(2026, 8, 20, tzinfo=UTC), "now": now, "initial_window": timedelta(days=7)}
+    state: dict = {}
+    plan, live = WindowPlan.begin(state, **settings, whole=True)
+    assert live == Window(None)  # no start: everything, whatever its age or the start date
+    assert live.search("updated_at") == ""
+    plan.finish_live("2026-10-02T10:00:00Z", live)
+    assert state == {"cursor": "2026-10-02T10:00:00Z"}  # no history left behind it
+    assert plan.pending_history() == []
+    _, later = WindowPlan.begin(state, **settings, whole=True)
+    assert later == Window(parse_iso("2026-10-02T10:00:00Z"))  # from then on only what changed
+    empty: dict = {}
+    plan, live = WindowPlan.begin(empty, **settings, whole=True)
+    plan.finish_live(None, live)
+    assert empty == {}  # nothing seen: the next run reads the whole table again

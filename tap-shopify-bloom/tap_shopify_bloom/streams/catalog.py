@@ -48,13 +48,14 @@ def product_row(node: Node) -> dict[str, t.Any]:
 
 
 class ProductsStream(BulkWindowedStream):
-    """Products updated in each window, variants nested; large windows by bulk operation."""
+    """Every product on the first run, then those updated since; variants nested; large windows by bulk."""
 
     name = "products"
     primary_keys = ("shop", "id")
     replication_key = "updated_at"
     connection_path = ("products",)
-    history_before_start_date = True  # every product/customer, not just recently updated ones
+    whole_first = True  # every product on the first run, in the live window: the first orders need their costs
+    history_before_start_date = True  # for a products history left pending by an earlier version of the tap
     page_size = 50
     count_query = "products_count"
     required_scope = "read_products"

@@ -17,7 +17,7 @@ class CustomersStream(BulkWindowedStream):
     primary_keys = ("shop", "id")
     replication_key = "updated_at"
     connection_path = ("customers",)
-    history_before_start_date = True  # every product/customer, not just recently updated ones
+    history_before_start_date = True  # every customer, not just recently updated ones
     page_size = 250
     count_query = "customers_count"
     required_scope = "read_customers"

@@ -35,8 +35,9 @@ class ShopStream(ShopifyStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         early, self.read_early = self.read_early, None
         yield from super().get_records(context) if early is None else [early]
-        # On a first sync, every other stream's recent window comes before anyone's history,
-        # so that recent reports appear quickly: run those streams now, live window only.
+        # On a first sync, every other stream's recent window (the products': the whole catalog,
+        # for unit costs) comes before anyone's history, so that recent reports appear quickly
+        # and complete: run those streams now, live window only.
         for stream in self.owner.streams.values():
             if isinstance(stream, WindowedStream) and stream.selected and stream.needs_first_sync():
                 stream.live_only = True
