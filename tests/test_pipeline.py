@@ -22,7 +22,8 @@ CENT = Decimal("0.01")
 # Figures of /_sandbox/truth "days" that profit_daily must reproduce to the cent.
 FIGURES = (
     "orders", "gross_sales", "discounts", "returns", "net_sales", "shipping_charged",
-    "taxes", "total_sales", "cogs", "net_sales_with_cost_recorded", "transaction_fees", "payouts",
+    "taxes", "total_sales", "cogs", "net_sales_with_cost_recorded", "transaction_fees",
+    "third_party_transaction_fees", "payouts",
 )  # fmt: skip
 AD_PLATFORMS = ("meta", "google_ads", "tiktok")
 SHIPPING_PROVIDERS = ("shipstation", "shippo")
@@ -172,7 +173,7 @@ def test_label_costs_per_order_equal_the_shipping_truth(first_sync):
             expected[name] += Decimal(cost)
     rows = first_sync.query(
         "select order_name, coalesce(label_cost, 0) + coalesce(insurance_cost, 0) from reports.shipping_costs"
-        " where shop = %s and labels > 0",
+        " where shop = %s and labels > 0 and order_id is not null",
         (SHOP,),
     )
     got = {name: cost for name, cost in rows}
@@ -185,6 +186,25 @@ def test_label_costs_per_order_equal_the_shipping_truth(first_sync):
     )
     mismatches = [name for name, cost in expected.items() if got[name].quantize(CENT) != cost.quantize(CENT)]
     assert not mismatches, [(name, got[name], expected[name]) for name in mismatches[:10]]
+
+
+def test_labels_that_match_no_order_are_booked_on_their_day(first_sync):
+    """The truth's unmatched, non-voided labels of both providers, per shop-local day, are
+    profit_daily's unattributed_shipping_costs (inside CM2) and shipping_costs' label rows."""
+    truth = first_sync.sandbox.get("/_sandbox/truth")
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for provider in SHIPPING_PROVIDERS:
+        for day, cost in truth[provider]["unmatched_label_cost_by_day"].items():
+            expected[day] += Decimal(cost)
+    assert len(expected) > 10
+    daily = dict(first_sync.query(
+        "select date::text, unattributed_shipping_costs from reports.profit_daily"
+        " where shop = %s and unattributed_shipping_costs <> 0", (SHOP,)))  # fmt: skip
+    assert daily == expected
+    rows = dict(first_sync.query(
+        "select processed_date::text, sum(shipping_costs) from reports.shipping_costs where shop = %s"
+        " and shipping_cost_source = 'unattributed_label' group by 1", (SHOP,)))  # fmt: skip
+    assert rows == expected
 
 
 def test_every_payout_reconciles_with_its_balance_transactions(first_sync):

@@ -1,10 +1,12 @@
 -- Summed over every day and every order, profit_daily and orders_profit must agree on each
 -- figure they share (they book returns, fees and costs on different days, never in
--- different amounts). Both round each row to the cent, so the sums may differ by half a
--- cent per row. A failure after an incremental run means a change older than
+-- different amounts); profit_daily's CM2 also takes off the labels that match no order,
+-- which no order carries. Both round each row to the cent, so the sums may differ by half
+-- a cent per row. A failure after an incremental run means a change older than
 -- `lookback_days` reached orders_profit only: rebuild with --full-refresh.
 {%- set figures = ['gross_sales', 'discounts', 'returns', 'net_sales', 'shipping_charged', 'taxes',
-                   'total_sales', 'cogs', 'shipping_costs', 'handling', 'transaction_fees', 'cm1', 'cm2'] %}
+                   'total_sales', 'cogs', 'shipping_costs', 'handling', 'transaction_fees',
+                   'third_party_transaction_fees', 'cm1', 'cm2'] %}
 with
 
 daily as (
@@ -16,7 +18,10 @@ daily as (
         {%- for figure in figures %}
         sum({{ figure }}) as {{ figure }}{{ "," if not loop.last }}
         {%- endfor %}
-    from {{ ref('profit_daily') }}
+    from (
+        select {{ star_except(ref('profit_daily'), ['cm2'], 'days') }}, days.cm2 + days.unattributed_shipping_costs as cm2
+        from {{ ref('profit_daily') }} as days
+    ) as days
     group by shop
 
 ),

@@ -44,32 +44,39 @@ date       orders new_customers gross_sales discounts returns net_sales shipping
 2026-01-14 1      0             0           0         0       0         0                0     0           0
 
 date       shipping_costs handling transaction_fees ad_spend_meta ad_spend_google_ads ad_spend_tiktok ad_spend
-2026-01-10 19.50          4.25     5.54             10.00         0                   22.00           32.00
+2026-01-10 8.50           2.00     5.54             10.00         0                   22.00           32.00
 2026-01-11 0              0        0                0             7.20                0               7.20
 2026-01-12 9.90           2.25     1.89             5.50          0                   0               5.50
 2026-01-13 0              0        0                0             0                   0               0
 2026-01-14 0              1.50     0                0             0                   0               0
 
 date       operating_expenses cm1    cm2    cm3    net_profit payouts
-2026-01-10 14.52              50.00  20.71  -11.29 -25.81     0
+2026-01-10 14.52              50.00  46.83  14.83  0.31       0
 2026-01-11 14.52              0      0      -7.20  -21.72     0
 2026-01-12 14.52              19.00  4.96   -0.54  -15.06     0
-2026-01-13 14.52              -30.00 -30.00 -30.00 -44.52     92.29
+2026-01-13 14.52              -30.00 -44.60 -44.60 -59.12     92.29
 2026-01-14 14.52              0      -1.50  -1.50  -16.02     39.43
+
+date       unattributed_shipping_costs third_party_transaction_fees
+2026-01-10 0                           1.13
+2026-01-11 0                           0
+2026-01-12 0                           0
+2026-01-13 6.60                        0
+2026-01-14 0                           0
 """
 
 EXPECTED_ORDERS_TABLE = """
 order_name customer_type net_sales total_sales cogs  shipping_costs shipping_cost_source
 #1001      new           18.00     25.92       8.00  8.50           labels
-#1002      new           0         0           0     11.00          shipping_cost_rules
+#1002      new           0         0           0     0              none
 #1003      returning     47.00     50.76       18.00 9.90           labels
 #1005      guest         0         0           0     0              none
 
-order_name handling transaction_fees cm1   cm2
-#1001      2.00     3.07             10.00 -3.57
-#1002      2.25     2.47             0     -15.72
-#1003      2.25     1.89             29.00 14.96
-#1005      1.50     0                0     -1.50
+order_name handling transaction_fees third_party_transaction_fees cm1   cm2
+#1001      2.00     3.07             0                            10.00 2.43
+#1002      0        2.47             1.13                         0     -3.60
+#1003      2.25     1.89             0                            29.00 14.96
+#1005      1.50     0                0                            0     -1.50
 """
 
 
@@ -244,12 +251,15 @@ def test_daily_sums_equal_order_sums(warehouse: Warehouse) -> None:
         "shipping_costs",
         "handling",
         "transaction_fees",
+        "third_party_transaction_fees",
         "cm1",
         "cm2",
     ]
     sums = ", ".join(f"sum({f})" for f in figures)
+    # profit_daily's CM2 also takes off the labels no order carries (L4, 6.60 on 01-13).
+    daily_sums = sums.replace("sum(cm2)", "sum(cm2 + unattributed_shipping_costs)")
     (daily,) = warehouse.rows(
-        f"select count(*) filter (where orders > 0), sum(orders), {sums} from reports.profit_daily"
+        f"select count(*) filter (where orders > 0), sum(orders), {daily_sums} from reports.profit_daily"
     )
     (orders,) = warehouse.rows(f"select count(distinct processed_date), count(*), {sums} from reports.orders_profit")
     assert daily == orders
@@ -296,8 +306,8 @@ def test_customer_ltv_and_cohorts(warehouse: Warehouse) -> None:
         " from reports.customer_ltv order by customer_id"
     )
     assert ltv == [
-        ("gid://shopify/Customer/1", 2, True, D("65.00"), D("11.39"), "2026-01-01"),
-        ("gid://shopify/Customer/2", 1, False, D("0.00"), D("-15.72"), "2026-01-01"),
+        ("gid://shopify/Customer/1", 2, True, D("65.00"), D("17.39"), "2026-01-01"),
+        ("gid://shopify/Customer/2", 1, False, D("0.00"), D("-3.60"), "2026-01-01"),
     ]
     cohorts = warehouse.rows(
         "select cohort_month::text, months_since_first_order, cohort_customers, active_customers, retention_rate,"
@@ -313,7 +323,7 @@ def test_shipping_costs_against_shipping_charged(warehouse: Warehouse) -> None:
     )
     assert rows == [
         ("#1001", D("6.00"), 1, D("8.50"), D("6.00"), D("8.50"), D("-2.50")),
-        ("#1002", D("0.00"), 0, None, D("11.00"), D("11.00"), D("-11.00")),
+        ("#1002", D("0.00"), 0, None, None, D("0.00"), D("0.00")),
         ("#1003", D("0.00"), 1, D("9.90"), D("6.50"), D("9.90"), D("-9.90")),
         ("#1005", D("0.00"), 0, None, None, D("0.00"), D("0.00")),
     ]
@@ -569,6 +579,29 @@ def test_a_cost_seen_later_costs_the_orders_after_it_and_survives_a_full_refresh
             ("gid://shopify/ProductVariant/21", D("5.00"), "-infinity"),
             ("gid://shopify/ProductVariant/21", D("6.00"), "2026-01-11 12:00:00"),
         ]
+    finally:
+        wh.drop()
+
+
+def test_shipping_charged_left_out_of_the_margins_when_the_var_says_so(dbt_dir: Path) -> None:
+    """`shipping_charged_in_margin: false`: CM2 and everything after it leave shipping charged
+    out (01-10: 50.00 - 8.50 - 2.00 - 5.54 - 1.13 = 32.83; #1001: 10.00 - 8.50 - 2.00 - 3.07 = -3.57);
+    with the default (the module's warehouse) they count it, and nothing else differs."""
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        wh.build("--vars", "{shipping_charged_in_margin: false}")
+        rows = wh.rows("select date::text, cm2, cm3, net_profit, shipping_charged, net_sales from reports.profit_daily")
+        daily = {row[0]: row[1:] for row in rows}
+        assert daily["2026-01-10"][:3] == (D("32.83"), D("0.83"), D("-13.69"))
+        assert daily["2026-01-13"][:3] == (D("-36.60"), D("-36.60"), D("-51.12"))
+        orders = dict(wh.rows("select order_name, cm2 from reports.orders_profit"))
+        assert (orders["#1001"], orders["#1002"], orders["#1003"]) == (D("-3.57"), D("-3.60"), D("14.96"))
+        for day, (cm2, _cm3, net_profit, shipping_charged, net_sales) in daily.items():
+            expected = _expected_day(day)
+            assert (shipping_charged, net_sales) == (expected["shipping_charged"], expected["net_sales"])
+            assert cm2 == expected["cm2"] - shipping_charged, day
+            assert net_profit == expected["net_profit"] - shipping_charged, day
     finally:
         wh.drop()
 

@@ -274,11 +274,13 @@ class LabelBook:
         return {"emails": sorted(e for e in emails if e), "names": sorted(names)}
 
     def truth(self, provider: str) -> dict[str, Any]:
-        """Label counts and non-voided costs (label + insurance) per order, for one provider."""
+        """Label counts and non-voided costs per order, and of unmatched labels per shop-local day."""
         now = self.store.now
         labels = self.visible(provider)
         cost_by_order: dict[str, Decimal] = defaultdict(Decimal)
         count_by_order: dict[str, int] = defaultdict(int)
+        unmatched_by_day: dict[str, Decimal] = defaultdict(Decimal)
+        zone = ZoneInfo(self.store.shop.iana_timezone)
         total = unmatched_cost = Decimal("0")
         voided = unmatched = 0
         for label in labels:
@@ -291,12 +293,15 @@ class LabelBook:
             else:
                 unmatched += 1
                 unmatched_cost += cost
+                if cost:
+                    unmatched_by_day[label.created_at.astimezone(zone).date().isoformat()] += cost
         return {
             "currency": self.store.shop.currency,
             "labels": len(labels),
             "voided": voided,
             "unmatched_labels": unmatched,
             "unmatched_label_cost": str(unmatched_cost),
+            "unmatched_label_cost_by_day": {day: str(cost) for day, cost in sorted(unmatched_by_day.items())},
             "label_cost_total": str(total),
             "label_cost_by_order": {name: str(cost) for name, cost in sorted(cost_by_order.items())},
             "label_count_by_order": dict(sorted(count_by_order.items())),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,9 +27,20 @@ MONEY_FIGURES = (
     "cogs",
     "net_sales_with_cost_recorded",
     "transaction_fees",
+    "third_party_transaction_fees",
     "payouts",
 )
 FEE_KINDS = ("SALE", "CAPTURE")
+# Shopify's fee on payments through another gateway than its own, by the shop's plan (its
+# published pricing: Basic 2 %, Advanced 0.5 %, Plus 0.2 %); manual payments and gift cards
+# carry none.
+THIRD_PARTY_FEE_PERCENT = {
+    "standard": Decimal("2.0"),
+    "advanced": Decimal("0.5"),
+    "plus": Decimal("0.2"),
+    "enterprise": Decimal("0.2"),
+}
+THIRD_PARTY_FEE_EXEMPT = ("shopify_payments", "manual", "gift_card")
 RESTOCKED = ("RETURN", "CANCEL")
 
 
@@ -44,6 +55,7 @@ def compute_truth(store: Store) -> dict[str, Any]:
     """
     local_day = _day_function(store.shop.iana_timezone)
     variants = {v.id: v for p in store.products for v in p.variants}
+    third_party_percent = THIRD_PARTY_FEE_PERCENT[store.shop.plan]
     days: dict[str, dict[str, Any]] = defaultdict(_empty_day)
     # Variants sold without a cost: units ordered and net sales (less their returns).
     missing: dict[int, list[Any]] = defaultdict(lambda: [0, Decimal(0)])
@@ -91,7 +103,11 @@ def compute_truth(store: Store) -> dict[str, Any]:
                     rday["cogs"] -= cost * rli.quantity
         for txn in order.transactions:
             if txn.status == "SUCCESS" and txn.kind in FEE_KINDS:
-                days[local_day(txn.processed_at)]["transaction_fees"] += txn.fee
+                txn_day = days[local_day(txn.processed_at)]
+                txn_day["transaction_fees"] += txn.fee
+                if txn.gateway not in THIRD_PARTY_FEE_EXEMPT:
+                    fee = txn.amount * third_party_percent / 100
+                    txn_day["third_party_transaction_fees"] += fee.quantize(CENT, ROUND_HALF_UP)
 
     for payout in store.payouts:
         days[local_day(payout.issued_at)]["payouts"] += payout.net

@@ -11,7 +11,8 @@
 {#- One row per non-test order with every figure booked on its own day: its sales
     (int_shopify__order_sales) and its shipping and handling costs. Shipping: the matched,
     non-voided labels; an order without one that has units to ship gets the
-    `shipping_cost_rules` estimate. Handling: the `handling_costs` seed.
+    `shipping_cost_rules` estimate. Handling: the `handling_costs` seed. A cancelled order
+    that never shipped (no label, nothing fulfilled) gets neither: nobody packed it.
 
     A table, incremental by order, read by profit_daily, orders_profit and shipping_costs:
     a run recomputes the orders whose sales or labels were built since its last build. -#}
@@ -80,14 +81,23 @@ costed as (
         labels.other_fees,
         labels.total_cost as label_total_cost,
         case
-            when orders.shippable_units > 0
+            when orders.shippable_units > 0 and not never_shipped.flag
                 then estimate.per_order + estimate.per_item * orders.shippable_units
         end as estimated_shipping_cost,
-        coalesce(handling_rate.per_order, 0) + coalesce(handling_rate.per_item, 0) * orders.units as handling
+        case
+            when never_shipped.flag then 0
+            else coalesce(handling_rate.per_order, 0) + coalesce(handling_rate.per_item, 0) * orders.units
+        end as handling
     from orders
     left join labels
         on labels.shop = orders.shop
         and labels.order_id = orders.order_id
+    -- A cancelled order that never shipped (no label, nothing fulfilled) was never packed.
+    cross join lateral (
+        select orders.is_cancelled
+            and labels.labels is null
+            and coalesce(orders.fulfillment_status, '') not in ('FULFILLED', 'PARTIALLY_FULFILLED') as flag
+    ) as never_shipped
     left join lateral (
         select rules.per_order, rules.per_item
         from rules

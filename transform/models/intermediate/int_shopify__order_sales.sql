@@ -15,7 +15,7 @@
     last build) and stamps them `built_at`, so that the models downstream look their
     changed orders up instead of aggregating every line again. -#}
 
-{%- set since = loaded_since('order_loaded_at') if built_has_column('net_sales_without_cost') else none %}
+{%- set since = loaded_since('order_loaded_at') if built_has_column('fulfillment_status') else none %}
 {%- set recosted = recosted_orders(ref('int_shopify__order_lines'), since, built_since()) %}
 
 with
@@ -77,6 +77,7 @@ final as (
         orders.updated_at,
         orders.cancelled_at,
         orders.is_cancelled,
+        orders.fulfillment_status,
         orders.source_name,
         orders.channel,
         orders.shipping_country,

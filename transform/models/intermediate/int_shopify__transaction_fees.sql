@@ -15,6 +15,8 @@
 {#- One row per successful SALE or CAPTURE of a non-test order, with the fee it cost:
     the synced fee; for Shopify Payments without one, the fees of its balance
     transactions; for other gateways without one, the `gateway_fees` seed, rounded to the cent.
+    And Shopify's own third-party transaction fee: on a gateway that is not exempt (var
+    `third_party_fee_exempt_gateways`), the `shopify_third_party_fees` rate of the shop's plan.
 
     A table, incremental by transaction: a run recomputes the transactions loaded since the
     newest load built, those whose balance transactions were (they arrive with the payout,
@@ -22,7 +24,7 @@
     (an order loaded after its transactions). Only a transaction whose fee or order changed
     gets a new `built_at`, which is what the models downstream look for. -#}
 
-{%- set since = loaded_since('loaded_at') %}
+{%- set since = loaded_since('loaded_at') if built_has_column('third_party_fee') else none %}
 {%- set balance_since = loaded_since('balance_loaded_at') or since %}
 {%- set built = built_since() %}
 
@@ -84,6 +86,18 @@ gateway_fees as (
 
 ),
 
+plans as (
+
+    select shop, lower(plan) as plan from {{ ref('stg_shopify__shop') }}
+
+),
+
+plan_fees as (
+
+    select lower(plan) as plan, valid_from, percent_fee from {{ ref('shopify_third_party_fees') }}
+
+),
+
 joined as (
 
     select
@@ -100,7 +114,15 @@ joined as (
         transactions.fee as synced_fee,
         balance_fees.fee as balance_transaction_fee,
         configured.percent_fee,
-        configured.fixed_fee
+        configured.fixed_fee,
+        case
+            when lower(transactions.gateway) in (
+                {%- for gateway in var('third_party_fee_exempt_gateways') %}
+                '{{ gateway | lower }}'{{ "," if not loop.last }}
+                {%- endfor %}
+            ) then 0
+            else coalesce(round(transactions.amount * plan_fee.percent_fee / 100, 2), 0)
+        end as third_party_fee
     from transactions
     inner join orders
         on orders.shop = transactions.shop
@@ -117,6 +139,16 @@ joined as (
         order by {{ seed_precedence('gateway_fees') }}
         limit 1
     ) as configured on true
+    left join plans
+        on plans.shop = transactions.shop
+    left join lateral (
+        select plan_fees.percent_fee
+        from plan_fees
+        where plan_fees.plan = plans.plan
+            and plan_fees.valid_from <= transactions.processed_date
+        order by plan_fees.valid_from desc
+        limit 1
+    ) as plan_fee on true
 
 ),
 
@@ -142,4 +174,4 @@ final as (
 
 )
 
-{{ select_stamped_if_changed(['order_id', 'processed_date', 'transaction_fee'], ['shop', 'transaction_id'], since) }}
+{{ select_stamped_if_changed(['order_id', 'processed_date', 'transaction_fee', 'third_party_fee'], ['shop', 'transaction_id'], since) }}

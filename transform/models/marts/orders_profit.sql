@@ -12,7 +12,7 @@
     and its contribution margins. Incremental: a run recomputes the orders whose figures,
     refunds, fees or customer numbering were built since its last build. -#}
 
-{%- set since = built_since('_built_at') %}
+{%- set since = built_since('_built_at') if built_has_column('third_party_transaction_fees') else none %}
 
 with
 
@@ -70,7 +70,11 @@ order_refunds as (
 
 order_fees as (
 
-    select shop, order_id, sum(transaction_fee) as transaction_fees
+    select
+        shop,
+        order_id,
+        sum(transaction_fee) as transaction_fees,
+        sum(third_party_fee) as third_party_transaction_fees
     from {{ ref('int_shopify__transaction_fees') }}
     {%- if since %}
     where {{ changed }}
@@ -114,7 +118,8 @@ joined as (
         order_figures.shipping_costs,
         order_figures.shipping_cost_source,
         order_figures.handling,
-        coalesce(order_fees.transaction_fees, 0) as transaction_fees
+        coalesce(order_fees.transaction_fees, 0) as transaction_fees,
+        coalesce(order_fees.third_party_transaction_fees, 0) as third_party_transaction_fees
     from order_figures
     left join order_refunds
         on order_refunds.shop = order_figures.shop
@@ -164,7 +169,7 @@ final as (
             'total_sales', 'cogs', 'shipping_costs',
         ]) }},
         shipping_cost_source,
-        {{ cents_columns(['handling', 'transaction_fees', 'cm1', 'cm2']) }},
+        {{ cents_columns(['handling', 'transaction_fees', 'third_party_transaction_fees', 'cm1', 'cm2']) }},
         round({{ safe_divide('cm1', 'net_sales') }}, 4) as cm1_margin,
         round({{ safe_divide('cm2', 'net_sales') }}, 4) as cm2_margin,
         {{ built_at() }} as _built_at

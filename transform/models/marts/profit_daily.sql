@@ -11,8 +11,11 @@
     Incremental: a run recomputes the days from `lookback_days` before the earliest of the
     shops' last built days (ad platforms and payouts revise recent days), and every day
     that holds an order, refund or fee of an order int_orders__figures rebuilt since this
-    table's last build, or a refund or fee rebuilt since then, however old (a label voided,
-    an order cancelled or edited, a fee that came with its payout). -#}
+    table's last build, or a refund, fee or label rebuilt since then, however old (a label
+    voided or matched late, an order cancelled or edited, a fee that came with its payout).
+    Labels that match no order are costs all the same: booked on their own day
+    (`unattributed_shipping_costs`, inside CM2). A table built before its newest column
+    existed is rebuilt whole once. -#}
 
 {%- set platforms = var('ad_platforms') -%}
 
@@ -24,7 +27,7 @@
     ~ " then null else (select min(last_day) - " ~ var('lookback_days')
     ~ " from (select shop, max(date) as last_day from " ~ this ~ " group by shop) as built) end",
     type='date'
-) if built_has_column('cost_coverage') else none -%}
+) if built_has_column('third_party_transaction_fees') else none -%}
 {#- The newest order build this table has seen (none on a table built before the column
     existed: then every order counts as rebuilt). -#}
 {%- set seen = built_since('_orders_built_at') if since else none %}
@@ -66,6 +69,10 @@ affected_days as (
     union
     select shop, processed_date from {{ ref('int_shopify__transaction_fees') }}
     where built_at > {{ seen }}
+    union
+    select shop, created_date from {{ ref('int_shipping__labels') }}
+    where built_at > {{ seen }}
+        and shop is not null
     {%- endif %}
 
 ),
@@ -139,10 +146,25 @@ refund_days as (
 
 fee_days as (
 
-    select shop, processed_date as date, sum(transaction_fee) as transaction_fees
+    select
+        shop,
+        processed_date as date,
+        sum(transaction_fee) as transaction_fees,
+        sum(third_party_fee) as third_party_transaction_fees
     from {{ ref('int_shopify__transaction_fees') }} as fees
     where (fees.shop, fees.processed_date) in (select shop, date from days)
     group by shop, processed_date
+
+),
+
+unattributed_label_days as (
+
+    select shop, created_date as date, sum(total_cost_shop_currency) as unattributed_shipping_costs
+    from {{ ref('int_shipping__labels') }} as labels
+    where labels.order_id is null
+        and not labels.is_voided
+        and (labels.shop, labels.created_date) in (select shop, date from days)
+    group by shop, created_date
 
 ),
 
@@ -199,8 +221,10 @@ joined as (
         coalesce(order_days.net_sales_without_cost, 0) - coalesce(refund_days.returns_without_cost, 0)
             as net_sales_without_cost,
         coalesce(order_days.shipping_costs, 0) as shipping_costs,
+        coalesce(unattributed_label_days.unattributed_shipping_costs, 0) as unattributed_shipping_costs,
         coalesce(order_days.handling, 0) as handling,
         coalesce(fee_days.transaction_fees, 0) as transaction_fees,
+        coalesce(fee_days.third_party_transaction_fees, 0) as third_party_transaction_fees,
         {%- for platform in platforms %}
         coalesce(ad_days.ad_spend_{{ platform }}, 0) as ad_spend_{{ platform }},
         {%- endfor %}
@@ -214,6 +238,9 @@ joined as (
     left join new_customer_days on new_customer_days.shop = days.shop and new_customer_days.date = days.date
     left join refund_days on refund_days.shop = days.shop and refund_days.date = days.date
     left join fee_days on fee_days.shop = days.shop and fee_days.date = days.date
+    left join unattributed_label_days
+        on unattributed_label_days.shop = days.shop
+        and unattributed_label_days.date = days.date
     left join ad_days on ad_days.shop = days.shop and ad_days.date = days.date
     left join expense_days on expense_days.shop = days.shop and expense_days.date = days.date
     left join payout_days on payout_days.shop = days.shop and payout_days.date = days.date
@@ -224,7 +251,7 @@ figures as (
 
     select
         *,
-        {{ profit_figures() }}
+        {{ profit_figures(other_costs=['unattributed_shipping_costs']) }}
     from joined
 
 ),
@@ -251,7 +278,8 @@ final as (
         units_returned,
         {{ cents_columns([
             'gross_sales', 'discounts', 'returns', 'net_sales', 'shipping_charged', 'taxes',
-            'total_sales', 'cogs', 'shipping_costs', 'handling', 'transaction_fees',
+            'total_sales', 'cogs', 'shipping_costs', 'unattributed_shipping_costs', 'handling',
+            'transaction_fees', 'third_party_transaction_fees',
         ]) }},
         units_without_cost,
         {{ cents('net_sales - net_sales_without_cost') }} as net_sales_with_cost_recorded,
