@@ -3,7 +3,7 @@
 Starts the embedded Postgres (data kept in ``.bloom/demo``), starts the sandbox with a
 seeded store, runs the three taps into target-postgres side by side (``meltano run`` of
 the jobs sync-shopify, sync-ads and sync-shipping), then ``dbt build`` (build-reports),
-prints the last 30 days from ``reports.profit_daily`` and stops what it started. A first
+prints the last 30 days (to the shop's today) from ``reports.profit_daily`` and stops what it started. A first
 run goes twice: the three taps with ``backfill`` off (the last 7 days of every source) and the
 reports without tests, so the last 7 days show within a minute, then the history of every
 source and a full build. The warehouse, Meltano's state and
