@@ -25,6 +25,11 @@
     so that every model of a run agrees on it. -#}
 {% macro reports_as_of() -%}
     {%- set as_of = env_var('BLOOM_REPORTS_AS_OF', '') or run_started_at.isoformat() -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+(Z|[+-][0-9:]+)', as_of) -%}
+        {{ exceptions.raise_compiler_error(
+            "BLOOM_REPORTS_AS_OF must be an ISO-8601 time with its offset, e.g. 2026-12-07T05:00:00Z; got "
+            ~ as_of) }}
+    {%- endif -%}
     {{ return(adapter.dispatch('reports_as_of', 'bloom')(as_of)) }}
 {%- endmacro %}
 
