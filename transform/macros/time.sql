@@ -46,3 +46,13 @@
 {% macro postgres__shop_today(tz) -%}
     ({{ reports_as_of() }} at time zone {{ tz }})::date
 {%- endmacro %}
+
+{#- Deletes the rows of `relation` (keyed by `shop` and `date`) dated after their shop's
+    today: a post-hook for the incremental daily reports, which rewrite only the days of
+    the current range. -#}
+{% macro delete_days_after_shop_today(relation) -%}
+delete from {{ relation }} as built
+using {{ ref('stg_shopify__shop') }} as shops
+where shops.shop = built.shop
+    and built.date > {{ shop_today('shops.iana_timezone') }}
+{%- endmacro %}

@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'date'],
         on_schema_change='append_new_columns',
+        post_hook="{{ delete_days_after_shop_today(this) }}",
     )
 }}
 
@@ -12,7 +13,9 @@
     shops' last built days (ad platforms and payouts revise recent days), and every day
     that holds an order, refund or fee of an order int_orders__figures rebuilt since this
     table's last build, or a refund or fee rebuilt since then, however old (a label voided,
-    an order cancelled or edited, a fee that came with its payout). -#}
+    an order cancelled or edited, a fee that came with its payout). A row of a day after the
+    shop's today (a table built before that rule, or as of a later time) is deleted after the
+    build: an incremental run rewrites only the days of the range. -#}
 
 {%- set platforms = var('ad_platforms') -%}
 
