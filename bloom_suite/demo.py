@@ -3,10 +3,10 @@
 Starts the embedded Postgres (data kept in ``.bloom/demo``), starts the sandbox with a
 seeded store, runs the three taps into target-postgres side by side (``meltano run`` of
 the jobs sync-shopify, sync-ads and sync-shipping), then ``dbt build`` (build-reports),
-prints the last 30 days from ``reports.profit_daily`` and stops what it started. A first
-run goes twice: the three taps with ``backfill`` off (the last 7 days of every source, and
-Shopify's whole catalog with its unit costs) and the reports without tests, so the last 7
-days show within a minute, then the history of every source and a full build. The
+prints the last 30 days (to the shop's today) from ``reports.profit_daily`` and stops what it
+started. A first run goes twice: the three taps with ``backfill`` off (the last 7 days of every
+source, and Shopify's whole catalog with its unit costs) and the reports without tests, so the
+last 7 days show within a minute, then the history of every source and a full build. The
 warehouse, Meltano's state and the sandbox's clock persist in ``.bloom/demo``, so a second
 run is incremental: the sandbox's store lives in real time (it moves forward by the days
 since the first run) and only what changed is synced.

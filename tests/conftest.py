@@ -43,6 +43,8 @@ class Pipeline:
     def env(self) -> dict[str, str]:
         start = (date.fromisoformat(NOW) - timedelta(days=760)).isoformat()
         return meltano_env(
+            # The reports' "today" is the store's (the tests move its clock ahead of the real date).
+            BLOOM_REPORTS_AS_OF=self.sandbox.get("/_sandbox/health")["now"],
             BLOOM_PG_PORT=PG_PORT,
             BLOOM_PG_DATABASE=self.database,
             BLOOM_SANDBOX_PORT=self.sandbox.url.rsplit(":", 1)[1],

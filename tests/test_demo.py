@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from _helpers import project
 
 from bloom_suite.processes import free_port
 
-SUMMARY_FIGURES = ("orders", "net sales", "cogs", "ad spend", "shipping costs", "net profit")
+SUMMARY_FIGURES = (
+    "orders", "net sales", "cogs", "shipping charged", "shipping costs", "unattributed shipping", "handling",
+    "transaction fees", "third-party fees", "ad spend", "operating expenses", "net profit",
+)  # fmt: skip
 
 
 def run_demo(workdir: Path, port: int) -> str:
@@ -61,6 +65,9 @@ def test_the_demo_prints_the_profit_summary_from_what_it_synced(two_runs):
     figures = summary(first)
     assert set(figures) == set(SUMMARY_FIGURES), first[-2000:]
     assert int(figures["orders"]) > 0
+    # Every figure of net profit is printed: the lines add up to it.
+    amounts = {name: Decimal(value.replace(",", "")) for name, value in figures.items() if name != "orders"}
+    assert sum(amount for name, amount in amounts.items() if name != "net profit") == amounts["net profit"]
     # Progress was visible: streams and backfill windows of each tap, then dbt.
     assert "tap-shopify-bloom  Beginning sync of 'orders'" in first
     assert re.search(r"orders: window \[\S+, \S+\) done", first)

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -116,17 +117,29 @@ def merchant_rate(from_currency: str, to_currency: str, day: str) -> Decimal:
 
 def test_ad_spend_per_platform_and_day_equals_the_ad_platforms_truth(first_sync):
     """Each platform's spend per account day (the sandbox's truth, in the account's currency),
-    converted at the merchant's rates, is profit_daily's ad spend of that platform and day."""
+    converted at the merchant's rates, is profit_daily's ad spend of that platform and day, up to
+    the shop's today; a later account day (Berlin's begins before New York's) waits in staging."""
     truth = first_sync.sandbox.get("/_sandbox/truth")
     shop_currency = truth["shop"]["currency"]
+    now = datetime.fromisoformat(truth["now"].replace("Z", "+00:00"))
+    shop_today = now.astimezone(ZoneInfo(truth["shop"]["iana_timezone"])).date().isoformat()
     expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    later: set[tuple[str, str]] = set()
     for platform in AD_PLATFORMS:
         for account in truth[platform].values():
             for day, spend in account["spend"].items():
+                if day > shop_today:
+                    later.add((platform, day))
+                    continue
                 expected[(platform, day)] += Decimal(spend) * merchant_rate(account["currency"], shop_currency, day)
     columns = ", ".join(f"ad_spend_{platform}" for platform in AD_PLATFORMS)
     rows = first_sync.query(f"select date::text, {columns} from reports.profit_daily where shop = %s", (SHOP,))
     got = {(platform, row[0]): row[1 + i] for row in rows for i, platform in enumerate(AD_PLATFORMS)}
+    # The store's clock is a UTC midnight: TikTok's Berlin account has begun the next day, the shop has not.
+    assert later, (truth["now"], shop_today)
+    assert max(row[0] for row in rows) == shop_today
+    staged = set(first_sync.query("select platform, spend_date::text from analytics.stg_ads__ad_spend_daily"))
+    assert later <= staged
     days_with_spend = {key for key, value in expected.items() if value}
     assert len(days_with_spend) > 600
     mismatches = [

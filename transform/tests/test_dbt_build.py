@@ -44,24 +44,24 @@ date       orders new_customers gross_sales discounts returns net_sales shipping
 2026-01-14 1      0             0           0         0       0         0                0     0           0
 
 date       shipping_costs handling transaction_fees ad_spend_meta ad_spend_google_ads ad_spend_tiktok ad_spend
-2026-01-10 8.50           2.00     5.54             10.00         0                   22.00           32.00
+2026-01-10 8.50           2.00     5.54             10.00         0                   23.40           33.40
 2026-01-11 0              0        0                0             7.20                0               7.20
-2026-01-12 9.90           2.25     1.89             5.50          0                   0               5.50
+2026-01-12 10.53          2.25     1.89             5.50          0                   0               5.50
 2026-01-13 0              0        0                0             0                   0               0
 2026-01-14 0              1.50     0                0             0                   0               0
 
 date       operating_expenses cm1    cm2    cm3    net_profit payouts
-2026-01-10 14.52              50.00  46.83  14.83  0.31       0
+2026-01-10 14.52              50.00  46.83  13.43  -1.09      0
 2026-01-11 14.52              0      0      -7.20  -21.72     0
-2026-01-12 14.52              19.00  4.96   -0.54  -15.06     0
-2026-01-13 14.52              -30.00 -44.60 -44.60 -59.12     92.29
+2026-01-12 14.52              19.00  4.33   -1.17  -15.69     0
+2026-01-13 14.52              -30.00 -45.02 -45.02 -59.54     92.29
 2026-01-14 14.52              0      -1.50  -1.50  -16.02     39.43
 
 date       unattributed_shipping_costs third_party_transaction_fees
 2026-01-10 0                           1.13
 2026-01-11 0                           0
 2026-01-12 0                           0
-2026-01-13 6.60                        0
+2026-01-13 7.02                        0
 2026-01-14 0                           0
 """
 
@@ -69,13 +69,13 @@ EXPECTED_ORDERS_TABLE = """
 order_name customer_type net_sales total_sales cogs  shipping_costs shipping_cost_source
 #1001      new           18.00     25.92       8.00  8.50           labels
 #1002      new           0         0           0     0              none
-#1003      returning     47.00     50.76       18.00 9.90           labels
+#1003      returning     47.00     50.76       18.00 10.53          labels
 #1005      guest         0         0           0     0              none
 
 order_name handling transaction_fees third_party_transaction_fees cm1   cm2
 #1001      2.00     3.07             0                            10.00 2.43
 #1002      0        2.47             1.13                         0     -3.60
-#1003      2.25     1.89             0                            29.00 14.96
+#1003      2.25     1.89             0                            29.00 14.33
 #1005      1.50     0                0                            0     -1.50
 """
 
@@ -134,6 +134,7 @@ class Warehouse:
         # Whom dbt connects as (the fixture and the checks connect as PG's user).
         self.dbt_user, self.dbt_password = PG["user"], PG["password"]
         self.extra_env: dict[str, str] = {}  # more variables for dbt
+        self.output = ""  # of the last build()
 
     def admin(self) -> psycopg.Connection:
         return psycopg.connect(dbname="postgres", autocommit=True, **PG)
@@ -194,8 +195,9 @@ class Warehouse:
         ]
 
     def build(self, *extra: str) -> str:
-        """``dbt build``: seeds, models, data tests and unit tests, in dependency order."""
-        return self.run_dbt("build", *extra)
+        """``dbt build``: seeds, models, data tests and unit tests, in dependency order (its output kept)."""
+        self.output = self.run_dbt("build", *extra)
+        return self.output
 
     def rows(self, sql: str) -> list[tuple]:
         with self.connect() as conn:
@@ -256,7 +258,7 @@ def test_daily_sums_equal_order_sums(warehouse: Warehouse) -> None:
         "cm2",
     ]
     sums = ", ".join(f"sum({f})" for f in figures)
-    # profit_daily's CM2 also takes off the labels no order carries (L4, 6.60 on 01-13).
+    # profit_daily's CM2 also takes off the labels no order carries (L4, 7.02 on 01-13).
     daily_sums = sums.replace("sum(cm2)", "sum(cm2 + unattributed_shipping_costs)")
     (daily,) = warehouse.rows(
         f"select count(*) filter (where orders > 0), sum(orders), {daily_sums} from reports.profit_daily"
@@ -274,16 +276,16 @@ def test_marketing_daily_blends_spend_with_sales(warehouse: Warehouse) -> None:
     assert row == (
         D("10.00"),
         D("4.0000"),
-        D("22.00"),
-        D("33.00"),
+        D("23.40"),
+        D("35.10"),
         D("1.5000"),
-        D("32.00"),
-        D("3.1863"),
-        D("3.1863"),
+        D("33.40"),
+        D("3.0527"),
+        D("3.0527"),
         2,
-        D("16.00"),
+        D("16.70"),
         D("18.00"),
-        D("0.5625"),
+        D("0.5389"),
     )
     (google,) = warehouse.rows("select google_ads_spend, cac from reports.marketing_daily where date = '2026-01-11'")
     assert google == (D("7.20"), None)
@@ -306,7 +308,7 @@ def test_customer_ltv_and_cohorts(warehouse: Warehouse) -> None:
         " from reports.customer_ltv order by customer_id"
     )
     assert ltv == [
-        ("gid://shopify/Customer/1", 2, True, D("65.00"), D("17.39"), "2026-01-01"),
+        ("gid://shopify/Customer/1", 2, True, D("65.00"), D("16.76"), "2026-01-01"),
         ("gid://shopify/Customer/2", 1, False, D("0.00"), D("-3.60"), "2026-01-01"),
     ]
     cohorts = warehouse.rows(
@@ -324,9 +326,16 @@ def test_shipping_costs_against_shipping_charged(warehouse: Warehouse) -> None:
     assert rows == [
         ("#1001", D("6.00"), 1, D("8.50"), D("6.00"), D("8.50"), D("-2.50")),
         ("#1002", D("0.00"), 0, None, None, D("0.00"), D("0.00")),
-        ("#1003", D("0.00"), 1, D("9.90"), D("6.50"), D("9.90"), D("-9.90")),
+        ("#1003", D("0.00"), 1, D("10.53"), D("6.50"), D("10.53"), D("-10.53")),
         ("#1005", D("0.00"), 0, None, None, D("0.00"), D("0.00")),
+        # L4 matches no order: its own row, on the day it was bought.
+        (None, D("0"), 1, D("7.02"), None, D("7.02"), D("-7.02")),
     ]
+    unattributed = warehouse.rows(
+        "select processed_date::text, shipping_cost_source, label_provider, label_id from reports.shipping_costs"
+        " where order_id is null"
+    )
+    assert unattributed == [("2026-01-13", "unattributed_label", "shippo", "L4")]
 
 
 def test_payouts_reconciliation_lists_the_mismatch(warehouse: Warehouse) -> None:
@@ -593,10 +602,10 @@ def test_shipping_charged_left_out_of_the_margins_when_the_var_says_so(dbt_dir: 
         wh.build("--vars", "{shipping_charged_in_margin: false}")
         rows = wh.rows("select date::text, cm2, cm3, net_profit, shipping_charged, net_sales from reports.profit_daily")
         daily = {row[0]: row[1:] for row in rows}
-        assert daily["2026-01-10"][:3] == (D("32.83"), D("0.83"), D("-13.69"))
-        assert daily["2026-01-13"][:3] == (D("-36.60"), D("-36.60"), D("-51.12"))
+        assert daily["2026-01-10"][:3] == (D("32.83"), D("-0.57"), D("-15.09"))
+        assert daily["2026-01-13"][:3] == (D("-37.02"), D("-37.02"), D("-51.54"))
         orders = dict(wh.rows("select order_name, cm2 from reports.orders_profit"))
-        assert (orders["#1001"], orders["#1002"], orders["#1003"]) == (D("-3.57"), D("-3.60"), D("14.96"))
+        assert (orders["#1001"], orders["#1002"], orders["#1003"]) == (D("-3.57"), D("-3.60"), D("14.33"))
         for day, (cm2, _cm3, net_profit, shipping_charged, net_sales) in daily.items():
             expected = _expected_day(day)
             assert (shipping_charged, net_sales) == (expected["shipping_charged"], expected["net_sales"])
@@ -644,10 +653,11 @@ def test_reports_build_without_ad_and_shipping_tables(dbt_dir: Path) -> None:
             "select count(*), sum(ad_spend), sum(shipping_costs), sum(net_sales) from reports.profit_daily"
         )
         # 01-11 stays in the range (between order days); without labels #1001 and #1003 (US)
-        # get the US rule: 5.00 + 0.50 x 2 and 5.00 + 0.50 x 3; #1002 (CA) keeps 11.00.
-        assert totals == (5, D("0.00"), D("23.50"), D("65.00"))
+        # get the US rule: 5.00 + 0.50 x 2 and 5.00 + 0.50 x 3; #1002 (CA, cancelled, never
+        # shipped) none.
+        assert totals == (5, D("0.00"), D("12.50"), D("65.00"))
         sources = wh.rows("select order_name, shipping_cost_source from reports.orders_profit order by 1")
-        assert [s for _, s in sources] == ["shipping_cost_rules", "shipping_cost_rules", "shipping_cost_rules", "none"]
+        assert [s for _, s in sources] == ["shipping_cost_rules", "none", "shipping_cost_rules", "none"]
         assert wh.rows("select count(*) from reports.marketing_daily where ad_spend <> 0") == [(0,)]
     finally:
         wh.drop()
@@ -678,6 +688,96 @@ def test_reports_build_with_one_ad_platform(dbt_dir: Path) -> None:
             ("2026-01-10", D("10.00"), D("0"), D("0"), D("10.00")),
             ("2026-01-12", D("5.50"), D("0"), D("0"), D("5.50")),
         ]
+    finally:
+        wh.drop()
+
+
+def test_no_report_has_a_day_the_shop_has_not_begun(dbt_dir: Path) -> None:
+    """An ad account ahead of the shop reports a day the shop has not begun: no report shows it until it begins.
+
+    Built as of 2026-01-14 23:30 UTC: 18:30 on 01-14 in New York (the shop), 00:30 on 01-15 in
+    Berlin, where TikTok has already reported 5.00 EUR for 01-15. The reports end on 01-14 (no
+    01-15 row with a day of operating expenses); the spend waits in staging. Built again once
+    01-15 has begun in New York, the day comes in: 5.00 EUR x 1.17 = 5.85.
+    """
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        with wh.connect() as conn:
+            conn.execute(
+                "insert into raw_ads.ad_spend_daily values ('tiktok', 'tt_1', 'c2', 'Spark', '2026-01-15', '5.00',"
+                " 'EUR', 'Europe/Berlin', 700, 7, '0', '0.00', '7d_click')"
+            )
+        # (Unit tests left out: their fixed days are later than this "today".)
+        wh.extra_env = {"BLOOM_REPORTS_AS_OF": "2026-01-14T23:30:00Z"}
+        wh.build("--exclude-resource-type", "unit_test")
+        assert _daily(wh) == {day: tuple(_expected_day(day).values()) for day in EXPECTED_DAILY}
+        last_days = wh.rows(
+            "select (select max(date)::text from analytics.int_shop__days),"
+            " (select max(date)::text from analytics.int_finance__operating_expenses_daily),"
+            " (select max(spend_date)::text from analytics.int_ads__spend_converted),"
+            " (select max(date)::text from reports.marketing_daily),"
+            " (select max(spend_date)::text from analytics.stg_ads__ad_spend_daily)"
+        )
+        # Last days: the range, the expenses, the converted spend (its day before), marketing, staging.
+        assert last_days == [("2026-01-14", "2026-01-14", "2026-01-12", "2026-01-14", "2026-01-15")]
+
+        wh.extra_env = {"BLOOM_REPORTS_AS_OF": "2026-01-15T05:30:00Z"}  # 00:30 on 01-15 in New York
+        wh.build("--exclude-resource-type", "unit_test")
+        day = dict(zip(DAILY_COLUMNS, _daily(wh)["2026-01-15"], strict=True))
+        assert (day["orders"], day["ad_spend_tiktok"], day["ad_spend"], day["operating_expenses"]) == (
+            0,
+            D("5.85"),
+            D("5.85"),
+            D("14.52"),
+        )
+        assert wh.rows("select tiktok_spend from reports.marketing_daily where date = '2026-01-15'") == [(D("5.85"),)]
+
+        # A profit_daily holding a day after the shop's today (built before this rule, here as of
+        # a later time) loses it on the next run, though an incremental run rewrites only the range.
+        wh.extra_env = {"BLOOM_REPORTS_AS_OF": "2026-01-14T23:30:00Z"}
+        wh.build("--exclude-resource-type", "unit_test")
+        assert max(_daily(wh)) == "2026-01-14"
+    finally:
+        wh.drop()
+
+
+STALE_RATE_WARNINGS = re.compile(r"WARN 1 (fx_rate_is_recent_int_ads\S*|fx_rate_is_recent_int_shipp\S*)")
+
+
+def test_a_rate_older_than_31_days_warns_without_failing_the_build(warehouse: Warehouse, dbt_dir: Path) -> None:
+    """currency_rates ends on 2026-12-01: EUR spend and a EUR label of 2027-03-10 convert at a rate 99 days old.
+
+    The fixture's January days (rates of 2026-01-01) pass the same tests.
+    """
+    assert re.search(r"PASS fx_rate_is_recent_int_ads", warehouse.output), warehouse.output[-3000:]
+    assert re.search(r"PASS fx_rate_is_recent_int_shipp", warehouse.output), warehouse.output[-3000:]
+    assert not STALE_RATE_WARNINGS.search(warehouse.output)
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        with wh.connect() as conn:
+            conn.execute(
+                "insert into raw_ads.ad_spend_daily values ('tiktok', 'tt_1', 'c2', 'Spark', '2027-03-10', '5.00',"
+                " 'EUR', 'Europe/Berlin', 700, 7, '0', '0.00', '7d_click')"
+            )
+            conn.execute(
+                "insert into raw_shipping.shipping_labels (provider, account_id, label_id, order_ref,"
+                " order_ref_match, label_cost, insurance_cost, other_fees, currency, voided, created_at)"
+                " values ('shippo', 'sp_1', 'L9', null, 'none', '6.00', '0.00', '0.00', 'EUR', false,"
+                " '2027-03-10 12:00:00')"
+            )
+        wh.extra_env = {"BLOOM_REPORTS_AS_OF": "2027-03-11T12:00:00Z"}
+        output = wh.build()  # exit status 0: a warning
+        assert sorted(match.group(1)[:27] for match in STALE_RATE_WARNINGS.finditer(output)) == [
+            "fx_rate_is_recent_int_ads__",
+            "fx_rate_is_recent_int_shipp",
+        ], output[-3000:]
+        # Converted all the same, at the last rate there is (2026-12-01: 1.1650).
+        assert wh.rows(
+            "select fx_rate_date::text, spend_shop_currency from analytics.int_ads__spend_converted"
+            " where spend_date = '2027-03-10'"
+        ) == [("2026-12-01", D("5.8250"))]
     finally:
         wh.drop()
 

@@ -1,7 +1,9 @@
 {#- Ad spend per campaign and account day, in the shop currency. The conversion stays
     visible: the account currency, the rate used and the day it is from. The account's
     own day is booked as the shop day (platforms report whole days in the account's
-    time zone; they cannot be split). -#}
+    time zone; they cannot be split). An account whose time zone is ahead of the shop's
+    reports a day the shop has not begun yet: that spend waits in staging until the shop's
+    own day begins (no report has a day after the shop's today). -#}
 with
 
 spend as (
@@ -25,7 +27,7 @@ account_shops as (
 
 shops as (
 
-    select shop, currency from {{ ref('stg_shopify__shop') }}
+    select shop, currency, iana_timezone from {{ ref('stg_shopify__shop') }}
 
 ),
 
@@ -70,6 +72,7 @@ converted as (
         and rates.to_currency = shops.currency
         and spend.spend_date >= rates.valid_from
         and (rates.valid_until is null or spend.spend_date < rates.valid_until)
+    where spend.spend_date <= {{ shop_today('shops.iana_timezone') }}
 
 ),
 

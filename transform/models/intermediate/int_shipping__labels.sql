@@ -94,7 +94,8 @@ matched as (
         placed.*,
         orders.order_id,
         case when coalesce(placed.currency, placed.shop_currency) = placed.shop_currency then 1 else rates.rate end
-            as fx_rate
+            as fx_rate,
+        rates.valid_from as fx_rate_date
     from placed
     left join orders
         on orders.shop = placed.shop

@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['shop', 'date'],
         on_schema_change='append_new_columns',
+        post_hook="{{ delete_days_after_shop_today(this) }}",
     )
 }}
 
@@ -15,7 +16,9 @@
     voided or matched late, an order cancelled or edited, a fee that came with its payout).
     Labels that match no order are costs all the same: booked on their own day
     (`unattributed_shipping_costs`, inside CM2). A table built before its newest column
-    existed is rebuilt whole once. -#}
+    existed is rebuilt whole once. A row of a day after the shop's today (a table built
+    before that rule, or as of a later time) is deleted after the build: an incremental run
+    rewrites only the days of the range. -#}
 
 {%- set platforms = var('ad_platforms') -%}
 
