@@ -110,13 +110,16 @@ def test_first_run_reads_the_whole_catalog_with_unit_costs_and_later_runs_only_i
         assert windows(first, "products") == {"cursor": cursor}  # no history left: incremental from here
         assert cursor == iso(max(p.updated_at for p in store.products))  # Shopify's times are in seconds
 
-        control(sandbox, "advance", {"days": 3})  # new and repriced products
+        control(sandbox, "advance", {"days": 3})  # new and repriced products, as the advance draws them
+        # and one repriced on purpose, whatever the advance drew
+        repriced = next(p for p in store.products if not p.is_gift_card and p.updated_at < parse_iso(cursor))
+        control(sandbox, "reprice", {"product_id": repriced.id, "at": iso(store.now - timedelta(hours=1))})
         second = run_sync(config, state=first.state)
         bookmark = parse_iso(cursor)
         since = {f"gid://shopify/Product/{p.id}": p.updated_at for p in store.products if p.updated_at >= bookmark}
     # Only the products changed since (and any at the inclusive cursor) come again; no history.
     assert sorted(ids(second, "products")) == sorted(since)
-    assert any(updated > bookmark for updated in since.values())  # the advance did change some
+    assert any(updated > bookmark for updated in since.values())  # something did change
     assert len(since) < products / 2
     state = second.state["bookmarks"]["products"]
     assert list(state["windows"]) == ["cursor"]
