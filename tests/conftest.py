@@ -106,6 +106,14 @@ def small_pipeline(tmp_path: Path) -> Iterator[Pipeline]:
         yield own
 
 
+@pytest.fixture
+def recent_pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    """A store of 800 orders (a score of them, with refunds and payouts, in its last 7 days) and an
+    empty warehouse database of the test's own."""
+    with _pipeline(tmp_path, "bloom_recent", 800) as own:
+        yield own
+
+
 # The modules that run the longest pipelines go first: `make test` hands whole modules to two
 # pytest-xdist workers in this order, and they finish closer together when the long ones start early.
 LONGEST_FIRST = ("test_faults.py", "test_demo.py", "test_pipeline.py", "test_secrets.py", "test_bad_config.py")
