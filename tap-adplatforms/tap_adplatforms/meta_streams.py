@@ -25,7 +25,7 @@ from tap_adplatforms.client import AccountReader, PlatformSource, RateLimitedErr
 from tap_adplatforms.records import Field, RowShape, count, day, decimal, money
 from tap_adplatforms.windows import Window
 
-SYNC_MAX_DAYS = 7
+SYNC_MAX_DAYS = 8  # a first sync's recent window (the account days of the last 7 x 24 hours) reads at once
 PAGE_LIMIT = 500
 MAX_POLLS = 360
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80000, 80004})

@@ -74,7 +74,8 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description="Last day to read (YYYY-MM-DD); default: today in each account's time zone."),
     th.Property("initial_window_days", th.IntegerType(minimum=1, maximum=31), default=7,
                 title="First-sync recent window (days)",
-                description="A first sync reads this many recent days first, then history by month."),
+                description="A first sync reads first the account days that overlap the last this many "
+                "x 24 hours (today and this many days before it), then history by month."),
     th.Property("backfill", th.BooleanType, default=True, title="Backfill",
                 description="Read the history back to start_date. With false a run reads only the live "
                 "window: on a first sync the last initial_window_days days (reports of the last days "

@@ -92,7 +92,8 @@ def plan(
         bookmark: Last day a finished run read, if any.
         history: The account's history plan from state, if any.
         lookback_days: Days before the bookmark to read again.
-        initial_days: Recent days a first sync reads before history.
+        initial_days: Recent days a first sync reads before history: the account days
+            overlapping the last ``initial_days`` x 24 hours (today and the ``initial_days`` before).
         backfill: Whether to read the pending history too (else it stays pending in the plan).
 
     Returns:
@@ -101,7 +102,11 @@ def plan(
     if today < start:
         return Plan([], history or {"until": None, "next": None})
     if bookmark is None:
-        since = max(start, today - timedelta(days=initial_days - 1))
+        # The account days that overlap the last `initial_days` x 24 hours, wherever the
+        # account's zone lies: the other taps' first windows are that span, and a shop day
+        # they read whole needs every account day of it (an account ahead of the shop is on
+        # its next day already).
+        since = max(start, today - timedelta(days=initial_days))
     else:
         since = max(start, min(bookmark, today) - timedelta(days=lookback_days - 1))
     if history is None:

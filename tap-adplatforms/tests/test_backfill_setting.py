@@ -18,12 +18,13 @@ def test_recent_days_first_then_the_history_from_state(sandbox, run_tap):
     config = sandbox.config(start_date=sandbox.days_ago(90))
     recent = run_tap({**config, "backfill": False})
     first = recent.records["ad_spend_daily"]
-    # Only the last 7 days of every account; each account's history pending in its state.
-    assert {r["date"] for r in first} == {sandbox.days_ago(n) for n in range(7)}
+    # Only the account days of the last 7 x 24 hours (today and the 7 before it); each
+    # account's history pending in its state.
+    assert {r["date"] for r in first} == {sandbox.days_ago(n) for n in range(8)}
     for platform in PLATFORMS:
         for account_id in recent.spend_by_day(platform):
             history = recent.partition(platform, account_id)["history"]
-            assert history == {"until": sandbox.days_ago(7), "next": sandbox.days_ago(90)}, (platform, account_id)
+            assert history == {"until": sandbox.days_ago(8), "next": sandbox.days_ago(90)}, (platform, account_id)
 
     full = run_tap(config, state=recent.state)
     second = full.records["ad_spend_daily"]

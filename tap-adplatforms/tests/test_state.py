@@ -43,11 +43,12 @@ def test_first_sync_reads_recent_days_then_history_by_month(sandbox, run_tap):
     output = run_tap(sandbox.config("tiktok", start_date=sandbox.days_ago(80)))
     days = [r["date"] for r in output.records["ad_spend_daily"]]
     recent = days[: days.index(min(days))]
-    assert sorted(set(recent)) == [sandbox.days_ago(n) for n in range(6, -1, -1)]  # the last 7 days first
+    # The account days of the last 7 x 24 hours first (today and the 7 before it) ...
+    assert sorted(set(recent)) == [sandbox.days_ago(n) for n in range(7, -1, -1)]
     history = days[len(recent):]
     assert history == sorted(history)  # then history, oldest first
     state = output.partition("tiktok", "7000000000001")
-    assert state["history"] == {"until": sandbox.days_ago(7), "next": None}
+    assert state["history"] == {"until": sandbox.days_ago(8), "next": None}
     assert state["replication_key_value"] == sandbox.today
 
 

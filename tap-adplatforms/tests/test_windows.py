@@ -10,11 +10,12 @@ from tap_adplatforms.windows import Window, advance_history, monthly, months_bef
 def test_first_sync_plans_recent_days_then_months():
     result = plan(start=date(2026, 9, 15), today=date(2026, 11, 28), bookmark=None, history=None,
                   lookback_days=28, initial_days=7)
-    assert result.windows[0] == Window(date(2026, 11, 22), date(2026, 11, 28))
+    # The account days that overlap the last 7 x 24 hours: today and the 7 days before it.
+    assert result.windows[0] == Window(date(2026, 11, 21), date(2026, 11, 28))
     assert [(w.since, w.until) for w in result.windows[1:]] == [
         (date(2026, 9, 15), date(2026, 9, 30)), (date(2026, 10, 1), date(2026, 10, 31)),
-        (date(2026, 11, 1), date(2026, 11, 21))]
-    assert result.history == {"until": "2026-11-21", "next": "2026-09-15"}
+        (date(2026, 11, 1), date(2026, 11, 20))]
+    assert result.history == {"until": "2026-11-20", "next": "2026-09-15"}
 
 
 def test_later_run_rereads_lookback_before_bookmark():
@@ -61,12 +62,12 @@ def test_months_before():
 def test_backfill_false_leaves_the_history_pending_and_the_next_run_starts_after_it():
     first = plan(start=date(2026, 9, 15), today=date(2026, 11, 28), bookmark=None, history=None,
                  lookback_days=28, initial_days=7, backfill=False)
-    assert first.windows == [Window(date(2026, 11, 22), date(2026, 11, 28))]
-    assert first.history == {"until": "2026-11-21", "next": "2026-09-15"}
+    assert first.windows == [Window(date(2026, 11, 21), date(2026, 11, 28))]
+    assert first.history == {"until": "2026-11-20", "next": "2026-09-15"}
     # A later run, the history still pending: the 28-day re-read stops at the history's end.
     later = plan(start=date(2026, 9, 15), today=date(2026, 11, 29), bookmark=date(2026, 11, 28),
                  history=first.history, lookback_days=28, initial_days=7, backfill=True)
-    assert later.windows[0] == Window(date(2026, 11, 22), date(2026, 11, 29))
+    assert later.windows[0] == Window(date(2026, 11, 21), date(2026, 11, 29))
     assert [(w.since, w.until) for w in later.windows[1:]] == [
         (date(2026, 9, 15), date(2026, 9, 30)), (date(2026, 10, 1), date(2026, 10, 31)),
-        (date(2026, 11, 1), date(2026, 11, 21))]
+        (date(2026, 11, 1), date(2026, 11, 20))]
