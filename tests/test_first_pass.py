@@ -6,7 +6,10 @@ reads the history and rebuilds them from scratch. For the shop-local days the fi
 covers whole, every ``profit_daily`` figure that does not need the history must be the same
 before and after it, and equal the sandbox's truth to the cent. What needs the history is a
 customer's first order (``new_customers``; CAC and cohorts build on it): a first order may lie
-before the window, so those figures are left out here.
+before the window, so those figures are left out here. So are labels that match no synced order
+(``unattributed_shipping_costs``): in the first pass they include labels bought in the window
+for orders older than it, which the history then matches and moves to their orders' days; CM2,
+CM3 and net profit are compared before them.
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ from bloom_suite.runner import run_pipeline
 SHOP = "bloom-demo"
 CENT = Decimal("0.01")
 # Columns that need the history: whether an order is a customer's first (its first order may
-# be older than the first pass's window). Columns starting with "_" record when rows were built.
-NEEDS_HISTORY = {"new_customers"}
+# be older than the first pass's window), and whether a label's order is synced yet (with the
+# margins taken from it). Columns starting with "_" record when rows were built.
+NEEDS_HISTORY = {"new_customers", "unattributed_shipping_costs", "cm2_margin", "cm3_margin", "net_profit_margin"}
+# Compared before the labels that match no synced order.
+BEFORE_UNATTRIBUTED = ("cm2", "cm3", "net_profit")
 
 
 def run(pipeline, env: dict[str, str], reports: str) -> None:
@@ -65,8 +71,10 @@ def compared_columns(pipeline) -> list[str]:
 
 
 def report_rows(pipeline, columns: list[str], days: list[date]) -> dict[date, dict[str, object]]:
-    """profit_daily's ``columns`` of ``days``, by day."""
-    quoted = ", ".join(f'"{c}"' for c in columns)
+    """profit_daily's ``columns`` of ``days``, by day (CM2 and after before unattributed labels)."""
+    quoted = ", ".join(
+        f'"{c}" + unattributed_shipping_costs' if c in BEFORE_UNATTRIBUTED else f'"{c}"' for c in columns
+    )
     rows = pipeline.query(
         f"select date, {quoted} from reports.profit_daily where shop = %s and date = any(%s)", (SHOP, days)
     )
