@@ -18,8 +18,8 @@ from graphql import (
     build_client_schema,
 )
 
-# ../shared lies beside every checkout, CI's clone included.
-REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/shopify/admin_2026-10.introspection.json.gz"
+# Shopify's published schema, kept in the repository (tests/reference/README.md: origin and date).
+REFERENCE = Path(__file__).resolve().parents[2] / "tests/reference/shopify/admin_2026-10.introspection.json.gz"
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from tap_shopify_bloom.cost import requested_cost
 from tap_shopify_bloom.incremental import BulkWindowedStream
 from tap_shopify_bloom.streams import STREAM_TYPES
 
-# ../shared lies beside every checkout, CI's clone included.
-REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/shopify/admin_2026-10.introspection.json.gz"
+# Shopify's published schema, kept in the repository (tests/reference/README.md: origin and date).
+REFERENCE = Path(__file__).resolve().parents[2] / "tests/reference/shopify/admin_2026-10.introspection.json.gz"
 QUERIES_DIR = resources.files("tap_shopify_bloom") / "queries"
 QUERIES = sorted(QUERIES_DIR.iterdir(), key=lambda p: p.name)
 
