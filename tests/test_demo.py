@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,9 +24,12 @@ SUMMARY_FIGURES = (
 )  # fmt: skip
 
 
-def run_demo(workdir: Path, port: int) -> str:
+def run_demo(workdir: Path, port: int, as_of: str) -> str:
     env = dict(os.environ)
     env.pop("MELTANO_DATABASE_URI", None)
+    # Both runs' reports and summaries end on the same shop day, even if the runs straddle the
+    # shop's midnight.
+    env["BLOOM_REPORTS_AS_OF"] = as_of
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     done = subprocess.run(
         [Path(sys.executable).parent / "bloom-demo", "--orders", "300", "--workdir", workdir, "--pg-port", str(port)],
@@ -51,7 +55,8 @@ def two_runs() -> Iterator[tuple[str, str]]:
     workdir = Path(tempfile.mkdtemp(prefix="bloom-demo-test-"))
     port = free_port()
     try:
-        yield run_demo(workdir, port), run_demo(workdir, port)
+        as_of = datetime.now(UTC).isoformat()
+        yield run_demo(workdir, port, as_of), run_demo(workdir, port, as_of)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
