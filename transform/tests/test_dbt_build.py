@@ -16,6 +16,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -204,6 +205,17 @@ class Warehouse:
             return conn.execute(sql).fetchall()
 
 
+@contextmanager
+def scratch_warehouse(dbt_dir: Path) -> Iterator[Warehouse]:
+    """A warehouse of its own, loaded with the fixture, dropped at the end (``dbt_dir`` shares dbt's parse)."""
+    wh = Warehouse(dbt_dir)
+    wh.create()
+    try:
+        yield wh
+    finally:
+        wh.drop()
+
+
 @pytest.fixture(scope="module")
 def dbt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("dbt")
@@ -211,13 +223,9 @@ def dbt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def warehouse(dbt_dir: Path) -> Iterator[Warehouse]:
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         wh.build()
         yield wh
-    finally:
-        wh.drop()
 
 
 def _daily(wh: Warehouse) -> dict[str, tuple]:
@@ -423,9 +431,7 @@ def test_daily_build_tests_the_rows_it_changed(dbt_dir: Path) -> None:
     full refresh with the same vars fail on it, and once the order is loaded again the daily
     build fails too.
     """
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         with wh.connect() as conn:
             conn.execute(
                 "update raw_shopify.orders set _sdc_batched_at = '2026-01-19 06:00' where id = 'gid://shopify/Order/1001'"
@@ -453,8 +459,6 @@ def test_daily_build_tests_the_rows_it_changed(dbt_dir: Path) -> None:
             )
         touched = wh.try_dbt(*daily)
         assert touched.returncode != 0 and failing.search(touched.stdout), touched.stdout[-3000:]
-    finally:
-        wh.drop()
 
 
 def test_labels_read_again_unchanged_are_not_passed_on(dbt_dir: Path) -> None:
@@ -464,9 +468,7 @@ def test_labels_read_again_unchanged_are_not_passed_on(dbt_dir: Path) -> None:
     instead of 8.00: the incremental run recomputes all of them, stamps L3 alone with a new
     `built_at`, and recomputes #1003 alone downstream, with the new cost.
     """
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         wh.build()
         labels_sql = "select label_id, built_at from analytics.int_shipping__labels"
         orders_sql = "select order_name, _built_at from reports.orders_profit"
@@ -482,8 +484,6 @@ def test_labels_read_again_unchanged_are_not_passed_on(dbt_dir: Path) -> None:
         assert {order for order, built in orders_after.items() if built != orders[order]} == {"#1003"}
         ((cost_after,),) = wh.rows(cost_sql)
         assert cost_after > cost
-    finally:
-        wh.drop()
 
 
 def test_first_order_loaded_after_a_later_one_moves_the_customer_to_its_cohort(dbt_dir: Path) -> None:
@@ -491,24 +491,22 @@ def test_first_order_loaded_after_a_later_one_moves_the_customer_to_its_cohort(d
     backfill would: the incremental run moves the customer from the 2026-01 cohort to 2025-12 and
     leaves the customer tables as a full refresh makes them.
     """
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    tables = {
-        "customer_cohorts": "shop, cohort_month, month",
-        "customer_ltv": "shop, customer_id",
-        "orders_profit": "shop, order_id",
-    }
+    with scratch_warehouse(dbt_dir) as wh:
+        tables = {
+            "customer_cohorts": "shop, cohort_month, month",
+            "customer_ltv": "shop, customer_id",
+            "orders_profit": "shop, order_id",
+        }
 
-    def reports() -> dict[str, list[tuple]]:
-        result = {}
-        for table, key in tables.items():
-            columns = [name for (name,) in wh.rows(
-                "select column_name from information_schema.columns where table_schema = 'reports'"
-                f" and table_name = '{table}' and column_name not like '\\_%' order by column_name")]  # fmt: skip
-            result[table] = wh.rows(f"select {', '.join(columns)} from reports.{table} order by {key}")
-        return result
+        def reports() -> dict[str, list[tuple]]:
+            result = {}
+            for table, key in tables.items():
+                columns = [name for (name,) in wh.rows(
+                    "select column_name from information_schema.columns where table_schema = 'reports'"
+                    f" and table_name = '{table}' and column_name not like '\\_%' order by column_name")]  # fmt: skip
+                result[table] = wh.rows(f"select {', '.join(columns)} from reports.{table} order by {key}")
+            return result
 
-    try:
         wh.build()
         with wh.connect() as conn:
             conn.execute("""
@@ -531,8 +529,6 @@ def test_first_order_loaded_after_a_later_one_moves_the_customer_to_its_cohort(d
         assert cohorts == {"2025-12-01": 1, "2026-01-01": 1}, cohorts
         wh.run_dbt("build", "--full-refresh")
         assert incremental == reports()
-    finally:
-        wh.drop()
 
 
 def test_a_cost_seen_later_costs_the_orders_after_it_and_survives_a_full_refresh(dbt_dir: Path) -> None:
@@ -546,16 +542,14 @@ def test_a_cost_seen_later_costs_the_orders_after_it_and_survives_a_full_refresh
     #1001: 2 Tees 16.00 -> 18.00 on 01-10, refund of 1 Tee -8.00 -> -9.00 on 01-12.
     #1003: Tee 8.00 -> 9.00 and 2 Mugs 10.00 -> 12.00 on 01-12. #1002 (Mugs, cancelled): unchanged.
     """
-    wh = Warehouse(dbt_dir)
-    wh.create()
+    with scratch_warehouse(dbt_dir) as wh:
 
-    def figures() -> tuple[dict, dict, dict]:
-        days = dict(wh.rows("select date::text, cogs from reports.profit_daily"))
-        orders = dict(wh.rows("select order_name, cogs from reports.orders_profit"))
-        products = dict(wh.rows("select sku, cogs from reports.product_performance where month = '2026-01-01'"))
-        return days, orders, products
+        def figures() -> tuple[dict, dict, dict]:
+            days = dict(wh.rows("select date::text, cogs from reports.profit_daily"))
+            orders = dict(wh.rows("select order_name, cogs from reports.orders_profit"))
+            products = dict(wh.rows("select sku, cogs from reports.product_performance where month = '2026-01-01'"))
+            return days, orders, products
 
-    try:
         wh.build()
         days, orders, products = figures()
         assert (days["2026-01-10"], days["2026-01-12"], days["2026-01-13"]) == (D("31.00"), D("10.00"), D("-15.00"))
@@ -588,17 +582,13 @@ def test_a_cost_seen_later_costs_the_orders_after_it_and_survives_a_full_refresh
             ("gid://shopify/ProductVariant/21", D("5.00"), "-infinity"),
             ("gid://shopify/ProductVariant/21", D("6.00"), "2026-01-11 12:00:00"),
         ]
-    finally:
-        wh.drop()
 
 
 def test_shipping_charged_left_out_of_the_margins_when_the_var_says_so(dbt_dir: Path) -> None:
     """`shipping_charged_in_margin: false`: CM2 and everything after it leave shipping charged
     out (01-10: 50.00 - 8.50 - 2.00 - 5.54 - 1.13 = 32.83; #1001: 10.00 - 8.50 - 2.00 - 3.07 = -3.57);
     with the default (the module's warehouse) they count it, and nothing else differs."""
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         wh.build("--vars", "{shipping_charged_in_margin: false}")
         rows = wh.rows("select date::text, cm2, cm3, net_profit, shipping_charged, net_sales from reports.profit_daily")
         daily = {row[0]: row[1:] for row in rows}
@@ -611,8 +601,6 @@ def test_shipping_charged_left_out_of_the_margins_when_the_var_says_so(dbt_dir: 
             assert (shipping_charged, net_sales) == (expected["shipping_charged"], expected["net_sales"])
             assert cm2 == expected["cm2"] - shipping_charged, day
             assert net_profit == expected["net_profit"] - shipping_charged, day
-    finally:
-        wh.drop()
 
 
 def test_reports_build_when_dbt_does_not_own_the_raw_tables(dbt_dir: Path) -> None:
@@ -643,9 +631,7 @@ def test_reports_build_when_dbt_does_not_own_the_raw_tables(dbt_dir: Path) -> No
 
 def test_reports_build_without_ad_and_shipping_tables(dbt_dir: Path) -> None:
     """A merchant without ad or shipping accounts has no raw_ads / raw_shipping tables."""
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         with wh.connect() as conn:
             conn.execute("drop schema raw_ads cascade; drop schema raw_shipping cascade")
         wh.build()
@@ -659,15 +645,11 @@ def test_reports_build_without_ad_and_shipping_tables(dbt_dir: Path) -> None:
         sources = wh.rows("select order_name, shipping_cost_source from reports.orders_profit order by 1")
         assert [s for _, s in sources] == ["shipping_cost_rules", "none", "shipping_cost_rules", "none"]
         assert wh.rows("select count(*) from reports.marketing_daily where ad_spend <> 0") == [(0,)]
-    finally:
-        wh.drop()
 
 
 def test_reports_build_with_one_ad_platform(dbt_dir: Path) -> None:
     """A merchant with Meta only: tap-adplatforms never writes Google Ads' or TikTok's tables."""
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         with wh.connect() as conn:
             for platform in ("google_ads", "tiktok"):
                 conn.execute(f"drop table raw_ads.{platform}_ad_accounts, raw_ads.{platform}_campaigns")
@@ -688,8 +670,6 @@ def test_reports_build_with_one_ad_platform(dbt_dir: Path) -> None:
             ("2026-01-10", D("10.00"), D("0"), D("0"), D("10.00")),
             ("2026-01-12", D("5.50"), D("0"), D("0"), D("5.50")),
         ]
-    finally:
-        wh.drop()
 
 
 def test_no_report_has_a_day_the_shop_has_not_begun(dbt_dir: Path) -> None:
@@ -700,9 +680,7 @@ def test_no_report_has_a_day_the_shop_has_not_begun(dbt_dir: Path) -> None:
     01-15 row with a day of operating expenses); the spend waits in staging. Built again once
     01-15 has begun in New York, the day comes in: 5.00 EUR x 1.17 = 5.85.
     """
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         with wh.connect() as conn:
             conn.execute(
                 "insert into raw_ads.ad_spend_daily values ('tiktok', 'tt_1', 'c2', 'Spark', '2026-01-15', '5.00',"
@@ -738,8 +716,6 @@ def test_no_report_has_a_day_the_shop_has_not_begun(dbt_dir: Path) -> None:
         wh.extra_env = {"BLOOM_REPORTS_AS_OF": "2026-01-14T23:30:00Z"}
         wh.build("--exclude-resource-type", "unit_test")
         assert max(_daily(wh)) == "2026-01-14"
-    finally:
-        wh.drop()
 
 
 STALE_RATE_WARNINGS = re.compile(r"WARN 1 (fx_rate_is_recent_int_ads\S*|fx_rate_is_recent_int_shipp\S*)")
@@ -753,9 +729,7 @@ def test_a_rate_older_than_31_days_warns_without_failing_the_build(warehouse: Wa
     assert re.search(r"PASS fx_rate_is_recent_int_ads", warehouse.output), warehouse.output[-3000:]
     assert re.search(r"PASS fx_rate_is_recent_int_shipp", warehouse.output), warehouse.output[-3000:]
     assert not STALE_RATE_WARNINGS.search(warehouse.output)
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         with wh.connect() as conn:
             conn.execute(
                 "insert into raw_ads.ad_spend_daily values ('tiktok', 'tt_1', 'c2', 'Spark', '2027-03-10', '5.00',"
@@ -778,8 +752,6 @@ def test_a_rate_older_than_31_days_warns_without_failing_the_build(warehouse: Wa
             "select fx_rate_date::text, spend_shop_currency from analytics.int_ads__spend_converted"
             " where spend_date = '2027-03-10'"
         ) == [("2026-12-01", D("5.8250"))]
-    finally:
-        wh.drop()
 
 
 def test_staging_unions_every_platforms_accounts_and_campaigns(warehouse: Warehouse) -> None:
@@ -826,9 +798,7 @@ def test_reports_started_ahead_of_the_loads_wait_for_their_lock(dbt_dir: Path) -
     The session holding the lock stands for the runner; the row it loads while dbt waits is
     in the table dbt builds after.
     """
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         with wh.connect() as loads:
             loads.execute("select pg_advisory_lock(%s)", (LOADS_LOCK,))
             wh.extra_env = {"BLOOM_LOADS_LOCK": str(LOADS_LOCK), "BLOOM_LOADS_HOLDER": str(loads.info.backend_pid)}
@@ -845,8 +815,6 @@ def test_reports_started_ahead_of_the_loads_wait_for_their_lock(dbt_dir: Path) -
             assert dbt.returncode == 0, out[-3000:] + err[-2000:]
         accounts = wh.rows("select account_id from analytics.int_accounts__shops")
         assert ("act_late",) in accounts
-    finally:
-        wh.drop()
 
 
 @pytest.mark.parametrize(
@@ -860,9 +828,7 @@ def test_reports_started_ahead_stop_without_their_loads_holder(
     dbt_dir: Path, lock: str, holder: str, message: str
 ) -> None:
     """A holder that is not in dbt's database (a runner gone, dbt and the loader apart) stops dbt before any model."""
-    wh = Warehouse(dbt_dir)
-    wh.create()
-    try:
+    with scratch_warehouse(dbt_dir) as wh:
         with wh.admin() as elsewhere:  # connected to database postgres, not dbt's
             pid = str(elsewhere.info.backend_pid) if holder == "other-database" else holder
             wh.extra_env = {"BLOOM_LOADS_LOCK": lock, "BLOOM_LOADS_HOLDER": pid}
@@ -870,5 +836,3 @@ def test_reports_started_ahead_stop_without_their_loads_holder(
         assert result.returncode != 0
         assert message in result.stdout, result.stdout[-3000:]
         assert not _exists(wh, "analytics.stg_ads__ad_accounts")
-    finally:
-        wh.drop()
