@@ -11,16 +11,15 @@ import psycopg
 # Every figure between net sales and net profit, with the sign it enters net profit with, so
 # that the lines printed add up (DEFINITIONS.md). Shipping charged counts only where CM2
 # counts it (the dbt var `shipping_charged_in_margin`): the summary sees it in `cm2`.
-COSTS = (
-    "cogs",
+# What CM2 takes off CM1.
+CM2_COSTS = (
     "shipping_costs",
     "unattributed_shipping_costs",
     "handling",
     "transaction_fees",
     "third_party_transaction_fees",
-    "ad_spend",
-    "operating_expenses",
 )
+COSTS = ("cogs", *CM2_COSTS, "ad_spend", "operating_expenses")
 SUMMED = ("orders", "net_sales", "shipping_charged", *COSTS, "cm1", "cm2", "net_sales_with_cost_recorded")
 LABELS = {
     "unattributed_shipping_costs": "unattributed shipping",
@@ -60,7 +59,7 @@ class ShopSummary:
     def shipping_charged_in_margin(self) -> bool:
         """Whether CM2 counts shipping charged (what it holds beyond CM1 less its costs is closer to it than to 0)."""
         f = self.figures
-        rest = f["cm2"] - f["cm1"] + sum(f[name] for name in COSTS[1:6])
+        rest = f["cm2"] - f["cm1"] + sum(f[name] for name in CM2_COSTS)
         return abs(rest - f["shipping_charged"]) < abs(rest)
 
     def lines(self) -> list[tuple[str, Decimal]]:

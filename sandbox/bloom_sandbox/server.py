@@ -161,11 +161,12 @@ class Sandbox:
                     f"'at' must lie between the product's last update ({product.updated_at:%Y-%m-%dT%H:%M:%SZ})"
                     f" and the store's clock ({store.now:%Y-%m-%dT%H:%M:%SZ})"
                 )
+            before = {v.id: v.unit_cost for v in product.variants}
             reprice_product(store, product, at.astimezone(UTC))
             variants = [
-                {"id": v.id, "cost": str(v.unit_cost), "cost_before": str(v.cost_changes[-1][1])}
+                {"id": v.id, "cost": str(v.unit_cost), "cost_before": str(before[v.id])}
                 for v in product.variants
-                if v.cost_changes and v.cost_changes[-1][0] == product.updated_at
+                if before[v.id] is not None
             ]
             at_text = product.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
             return Response.json({"product_id": product.id, "at": at_text, "variants": variants})

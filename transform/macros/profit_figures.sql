@@ -1,9 +1,8 @@
-{#- The derived figures of DEFINITIONS.md, from a relation that has gross_sales,
-    discounts, returns, shipping_charged, taxes, cogs, shipping_costs, handling,
-    transaction_fees and third_party_transaction_fees (unrounded), plus `other_costs`,
-    more columns CM2 takes off (the
-    one place the formulas are written). Shipping charged counts in CM2 against shipping
-    costs unless the var `shipping_charged_in_margin` is false (DECISIONLOG.md). -#}
+{#- The derived figures of DEFINITIONS.md (the one place the formulas are written), from a
+    relation that has gross_sales, discounts, returns, shipping_charged, taxes, cogs,
+    shipping_costs, handling, transaction_fees and third_party_transaction_fees (unrounded),
+    plus `other_costs`, more columns CM2 takes off. Shipping charged counts in CM2 against
+    shipping costs unless the var `shipping_charged_in_margin` is false (DECISIONLOG.md). -#}
 {% macro profit_figures(other_costs=[]) -%}
     gross_sales - discounts - returns as net_sales,
     gross_sales - discounts - returns + shipping_charged + taxes as total_sales,

@@ -75,12 +75,13 @@ def compute_truth(store: Store) -> dict[str, Any]:
             day["discounts"] += li.discount
             day["taxes"] += li.tax
             cost = costs[li.id]
+            net = li.unit_price * li.quantity - li.discount
             if cost is not None:
                 day["cogs"] += cost * li.quantity
-                day["net_sales_with_cost_recorded"] += li.unit_price * li.quantity - li.discount
+                day["net_sales_with_cost_recorded"] += net
             else:
                 missing[li.variant_id][0] += li.quantity
-                missing[li.variant_id][1] += li.unit_price * li.quantity - li.discount
+                missing[li.variant_id][1] += net
         for sl in order.shipping_lines:
             day["shipping_charged"] += sl.price - sl.discount
             day["taxes"] += sl.tax
@@ -165,9 +166,7 @@ def count_objects(store: Store) -> dict[str, int]:
 
 def _cost_at(variant: Variant | None, moment: datetime) -> Decimal | None:
     """The variant's unit cost at ``moment`` (none for an unknown variant or one without a cost)."""
-    if variant is None:
-        return None
-    return variant.cost_at(moment) if variant.cost_changes else variant.unit_cost
+    return None if variant is None else variant.cost_at(moment)
 
 
 def _empty_day() -> dict[str, Any]:

@@ -24,8 +24,6 @@
 {%- set built = built_since() if since else none %}
 {%- set costs = ref('int_shopify__variant_costs') %}
 {%- set recosting = built and query_exists("select 1 from " ~ costs ~ " where observed_at > " ~ built) %}
-{%- set line_columns = adapter.get_columns_in_relation(ref('stg_shopify__order_line_items'))
-    | map(attribute='name') | list if execute else [] %}
 
 with
 
@@ -63,9 +61,7 @@ lines as (
 
     -- Every line of the orders built before that a cost version seen since covers.
     select
-        {%- for column in line_columns %}
-        built.{{ adapter.quote(column) }},
-        {%- endfor %}
+        {{ star_except(ref('stg_shopify__order_line_items'), [], 'built') }},
         built.processed_at,
         built.processed_date
     from {{ this }} as built
