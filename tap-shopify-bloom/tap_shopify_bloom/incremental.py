@@ -13,7 +13,7 @@ from tap_shopify_bloom import errors, records
 from tap_shopify_bloom.bulk import BulkClient, BulkResultUnavailableError, bulk_query_text, joined_nodes
 from tap_shopify_bloom.client import ShopifyStream
 from tap_shopify_bloom.records import Node, dig
-from tap_shopify_bloom.windows import Window, WindowPlan, is_iso, iso, parse_iso
+from tap_shopify_bloom.windows import Window, WindowPlan, history_line, is_iso, iso, parse_iso
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -85,6 +85,7 @@ class WindowedStream(ShopifyStream):
             whole=self.whole_first,
         )
         self._checkpoint()
+        self.log_history(plan)
         latest = yield from self.fetch_live(live)
         plan.finish_live(latest, live)
         self._checkpoint()
@@ -106,6 +107,13 @@ class WindowedStream(ShopifyStream):
             yield from self.fetch_history(window)
             plan.finish_month(t.cast("str", window.key))
             self._checkpoint()
+            self.log_history(plan)
+
+    def log_history(self, plan: WindowPlan) -> None:
+        """Log the ``HISTORY:`` line of what history is pending (not while the shop stream runs the live
+        window ahead, nor for a stream read whole, which has no history)."""
+        if not self.live_only and not self.whole_first:
+            self.logger.info("%s", history_line(self.name, self.settings.store, plan))
 
     def prepare_history(self, windows: list[Window]) -> None:
         """Get ready for the pending history windows (the bulk stream starts operations)."""

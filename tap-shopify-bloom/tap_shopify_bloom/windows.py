@@ -13,6 +13,7 @@ its first live window has no start, so there is no history behind it.
 
 from __future__ import annotations
 
+import json
 import typing as t
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -163,3 +164,29 @@ class WindowPlan:
         backfill["done"].append(key)
         if not self.pending_history():
             self.state.pop("backfill")
+
+
+def history_line(stream: str, shop: str, plan: WindowPlan) -> str:
+    """The ``HISTORY:`` line saying how much of the stream's history is still pending.
+
+    ``months`` counts the backfill's monthly windows (None once the backfill is done and gone);
+    the pending span is ``[pending_from, pending_to)``, ``pending_from`` None for an open start.
+    """
+    backfill = plan.state.get("backfill")
+    pending = plan.pending_history()
+    months = None
+    if backfill:
+        bounds = parse_iso(backfill["start"]), parse_iso(backfill["end"])
+        months = len(month_windows(*bounds, open_start=plan.open_start))
+    oldest = pending[-1].start if pending else None
+    line = {
+        "stream": stream,
+        "shop": shop,
+        "platform": None,
+        "account_id": None,
+        "months": months,
+        "months_pending": len(pending),
+        "pending_from": iso(oldest) if oldest else None,
+        "pending_to": iso(t.cast("datetime", pending[0].end)) if pending else None,
+    }
+    return "HISTORY: " + json.dumps(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import logging
 import subprocess
 import sys
 from contextlib import redirect_stdout
@@ -73,3 +74,10 @@ def run_cli(config: dict, tmp_path: Path, *args: str, state: dict | None = None)
 def error_lines(stderr: str) -> list[str]:
     """The ERROR lines and stack traces of a run's log."""
     return [line for line in stderr.splitlines() if "| ERROR" in line or "Traceback" in line]
+
+
+def history_lines(log_records: list[logging.LogRecord], stream: str) -> list[dict]:
+    """The ``HISTORY:`` lines a run logged for ``stream``, in order, as dicts."""
+    messages = (record.getMessage() for record in log_records)
+    lines = [json.loads(m.removeprefix("HISTORY: ")) for m in messages if m.startswith("HISTORY: ")]
+    return [line for line in lines if line["stream"] == stream]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,8 +12,9 @@ from tap_shopify_bloom.bulk import BulkClient
 from tap_shopify_bloom.windows import iso, parse_iso
 
 from tests.factories import order
-from tests.helpers import SyncResult, run_sync
+from tests.helpers import SyncResult, history_lines, run_sync
 from tests.sandbox_client import control, tap_config, truth_counts
+from tests.stub import FILTER
 
 #: Stream -> the column its windows select on (transactions: their order's update time).
 TIME_COLUMNS = {
@@ -149,3 +150,77 @@ def test_history_stays_pending_while_backfill_is_false(stub, stub_config, caplog
         "gid://shopify/Order/1003",
     }
     assert "backfill" not in windows(rest, "orders")
+
+
+def searches(stub) -> list[str]:
+    """The search filters of the orders queries the stub answered, in order."""
+    return [r["variables"].get("query") for r in stub.requests if "orders(" in r["query"]]
+
+
+def month_firsts(moment: datetime, count: int) -> list[str]:
+    """The first days of ``moment``'s month and of the ``count`` - 1 months before it, newest first."""
+    year, month, firsts = moment.year, moment.month, []
+    for _ in range(count):
+        firsts.append(iso(datetime(year, month, 1, tzinfo=UTC)))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return firsts
+
+
+def test_history_line_shows_the_pending_months_and_counts_them_down(stub, stub_config, caplog):
+    """``HISTORY:`` lines: all months pending after a quick run, one fewer per finished month, 0 at the end."""
+    stub.data["orders"] = [order(1000 + i, days) for i, days in enumerate([1, 3, 40, 100])]
+    with caplog.at_level(logging.INFO):
+        recent = run_sync({**stub_config, "backfill": False}, streams=["orders"])
+    quick = history_lines(caplog.records, "orders")
+    caplog.clear()
+    # The live window began initial_window_days (7 by default) ago: the history is start_date up to there.
+    live_start = parse_iso(FILTER.findall(searches(stub)[0])[0][2])
+    assert abs(live_start - (datetime.now(UTC) - timedelta(days=7))) < timedelta(minutes=5)
+    start = parse_iso(stub_config["start_date"])
+    months = (live_start.year - start.year) * 12 + live_start.month - start.month + 1  # both months included
+    assert months > 1
+    pending = {
+        "stream": "orders",
+        "shop": stub_config["store"],
+        "platform": None,
+        "account_id": None,
+        "months": months,
+        "months_pending": months,
+        "pending_from": stub_config["start_date"],
+        "pending_to": iso(live_start),
+    }
+    assert quick == [pending]  # once, at the start; the run reads no history
+
+    with caplog.at_level(logging.INFO):
+        full = run_sync(stub_config, state=recent.state, streams=["orders"])
+    lines = history_lines(caplog.records, "orders")
+    caplog.clear()
+    assert lines[0] == pending  # before any history is read
+    assert [line["months_pending"] for line in lines] == list(range(months, -1, -1))  # one per finished month
+    # Newest month first: the pending span ends at the first day of each month finished so far.
+    assert [line["pending_to"] for line in lines[1:-1]] == month_firsts(live_start, months - 1)
+    assert {line["pending_from"] for line in lines[:-1]} == {stub_config["start_date"]}
+    assert lines[-1] == {**pending, "months": None, "months_pending": 0, "pending_from": None, "pending_to": None}
+
+    # A run stopped after two months (its state then) starts again with two fewer pending.
+    mid = next(
+        s for s in full.states if len(s["bookmarks"]["orders"]["windows"].get("backfill", {}).get("done", [])) == 2
+    )
+    with caplog.at_level(logging.INFO):
+        run_sync(stub_config, state=mid, streams=["orders"])
+    resumed = history_lines(caplog.records, "orders")
+    assert resumed[0] == {**pending, "months_pending": months - 2, "pending_to": month_firsts(live_start, 2)[1]}
+    assert resumed[-1]["months_pending"] == 0
+
+
+def test_history_line_of_every_stream_with_history(stub, stub_config, caplog):
+    """All streams run: one line each at its start (not while the shop runs its live window ahead); the
+    catalog, read whole, has none; customers reach back before start_date (an open start)."""
+    with caplog.at_level(logging.INFO):
+        run_sync({**stub_config, "backfill": False})
+    assert history_lines(caplog.records, "products") == []
+    for stream in ("orders", "transactions", "customers"):
+        (line,) = history_lines(caplog.records, stream)
+        assert line["months_pending"] == line["months"] > 0, stream
+    assert history_lines(caplog.records, "customers")[0]["pending_from"] is None
+    assert history_lines(caplog.records, "orders")[0]["pending_from"] == stub_config["start_date"]
