@@ -124,6 +124,7 @@ class AdSpendDailyStream(AdPlatformsStream):
             backfill=backfill,
         )
         state["history"] = plan.history
+        self.logger.info("%s", windows.history_line(self.name, source.platform, account_id, start, plan.history))
         if not backfill and plan.history.get("next"):
             self.logger.info("%s: history %s..%s left pending (backfill is false)",
                              settings.account_label(source.platform, account_id), plan.history["next"],
@@ -134,6 +135,8 @@ class AdSpendDailyStream(AdPlatformsStream):
             yield from source.spend(account_id, window)
             if window.history:
                 windows.advance_history(state["history"], window)
+                line = windows.history_line(self.name, source.platform, account_id, start, state["history"])
+                self.logger.info("%s", line)
 
 
 PLATFORM_STREAM_TYPES: tuple[type[PlatformStream], ...] = (AdAccountsStream, CampaignsStream)

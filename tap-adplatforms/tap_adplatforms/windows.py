@@ -13,6 +13,7 @@ pending in state; the first run with ``backfill`` true reads it from ``next``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -129,3 +130,24 @@ def advance_history(history: dict[str, Any], window: Window) -> None:
     """Record that a whole history window has been read."""
     following = window.until + timedelta(days=1)
     history["next"] = None if following > date.fromisoformat(history["until"]) else following.isoformat()
+
+
+def history_line(stream: str, platform: str, account_id: str, start: date, history: dict[str, Any]) -> str:
+    """The ``HISTORY:`` line saying how much of one account's history (from ``start``) is still pending.
+
+    Months are calendar months; the pending days are ``pending_from`` up to the day before ``pending_to``.
+    """
+    until = date.fromisoformat(history["until"]) if history.get("until") else None
+    following = date.fromisoformat(history["next"]) if history.get("next") and until else None
+    first = min(start, following) if following else start
+    line = {
+        "stream": stream,
+        "shop": None,
+        "platform": platform,
+        "account_id": account_id,
+        "months": len(monthly(first, until)) if until else None,
+        "months_pending": len(monthly(following, until)) if following and until else 0,
+        "pending_from": following.isoformat() if following else None,
+        "pending_to": (until + timedelta(days=1)).isoformat() if following and until else None,
+    }
+    return "HISTORY: " + json.dumps(line)

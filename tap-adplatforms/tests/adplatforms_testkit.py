@@ -96,6 +96,11 @@ class Output:
                 days[record["date"]] = days.get(record["date"], Decimal(0)) + Decimal(record["spend"])
         return result
 
+    def history(self, platform: str, account_id: str) -> list[dict[str, Any]]:
+        """The ``HISTORY:`` lines the run logged for one account, in order, as dicts."""
+        lines = [json.loads(line.split("HISTORY: ", 1)[1]) for line in self.log.splitlines() if "HISTORY: " in line]
+        return [line for line in lines if (line["platform"], line["account_id"]) == (platform, account_id)]
+
     def partition(self, platform: str, account_id: str) -> dict[str, Any]:
         """The ad_spend_daily state of one account."""
         partitions = self.state["bookmarks"]["ad_spend_daily"]["partitions"]

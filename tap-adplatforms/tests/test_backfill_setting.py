@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
+from datetime import date
 
 from adplatforms_testkit import truth_by_day
 
@@ -40,3 +42,36 @@ def test_recent_days_first_then_the_history_from_state(sandbox, run_tap):
         assert set(merged) == set(recent.spend_by_day(platform)), platform
         for account_id in merged:
             assert full.partition(platform, account_id)["history"]["next"] is None, (platform, account_id)
+
+
+def months_of(since: str, until: str) -> list[str]:
+    """The first days of the calendar months from ``since``'s to ``until``'s, oldest first."""
+    day, last, firsts = date.fromisoformat(since).replace(day=1), date.fromisoformat(until), []
+    while day <= last:
+        firsts.append(day.isoformat())
+        day = day.replace(year=day.year + day.month // 12, month=day.month % 12 + 1)
+    return firsts
+
+
+def test_history_line_shows_the_pending_months_and_counts_them_down(sandbox, run_tap, caplog):
+    """One account's ``HISTORY:`` lines: all months pending after a quick run, one fewer per month read."""
+    caplog.set_level(logging.INFO)  # as the tap logs under Meltano
+    config = sandbox.config("meta", start_date=sandbox.days_ago(90))
+    recent = run_tap({**config, "backfill": False})
+    # The recent days are end_date and the 7 before it; the history is start_date up to the day before them.
+    firsts = months_of(config["start_date"], sandbox.days_ago(8))
+    pending = {"stream": "ad_spend_daily", "shop": None, "platform": "meta", "account_id": "1001",
+               "months": len(firsts), "months_pending": len(firsts), "pending_from": config["start_date"],
+               "pending_to": sandbox.days_ago(7)}
+    assert len(firsts) > 1
+    assert recent.history("meta", "1001") == [pending]  # once, at the start: no history read
+
+    full = run_tap(config, state=recent.state)
+    lines = full.history("meta", "1001")
+    assert lines[0] == pending
+    assert [line["months_pending"] for line in lines] == list(range(len(firsts), -1, -1))
+    # Oldest month first: what is pending starts at the first day of the next month each time.
+    assert [line["pending_from"] for line in lines[1:-1]] == firsts[1:]
+    assert {line["pending_to"] for line in lines[:-1]} == {sandbox.days_ago(7)}
+    assert lines[-1] == {**pending, "months_pending": 0, "pending_from": None, "pending_to": None}
+    assert [line["months_pending"] for line in full.history("meta", "1002")][-1] == 0  # each account its own
