@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import itertools
+import json
 import random
 from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
@@ -107,10 +108,37 @@ def window_start(stream: Stream, context: Context | None) -> datetime | None:
     return max(since, end) if since else end
 
 
-def finish_history(stream: Stream, context: Context | None) -> None:
-    """After a whole read with ``backfill`` true, the history it owed is done."""
+def finish_history(stream: Stream, context: Context | None) -> bool:
+    """After a whole read with ``backfill`` true, the history it owed is done; whether there was one."""
     if stream.config.get("backfill", True):
-        stream.get_context_state(context).pop("history", None)
+        return stream.get_context_state(context).pop("history", None) is not None
+    return False
+
+
+def history_line(stream: Stream, context: Context | None, provider: str, account_id: str) -> str:
+    """The ``HISTORY:`` line saying how much of the partition's history is still pending.
+
+    The history is read in one go: all of it is pending, or none. ``months`` counts the calendar months
+    the pending range touches; with an open start (no ``start_date``) both counts are None.
+    """
+    history = stream.get_context_state(context).get("history")
+    start = parse_iso(history["start"]) if history and history["start"] else None
+    end = parse_iso(history["end"]) if history else None
+    months = None
+    if start and end:
+        last = end - timedelta(microseconds=1)  # the end is exclusive
+        months = (last.year - start.year) * 12 + last.month - start.month + 1
+    line = {
+        "stream": stream.name,
+        "shop": None,
+        "platform": provider,
+        "account_id": account_id,
+        "months": months,
+        "months_pending": months if history else 0,
+        "pending_from": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if start else None,
+        "pending_to": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if end else None,
+    }
+    return "HISTORY: " + json.dumps(line)
 
 
 class ShippingStream(RESTStream[Any], abc.ABC):
@@ -332,8 +360,11 @@ class ShippingStream(RESTStream[Any], abc.ABC):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        window_start(self, context)  # the run's plan: a first run with backfill false records its history
+        self.logger.info("%s", history_line(self, context, self.provider, self.account.account_id))
         yield from super().get_records(context)
-        finish_history(self, context)
+        if finish_history(self, context):
+            self.logger.info("%s", history_line(self, context, self.provider, self.account.account_id))
 
     @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:

@@ -13,7 +13,7 @@ from singer_sdk import Stream
 from singer_sdk.schema.source import StreamSchema
 from typing_extensions import override
 
-from tap_shipping.client import SCHEMAS, finish_history, window_start
+from tap_shipping.client import SCHEMAS, finish_history, history_line, window_start
 from tap_shipping.normalize import shipping_label_from_shippo, shipping_label_from_shipstation
 from tap_shipping.timezones import pacific_to_utc, utc_iso
 
@@ -49,12 +49,15 @@ class ShippingLabelsStream(Stream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         since = window_start(self, context)
+        partition = (context["provider"], context["account_id"]) if context else ("", "")
+        self.logger.info("%s", history_line(self, context, *partition))
         window = {"since": utc_iso(since) if since else None}  # None: everything, whatever the raw streams' state
         if context and context["provider"] == "shipstation" and self.shipments:
             yield from self._shipstation(self.shipments, context["account_id"], window)
         elif context and context["provider"] == "shippo" and self.transactions and self.refunds:
             yield from self._shippo(self.transactions, self.refunds, context["account_id"], window)
-        finish_history(self, context)
+        if finish_history(self, context):
+            self.logger.info("%s", history_line(self, context, *partition))
 
     def _shipstation(self, shipments: ShipmentsStream, account_id: str,
                      window: dict[str, str | None]) -> Iterable[dict[str, Any]]:

@@ -99,3 +99,9 @@ def sandbox_truth(url: str) -> dict[str, Any]:
 def sandbox_stats(url: str) -> dict[str, Any]:
     """The sandbox's request counters."""
     return requests.get(f"{url}/_sandbox/stats", timeout=30).json()
+
+
+def history_lines(stderr: str, stream: str, provider: str) -> list[dict[str, Any]]:
+    """The ``HISTORY:`` lines a run logged for one stream and provider, in order, as dicts."""
+    lines = [json.loads(line.split("HISTORY: ", 1)[1]) for line in stderr.splitlines() if "HISTORY: " in line]
+    return [line for line in lines if (line["stream"], line["platform"]) == (stream, provider)]

@@ -14,7 +14,16 @@ from bloom_sandbox.shipping import LabelBook
 from bloom_sandbox.testing import RunningSandbox, running_sandbox
 
 from tests.conftest import shorten_windows
-from tests.helpers import TapRun, costs_by_order, latest_labels, run_tap, sandbox_config, sandbox_stats, sandbox_truth
+from tests.helpers import (
+    TapRun,
+    costs_by_order,
+    history_lines,
+    latest_labels,
+    run_tap,
+    sandbox_config,
+    sandbox_stats,
+    sandbox_truth,
+)
 
 PROVIDERS = ("shipstation", "shippo")
 #: Stream -> its key and its creation time.
@@ -63,6 +72,10 @@ def test_recent_labels_first_then_the_history_from_state(live_sandbox, tmp_path)
     assert len(partitions(recent)) == 4
     end = datetime.fromisoformat(min(ends))
     assert started - timedelta(days=7, minutes=1) < end <= datetime.now(UTC) - timedelta(days=7)
+    # Their HISTORY lines: an open start, so the months owed are not known.
+    (line,) = history_lines(recent.stderr, "shipping_labels", "shipstation")
+    assert (line["months"], line["months_pending"], line["pending_from"]) == (None, None, None)
+    assert datetime.fromisoformat(line["pending_to"].replace("Z", "+00:00")) == end.replace(microsecond=0)
     for stream in ("shipping_labels", *RAW):
         assert recent.records[stream], stream
         assert all(created(r) >= end or in_window_void(r, end) for r in recent.records[stream]), stream
@@ -99,3 +112,34 @@ def test_recent_labels_first_then_the_history_from_state(live_sandbox, tmp_path)
     # The history and the trailing window in one pass: the requests of a whole first sync, no more.
     assert made == {"shipstation": ceil(truth["shipstation"]["labels"] / 500) + 1,
                     "shippo": ceil(truth["shippo"]["labels"] / 100) + ceil(truth["shippo"]["voided"] / 100) + 1}
+
+
+def test_history_line_shows_the_history_pending_then_done(live_sandbox, tmp_path):
+    """``HISTORY:`` lines of one account: its history pending after a quick run, none after the next."""
+    start = (datetime.now(UTC) - timedelta(days=75)).replace(hour=0, minute=0, second=0, microsecond=0)
+    config = sandbox_config(live_sandbox.url, start_date=start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    started = datetime.now(UTC)
+    recent = run_tap(tmp_path / "recent", {**config, "backfill": False})
+    assert recent.returncode == 0, recent.stderr
+    (line,) = history_lines(recent.stderr, "shipping_labels", "shippo")  # once, at the start
+    # The recent window began initial_window_days (7) ago: the history is start_date up to there.
+    end = datetime.fromisoformat(line["pending_to"].replace("Z", "+00:00"))
+    assert started - timedelta(days=7, seconds=1) < end <= datetime.now(UTC) - timedelta(days=7)
+    last = end - timedelta(microseconds=1)
+    months = (last.year - start.year) * 12 + last.month - start.month + 1  # the calendar months it touches
+    assert months > 1
+    pending = {"stream": "shipping_labels", "shop": None, "platform": "shippo", "account_id": "sandbox-shippo",
+               "months": months, "months_pending": months, "pending_from": config["start_date"],
+               "pending_to": line["pending_to"]}
+    assert line == pending
+    transactions = history_lines(recent.stderr, "shippo_transactions", "shippo")
+    assert transactions == [{**pending, "stream": "shippo_transactions"}]  # the raw streams keep theirs too
+
+    full = run_tap(tmp_path / "full", config, state=recent.state)
+    assert full.returncode == 0, full.stderr
+    lines = history_lines(full.stderr, "shipping_labels", "shippo")
+    done = {**pending, "months": None, "months_pending": 0, "pending_from": None, "pending_to": None}
+    assert lines == [pending, done]  # as the run starts, then once the history read is finished
+    assert history_lines(full.stderr, "shipping_labels", "shipstation")[-1]["months_pending"] == 0
+    again = run_tap(tmp_path / "again", config, state=full.state)
+    assert history_lines(again.stderr, "shipping_labels", "shippo") == [done]  # nothing owed: still said
