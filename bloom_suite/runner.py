@@ -24,9 +24,14 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import psycopg
+
+from bloom_suite.history import HistoryBook, Pending, record_pending
 from bloom_suite.loads_lock import LoadsLock
 
 # This virtualenv's meltano, else the one on PATH.
@@ -54,6 +59,7 @@ class RunReport:
     returncodes: dict[str, int] = field(default_factory=dict)
     records: Counter[tuple[str, str]] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+    history: HistoryBook = field(default_factory=HistoryBook)
 
     @property
     def ok(self) -> bool:
@@ -77,7 +83,7 @@ class _Output:
         self.report = report
         self.lock = threading.Lock()
 
-    def line(self, line: str) -> None:
+    def line(self, line: str, job: str = "") -> None:
         with self.lock:
             self.log.write(line)
             match = LOG_LINE.match(line.rstrip())
@@ -86,6 +92,8 @@ class _Output:
             metric = METRIC.search(match["message"])
             if metric:
                 self._count(match["plugin"], metric["json"])
+            elif self.report.history.note(job, match["plugin"], match["message"]):
+                return
             elif PROGRESS.search(match["message"]):
                 message = ANSI.sub("", match["message"])
                 print(f"  {match['plugin']:<18} {message[:150]}", flush=True)
@@ -115,7 +123,7 @@ def _start(
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=own_group,
     )  # fmt: skip
     assert process.stdout is not None
-    reader = threading.Thread(target=lambda: [output.line(line) for line in process.stdout], daemon=True)
+    reader = threading.Thread(target=lambda: [output.line(line, job) for line in process.stdout], daemon=True)
     reader.start()
     return process, reader
 
@@ -135,11 +143,18 @@ def _stop_group(process: subprocess.Popen[str]) -> None:
 
 
 def _run_sources_then_reports(
-    reports: str, root: Path, environment: str | None, env: dict[str, str], output: _Output, lock: LoadsLock | None
+    reports: str,
+    root: Path,
+    environment: str | None,
+    env: dict[str, str],
+    output: _Output,
+    lock: LoadsLock | None,
+    record_to: Mapping[str, Any] | None,
 ) -> None:
     """The sources side by side, then ``reports`` if all of them loaded.
 
     With ``lock``, the reports start once the first source has loaded, held back by it until the last one has.
+    With ``record_to``, each source that succeeds records the history it still owes there.
     """
     report = output.report
     started = time.monotonic()
@@ -153,6 +168,8 @@ def _run_sources_then_reports(
                 reader.join()
                 report.returncodes[job] = process.returncode
                 del running[job]
+                if record_to is not None and process.returncode == 0:
+                    _record_history(record_to, report.history.of(job))
                 if lock and ahead is None and running and report.ok:
                     print(f"[sync] meltano run {reports} (started ahead: it waits for the loads)", flush=True)
                     ahead = _start(reports, root, environment, {**env, **lock.dbt_env()}, output, own_group=True)
@@ -174,6 +191,18 @@ def _run_sources_then_reports(
         if ahead is not None:  # a source failed, or this process is being stopped
             _stop_group(ahead[0])
             ahead[1].join(timeout=10)
+
+
+def _record_history(record_to: Mapping[str, Any], pending: list[Pending]) -> None:
+    """Write what a source still owes to the warehouse; a failure to do so is a warning, not the sync's."""
+    try:
+        record_pending(record_to, pending)
+    except psycopg.Error as error:
+        print(f"[sync] warning: the pending history was not recorded ({_first_line(error)})", flush=True)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _system_database_exists(env: dict[str, str]) -> bool:
@@ -208,12 +237,17 @@ def run_pipeline(
     log_path: Path,
     reports: str = REPORTS_JOB,
     warehouse: str | None = None,
+    record_to: Mapping[str, Any] | None = None,
 ) -> RunReport:
     """Sync the three sources at once, then run ``reports`` (a job or a dbt command) if all of them loaded.
 
     ``warehouse``: a libpq connection string of the database the loader and dbt use, reached
     directly (no pooler): the reports then start ahead of the loads' end (module docstring).
+    ``record_to``: ``psycopg.connect`` arguments of that database (``warehouse``'s when not given):
+    each source that succeeds records there the history it still owes (``history.py``).
     """
+    if record_to is None and warehouse:
+        record_to = {"conninfo": warehouse}
     report = RunReport()
     output = _Output(log_path, report)
     lock = LoadsLock.take(warehouse) if warehouse else None
@@ -222,7 +256,7 @@ def run_pipeline(
         if not report.ok:
             return report
         print(f"[sync] meltano run {' | '.join(SOURCE_JOBS)} (side by side)", flush=True)
-        _run_sources_then_reports(reports, root, environment, env, output, lock)
+        _run_sources_then_reports(reports, root, environment, env, output, lock, record_to)
         return report
     finally:
         if lock:

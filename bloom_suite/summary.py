@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import psycopg
@@ -46,14 +46,38 @@ QUERY = """
 """
 
 
+# Sources whose history is still pending, per shop (reports.sync_history).
+PENDING_HISTORY = """
+    select shop, source, months_loaded, months
+    from reports.sync_history
+    where not is_complete
+    order by shop, array_position(array['shopify', 'ads', 'shipping'], source), source
+"""
+
+
 @dataclass
 class ShopSummary:
-    """One shop's figures over the last days of its report."""
+    """One shop's figures over the last days of its report, and the history still pending."""
 
     shop: str
     first_day: object
     last_day: object
     figures: dict[str, Decimal]
+    #: source -> (history months loaded, months in all), for the sources whose history is pending
+    pending: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+
+    def provisional(self) -> str | None:
+        """The line saying how much history is loaded while some is pending, else None."""
+        if not self.pending:
+            return None
+        loaded = [n for n, _ in self.pending.values()]
+        months = [m for _, m in self.pending.values()]
+        per_source = ", ".join(
+            f"{source} {n if n is not None else '?'} of {m or '?'}" for source, (n, m) in self.pending.items()
+        )
+        if None in loaded or None in months:
+            return f"provisional: history still loading ({per_source})"
+        return f"provisional: history {min(loaded)} of {max(months)} months loaded ({per_source})"
 
     @property
     def shipping_charged_in_margin(self) -> bool:
@@ -85,10 +109,14 @@ def read_summary(dsn: str, days: int = 30) -> list[ShopSummary]:
     with psycopg.connect(dsn) as conn:
         params = {"days": days, "as_of": os.environ.get("BLOOM_REPORTS_AS_OF") or None}
         rows = conn.execute(QUERY.format(sums=sums), params).fetchall()
-    return [
+        pending = conn.execute(PENDING_HISTORY).fetchall()
+    summaries = [
         ShopSummary(shop=row[0], first_day=row[1], last_day=row[2], figures=dict(zip(SUMMED, row[3:], strict=True)))
         for row in rows
     ]
+    for summary in summaries:
+        summary.pending = {source: (loaded, months) for shop, source, loaded, months in pending if shop == summary.shop}
+    return summaries
 
 
 def format_summary(summaries: list[ShopSummary], days: int = 30) -> str:
@@ -99,6 +127,9 @@ def format_summary(summaries: list[ShopSummary], days: int = 30) -> str:
         lines.append(f"  {'orders':<22}{summary.figures['orders']:>14,.0f}")
         for name, amount in summary.lines():
             lines.append(f"  {LABELS.get(name, name.replace('_', ' ')):<22}{amount:>14,.2f}")
+        provisional = summary.provisional()
+        if provisional:
+            lines.append(f"  {provisional}: figures needing it (new customers, CAC, cohorts) may still change")
         coverage = summary.cost_coverage
         if coverage is not None and coverage < 1:
             missing = summary.figures["net_sales"] - summary.figures["net_sales_with_cost_recorded"]

@@ -198,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         )  # fmt: skip
         sys.exit(BUSY_EXIT_CODE)
     try:
-        checked = check_warehouse(resolve_settings(args.environment, args.loader))
+        settings = resolve_settings(args.environment, args.loader)
+        checked = check_warehouse(settings)
     except WarehouseError as error:
         print(f"bloom-sync: {error}", file=sys.stderr, flush=True)
         sys.exit(2)
@@ -208,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.execv(MELTANO, [str(MELTANO), *environment, "run", *args.run_args])  # noqa: S606 - replaces this process
     log_path = Path(".bloom") / f"sync-{args.environment or 'default'}.log"
     log_path.parent.mkdir(exist_ok=True)
-    report = run_pipeline(Path.cwd(), args.environment, dict(os.environ), log_path)
+    record_to = {**connection_arguments(settings), "application_name": "bloom-sync"}
+    report = run_pipeline(Path.cwd(), args.environment, dict(os.environ), log_path, record_to=record_to)
     synced = ", ".join(f"{tap} {count:,}" for tap, count in sorted(report.records_by_tap().items()))
     if not report.ok:
         print(f"bloom-sync: {', '.join(report.failed_jobs())} failed; full log: {log_path}", file=sys.stderr)

@@ -43,6 +43,11 @@ def warehouse() -> Iterator[str]:
                 select shop, day::date, 1, 10, 1.50, 4, 0.50, 0.25, 0.25, 0.20, 0.10, 2, 1.20, 6, 6.20, 3, 8
                 from unnest(array['ny', 'tokyo']) as shop,
                     generate_series(date '2026-11-01', date '2026-12-10', interval '1 day') as day;
+                create table reports.sync_history (shop text, source text, is_complete boolean,
+                    months_loaded int, months int);
+                -- New York's history is still loading; Tokyo's is in.
+                insert into reports.sync_history values ('ny', 'shipping', false, 4, 24),
+                    ('ny', 'shopify', false, 3, 25), ('ny', 'ads', true, 25, 25), ('tokyo', 'shopify', true, 25, 25);
             """)
         yield dsn
     finally:
@@ -86,3 +91,15 @@ def test_shipping_charged_is_left_out_when_cm2_leaves_it_out(warehouse: str, mon
     assert "shipping_charged" not in lines
     assert lines["net_profit"] == 45
     assert "warning" not in format_summary([ny], 30)
+
+
+def test_the_history_still_loading_is_said(warehouse: str, monkeypatch) -> None:
+    monkeypatch.setenv("BLOOM_REPORTS_AS_OF", "2026-12-07T03:00:00Z")
+    summaries = {summary.shop: summary for summary in read_summary(warehouse, 30)}
+    assert (
+        summaries["ny"].provisional()
+        == "provisional: history 3 of 25 months loaded (shopify 3 of 25, shipping 4 of 24)"
+    )
+    assert summaries["tokyo"].provisional() is None
+    assert "provisional: history 3 of 25" in format_summary([summaries["ny"]], 30)
+    assert "provisional" not in format_summary([summaries["tokyo"]], 30)

@@ -836,3 +836,84 @@ def test_reports_started_ahead_stop_without_their_loads_holder(
         assert result.returncode != 0
         assert message in result.stdout, result.stdout[-3000:]
         assert not _exists(wh, "analytics.stg_ads__ad_accounts")
+
+
+SOURCE_HISTORY = """
+    create schema bloom_sync;
+    create table bloom_sync.source_history (
+        plugin text, stream text, shop text, platform text, account_id text, months integer,
+        months_pending integer, pending_from text, pending_to text, recorded_at timestamptz default now()
+    );
+"""
+
+
+def test_days_whose_history_is_pending_are_provisional_until_it_is_in(dbt_dir: Path) -> None:
+    """What the runner recorded from the taps' HISTORY lines marks the days it covers.
+
+    Shopify's orders owe everything before 2026-01-12 05:00 UTC (the shop's midnight, New
+    York): 01-10 and 01-11 lack orders, and every day's new customers may be returning ones.
+    Meta's act_1 owes its account days 01-10 (the day after the last is exclusive). A
+    ShipStation account owes, uncounted, everything before 01-11 00:00 UTC (01-10 19:00 in
+    New York); Shippo's owes nothing any more. Once a run records both complete, the daily
+    build rebuilds the provisional days and every day is final.
+    """
+    with scratch_warehouse(dbt_dir) as wh:
+        with wh.connect() as conn:
+            conn.execute(SOURCE_HISTORY)
+            conn.execute("""
+                insert into bloom_sync.source_history values
+                ('tap-shopify-bloom', 'orders', 'bloom-test', '', '', 3, 3, null, '2026-01-12T05:00:00Z'),
+                ('tap-shopify-bloom', 'customers', 'bloom-test', '', '', 3, 0, null, null),
+                ('tap-adplatforms', 'ad_spend_daily', '', 'meta', 'act_1', 2, 1, '2026-01-10', '2026-01-11'),
+                ('tap-shipping', 'shipping_labels', '', 'shippo', 'acct-1', 1, 0, null, null),
+                ('tap-shipping', 'shipstation_shipments', '', 'shipstation', 'ss-1', null, null, null,
+                 '2026-01-11T00:00:00Z')
+            """)
+        wh.build()
+        status = "select date::text, is_final, history_pending, provisional_reason from reports.profit_daily"
+        days = {row[0]: row[1:] for row in wh.rows(status)}
+        customers = "new customers: earlier Shopify orders pending"
+        assert days["2026-01-10"] == (
+            False, "ads, shipping, shopify", f"history pending: ads, shipping, shopify; {customers}"
+        )  # fmt: skip
+        assert days["2026-01-11"] == (False, "shopify", f"history pending: shopify; {customers}")
+        for day in ("2026-01-12", "2026-01-13", "2026-01-14"):
+            assert days[day] == (False, None, customers), day
+        marketing = wh.rows("select date::text, is_final, provisional_reason from reports.marketing_daily")
+        assert {day: tuple(rest) for day, *rest in marketing} == {
+            day: (final, reason) for day, (final, _, reason) in days.items()
+        }
+        assert wh.rows("select distinct is_final from reports.customer_cohorts") == [(False,)]
+        history = {
+            row[0]: row[1:]
+            for row in wh.rows(
+                "select source, is_complete, months, months_loaded, months_pending, pending_from::text,"
+                " pending_to::text, streams_pending from reports.sync_history where shop = 'bloom-test'"
+            )
+        }
+        assert history == {
+            "shopify": (False, 3, 0, 3, None, "2026-01-12", "orders"),
+            "ads": (False, 2, 1, 1, "2026-01-10", "2026-01-11", "ad_spend_daily"),
+            "shipping": (False, 1, None, None, None, "2026-01-11", "shipstation_shipments"),
+        }
+        figures = f"select date::text, {', '.join(DAILY_COLUMNS)} from reports.profit_daily order by date"
+        provisional = wh.rows(figures)
+        with wh.connect() as conn:
+            conn.execute(
+                "update bloom_sync.source_history set months_pending = 0, pending_from = null, pending_to = null"
+            )
+        wh.run_dbt("build")
+        assert sorted(wh.rows(status)) == [(day, True, None, None) for day in sorted(days)]
+        assert wh.rows(figures) == provisional  # what was pending held nothing of these days
+        assert wh.rows("select count(*) from reports.sync_history where not is_complete") == [(0,)]
+        assert wh.rows("select distinct is_final from reports.customer_cohorts") == [(True,)]
+        assert wh.rows("select count(*) from reports.marketing_daily where not is_final") == [(0,)]
+
+
+def test_reports_are_final_where_no_runner_records_history(warehouse: Warehouse) -> None:
+    """Without bloom_sync.source_history (plain `meltano run`) nothing is pending; the
+    fixture's every variant has a cost, so every day is final."""
+    days = warehouse.rows("select date::text, is_final, provisional_reason from reports.profit_daily")
+    assert {day for day, *_ in days} >= set(EXPECTED_DAILY)
+    assert [(day, final, reason) for day, final, reason in days if not final or reason] == []
+    assert warehouse.rows("select count(*) from reports.sync_history") == [(0,)]

@@ -19,6 +19,18 @@ cohorts as (
 
 ),
 
+{#- A cohort is final once Shopify's order history is in: until then its customers' first
+    orders may be older than the data loaded, and some of them belong to earlier cohorts. -#}
+orders_history_pending as (
+
+    select distinct shop from {{ ref('int_sync__source_history') }}
+    where source = 'shopify'
+        and stream = 'orders'
+        and is_pending
+        and shop is not null
+
+),
+
 last_months as (
 
     select shop, max(month) as last_month
@@ -89,7 +101,8 @@ final as (
         {{ cents('cumulative_net_sales') }} as cumulative_net_sales,
         {{ cents('cumulative_cm2') }} as cumulative_cm2,
         {{ cents(safe_divide('cumulative_net_sales', 'cohort_customers')) }} as cumulative_net_sales_per_customer,
-        {{ cents(safe_divide('cumulative_cm2', 'cohort_customers')) }} as cumulative_cm2_per_customer
+        {{ cents(safe_divide('cumulative_cm2', 'cohort_customers')) }} as cumulative_cm2_per_customer,
+        shop not in (select shop from orders_history_pending) as is_final
     from joined
 
 )

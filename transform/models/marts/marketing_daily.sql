@@ -7,7 +7,7 @@ with
 
 days as (
 
-    select shop, date, currency, total_sales, net_sales, new_customers
+    select shop, date, currency, total_sales, net_sales, new_customers, is_final, provisional_reason
     from {{ ref('profit_daily') }}
 
 ),
@@ -63,7 +63,9 @@ joined as (
         days.total_sales,
         days.net_sales,
         days.new_customers,
-        coalesce(new_customer_orders.new_customer_net_sales, 0) as new_customer_net_sales
+        coalesce(new_customer_orders.new_customer_net_sales, 0) as new_customer_net_sales,
+        days.is_final,
+        days.provisional_reason
     from days
     left join spend
         on spend.shop = days.shop
@@ -101,7 +103,9 @@ final as (
         round({{ safe_divide('total_sales', 'ad_spend') }}, 4) as blended_roas,
         round({{ safe_divide('total_sales', 'ad_spend') }}, 4) as mer,
         {{ cents(safe_divide('ad_spend', 'new_customers')) }} as cac,
-        round({{ safe_divide('new_customer_net_sales', 'ad_spend') }}, 4) as new_customer_roas
+        round({{ safe_divide('new_customer_net_sales', 'ad_spend') }}, 4) as new_customer_roas,
+        is_final,
+        provisional_reason
     from joined
 
 )

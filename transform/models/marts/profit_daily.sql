@@ -18,7 +18,11 @@
     (`unattributed_shipping_costs`, inside CM2). A table built before its newest column
     existed is rebuilt whole once. A row of a day after the shop's today (a table built
     before that rule, or as of a later time) is deleted after the build: an incremental run
-    rewrites only the days of the range. -#}
+    rewrites only the days of the range.
+    A day is final unless history some source still owes covers it, or its new customers
+    depend on Shopify orders older than it still pending, or it sold units without a cost
+    (`provisional_reason` says which; sync_history says how much history is in); a day
+    built while history was pending is rebuilt by every run until it no longer is. -#}
 
 {%- set platforms = var('ad_platforms') -%}
 
@@ -30,7 +34,7 @@
     ~ " then null else (select min(last_day) - " ~ var('lookback_days')
     ~ " from (select shop, max(date) as last_day from " ~ this ~ " group by shop) as built) end",
     type='date'
-) if built_has_column('third_party_transaction_fees') else none -%}
+) if built_has_column('history_pending') else none -%}
 {#- The newest order build this table has seen (none on a table built before the column
     existed: then every order counts as rebuilt). -#}
 {%- set seen = built_since('_orders_built_at') if since else none %}
@@ -77,6 +81,9 @@ affected_days as (
     where built_at > {{ seen }}
         and shop is not null
     {%- endif %}
+    union
+    select shop, date from {{ this }}
+    where history_pending is not null
 
 ),
 {% endif %}
@@ -94,7 +101,51 @@ days as (
 
 shops as (
 
-    select shop, currency from {{ ref('stg_shopify__shop') }}
+    select shop, currency, iana_timezone from {{ ref('stg_shopify__shop') }}
+
+),
+
+pending_history as (
+
+    select * from {{ ref('int_sync__source_history') }}
+    where is_pending
+        and shop is not null
+
+),
+
+day_bounds as (
+
+    select
+        days.shop,
+        days.date,
+        (days.date::timestamp at time zone shops.iana_timezone) at time zone 'UTC' as starts_at,
+        ((days.date + 1)::timestamp at time zone shops.iana_timezone) at time zone 'UTC' as ends_at
+    from days
+    inner join shops on shops.shop = days.shop
+    where exists (select 1 from pending_history)
+
+),
+
+{#- Sources whose pending span covers part of the day (ad platforms' spans are account days,
+    the others' UTC times), and whether Shopify orders from before the day's end are pending
+    (a customer's first order may be among them). -#}
+pending_days as (
+
+    select
+        bounds.shop,
+        bounds.date,
+        string_agg(distinct pending.source, ', ' order by pending.source) filter (
+            where bounds.date >= pending.pending_from_day and bounds.date < pending.pending_to_day
+                or (pending.pending_from_at is null or pending.pending_from_at < bounds.ends_at)
+                and pending.pending_to_at > bounds.starts_at
+        ) as history_pending,
+        coalesce(bool_or(
+            pending.source = 'shopify' and pending.stream = 'orders'
+            and (pending.pending_from_at is null or pending.pending_from_at < bounds.ends_at)
+        ), false) as first_orders_pending
+    from day_bounds as bounds
+    inner join pending_history as pending on pending.shop = bounds.shop
+    group by bounds.shop, bounds.date
 
 ),
 
@@ -234,6 +285,8 @@ joined as (
         coalesce(ad_days.ad_spend, 0) as ad_spend,
         coalesce(expense_days.operating_expenses, 0) as operating_expenses,
         coalesce(payout_days.payouts, 0) as payouts,
+        pending_days.history_pending,
+        coalesce(pending_days.first_orders_pending, false) as first_orders_pending,
         (select max(built_at) from {{ ref('int_orders__figures') }}) as _orders_built_at
     from days
     left join shops on shops.shop = days.shop
@@ -247,6 +300,7 @@ joined as (
     left join ad_days on ad_days.shop = days.shop and ad_days.date = days.date
     left join expense_days on expense_days.shop = days.shop and expense_days.date = days.date
     left join payout_days on payout_days.shop = days.shop and payout_days.date = days.date
+    left join pending_days on pending_days.shop = days.shop and pending_days.date = days.date
 
 ),
 
@@ -264,7 +318,12 @@ margins as (
     select
         *,
         cm2 - ad_spend as cm3,
-        cm2 - ad_spend - operating_expenses as net_profit
+        cm2 - ad_spend - operating_expenses as net_profit,
+        nullif(concat_ws('; ',
+            'history pending: ' || history_pending,
+            case when first_orders_pending then 'new customers: earlier Shopify orders pending' end,
+            case when units_without_cost <> 0 or net_sales_without_cost <> 0 then 'units without a cost' end
+        ), '') as provisional_reason
     from figures
 
 ),
@@ -296,6 +355,9 @@ final as (
         round({{ safe_divide('cm3', 'net_sales') }}, 4) as cm3_margin,
         round({{ safe_divide('net_profit', 'net_sales') }}, 4) as net_profit_margin,
         {{ cents('payouts') }} as payouts,
+        provisional_reason is null as is_final,
+        provisional_reason,
+        history_pending,
         _orders_built_at
     from margins
 
