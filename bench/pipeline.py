@@ -60,6 +60,7 @@ from benchlib import (
 
 from bloom_suite.demo import RECENT_ONLY
 from bloom_suite.processes import isolated_project, running_sandbox
+from bloom_suite.progress import PlainLines, RunProgress, Silent
 from bloom_suite.runner import REPORTS_JOB, SOURCE_JOBS, RunReport, run_pipeline
 
 SOURCES = "+".join(SOURCE_JOBS)
@@ -108,11 +109,12 @@ class Run:
 
 def _pass(
     root: Path, env: dict[str, str], log_path: Path, phase: Phase, warehouse: Warehouse, ahead: bool,
-    reports: str = REPORTS_JOB,
+    reports: str = REPORTS_JOB, *, progress: str = "plain",
 ) -> None:  # fmt: skip
     lock = warehouse.dsn if ahead else None  # the reports start ahead of the loads' end
+    shown = RunProgress(Silent()) if progress == "off" else RunProgress(PlainLines())
     with ProcessWatch(postgres=warehouse.pid) as watch:
-        report = run_pipeline(root, "demo", env, log_path, reports, warehouse=lock)
+        report = run_pipeline(root, "demo", env, log_path, reports, warehouse=lock, progress=shown)
     if not report.ok:
         raise SystemExit(f"{', '.join(report.failed_jobs())} failed: see {log_path} (rerun with --keep)")
     phase.add(report, reports, watch)
@@ -161,7 +163,8 @@ def run_once(args: argparse.Namespace) -> Run:
                 # As the demo's first run: the last 7 days of every source and their reports first.
                 recent = run.recent = Phase(load=load_average())
                 quick_env = {**env, **RECENT_ONLY}
-                _pass(root, quick_env, log_path, recent, warehouse, ahead, "dbt-postgres:build-untested")
+                untested = "dbt-postgres:build-untested"
+                _pass(root, quick_env, log_path, recent, warehouse, ahead, untested, progress=args.progress)
                 recent.total = clock()
             if args.first_pass_only:
                 # The history stays pending: the daily run below keeps the taps' backfill off too.
@@ -171,7 +174,7 @@ def run_once(args: argparse.Namespace) -> Run:
                 first.load = load_average()
                 history_clock = Stopwatch()
                 history_reports = "dbt-postgres:build-full-refresh" if run.recent else REPORTS_JOB
-                _pass(root, env, log_path, first, warehouse, ahead, history_reports)
+                _pass(root, env, log_path, first, warehouse, ahead, history_reports, progress=args.progress)
                 first.total = history_clock()
                 run.full_history = clock()
                 if args.one_pass:
@@ -185,7 +188,7 @@ def run_once(args: argparse.Namespace) -> Run:
             incremental = run.incremental
             incremental.load = load_average()
             clock = Stopwatch()
-            _pass(root, env, log_path, incremental, warehouse, ahead)
+            _pass(root, env, log_path, incremental, warehouse, ahead, progress=args.progress)
             incremental.total = clock()
     return run
 
@@ -250,6 +253,7 @@ def table(args: argparse.Namespace, runs: list[Run]) -> str:
     lifted = "".join(f", {api} limits lifted" for api in ("Shopify", "shipping")
                      if getattr(args, f"{api.lower()}_limits") == "lifted")
     lifted += ", reports after the loads" if args.reports_after_loads else ""
+    lifted += ", no progress lines" if args.progress == "off" else ""
     head = f"| {args.orders:,} orders, {args.pg} PostgreSQL{lifted}, {now_stamp()} | seconds / value |\n|---|---|\n"
     return head + "\n".join(f"| {name} | {value} |" for name, value in rows)
 
@@ -291,6 +295,12 @@ def main() -> None:
         "--reports-after-loads",
         action="store_true",
         help="start the reports after the loads, not ahead of their end as the demo does (for comparison)",
+    )
+    parser.add_argument(
+        "--progress",
+        choices=["plain", "off"],
+        default="plain",
+        help="the runner's progress lines (plain, as without a terminal) or none (off: to measure what they cost)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (logs, databases)")
     args = parser.parse_args()

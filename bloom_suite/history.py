@@ -104,12 +104,12 @@ class HistoryBook:
     def __init__(self) -> None:
         self.by_job: dict[str, dict[tuple[str, ...], Pending]] = {}
 
-    def note(self, job: str, plugin: str, message: str) -> bool:
-        """Keep what ``message`` says, if it is a ``HISTORY:`` line; return whether it was one."""
+    def note(self, job: str, plugin: str, message: str) -> Pending | None:
+        """Keep what ``message`` says, if it is a ``HISTORY:`` line, and return it."""
         pending = Pending.parse(plugin, message)
         if pending is not None:
             self.by_job.setdefault(job, {})[pending.key] = pending
-        return pending is not None
+        return pending
 
     def of(self, job: str) -> list[Pending]:
         return list(self.by_job.get(job, {}).values())

@@ -33,6 +33,7 @@ import psycopg
 
 from bloom_suite.history import HistoryBook, Pending, record_pending
 from bloom_suite.loads_lock import LoadsLock
+from bloom_suite.progress import RunProgress
 
 # This virtualenv's meltano, else the one on PATH.
 MELTANO = (
@@ -41,8 +42,10 @@ MELTANO = (
 SOURCE_JOBS = ("sync-shopify", "sync-ads", "sync-shipping")
 REPORTS_JOB = "build-reports"
 
-# Lines of meltano's log shown while it runs; the whole log goes to a file.
-PROGRESS = re.compile(r"Beginning sync|window|so far|bulk|START|OK created|ERROR|Error|WARN|Completed|Run completed")
+# Shown as they come besides the progress (progress.py): errors and warnings of the plugins, and
+# dbt's closing tally; the whole log goes to a file.
+SHOWN_LEVELS = ("error", "critical", "warning")
+SHOWN = re.compile(r"Done\. PASS=")
 LOG_LINE = re.compile(r"^\S+Z \[\s*(?P<level>\w+)\s*\] (?P<plugin>\S+)\s+(?P<message>.*)$")
 METRIC = re.compile(r"METRIC: (?P<json>\{.*\})\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -78,9 +81,10 @@ class RunReport:
 class _Output:
     """One log file and the terminal, shared by the jobs' reader threads."""
 
-    def __init__(self, log_path: Path, report: RunReport) -> None:
+    def __init__(self, log_path: Path, report: RunReport, progress: RunProgress) -> None:
         self.log = log_path.open("a")
         self.report = report
+        self.progress = progress
         self.lock = threading.Lock()
 
     def line(self, line: str, job: str = "") -> None:
@@ -89,23 +93,25 @@ class _Output:
             match = LOG_LINE.match(line.rstrip())
             if not match:
                 return
-            metric = METRIC.search(match["message"])
+            plugin, message = match["plugin"], match["message"]
+            metric = METRIC.search(message)
             if metric:
-                self._count(match["plugin"], metric["json"])
-            elif self.report.history.note(job, match["plugin"], match["message"]):
-                return
-            elif PROGRESS.search(match["message"]):
-                message = ANSI.sub("", match["message"])
-                print(f"  {match['plugin']:<18} {message[:150]}", flush=True)
+                self._count(job, plugin, metric["json"])
+            elif said := self.report.history.note(job, plugin, message):
+                self.progress.history(job, said)
+            elif (match["level"] in SHOWN_LEVELS and plugin != "meltano") or SHOWN.search(message):
+                print(f"  {plugin:<18} {ANSI.sub('', message)[:300]}", flush=True)
 
-    def _count(self, plugin: str, payload: str) -> None:
+    def _count(self, job: str, plugin: str, payload: str) -> None:
         try:
             metric = json.loads(payload)
         except ValueError:
             return
         # Loaders count the same records again on their side.
         if metric.get("metric") == "record_count" and not plugin.startswith("target-"):
-            self.report.records[(plugin, metric.get("tags", {}).get("stream", "?"))] += int(metric["value"])
+            stream = metric.get("tags", {}).get("stream", "?")
+            self.report.records[(plugin, stream)] += int(metric["value"])
+            self.progress.records(job, stream, int(metric["value"]))
 
     def close(self) -> None:
         self.log.close()
@@ -158,15 +164,19 @@ def _run_sources_then_reports(
     """
     report = output.report
     started = time.monotonic()
+    for job in SOURCE_JOBS:
+        output.progress.start(job)
     running = {job: _start(job, root, environment, env, output) for job in SOURCE_JOBS}
     ahead: tuple[subprocess.Popen[str], threading.Thread] | None = None
     try:
         while running:
+            output.progress.tick()
             for job, (process, reader) in list(running.items()):
                 if process.poll() is None:
                     continue
                 reader.join()
                 report.returncodes[job] = process.returncode
+                output.progress.end(job, process.returncode)
                 del running[job]
                 if record_to is not None and process.returncode == 0:
                     _record_history(record_to, report.history.of(job))
@@ -238,6 +248,7 @@ def run_pipeline(
     reports: str = REPORTS_JOB,
     warehouse: str | None = None,
     record_to: Mapping[str, Any] | None = None,
+    progress: RunProgress | None = None,
 ) -> RunReport:
     """Sync the three sources at once, then run ``reports`` (a job or a dbt command) if all of them loaded.
 
@@ -245,11 +256,12 @@ def run_pipeline(
     directly (no pooler): the reports then start ahead of the loads' end (module docstring).
     ``record_to``: ``psycopg.connect`` arguments of that database (``warehouse``'s when not given):
     each source that succeeds records there the history it still owes (``history.py``).
+    ``progress``: how progress is shown (default: bars in a terminal, plain lines elsewhere).
     """
     if record_to is None and warehouse:
         record_to = {"conninfo": warehouse}
     report = RunReport()
-    output = _Output(log_path, report)
+    output = _Output(log_path, report, progress or RunProgress())
     lock = LoadsLock.take(warehouse) if warehouse else None
     try:
         report.returncodes["meltano state list"] = _prepare_system_database(root, environment, env, output)
@@ -261,4 +273,5 @@ def run_pipeline(
     finally:
         if lock:
             lock.close()
+        output.progress.stop()
         output.close()

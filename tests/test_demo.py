@@ -73,10 +73,20 @@ def test_the_demo_prints_the_profit_summary_from_what_it_synced(two_runs):
     # Every figure of net profit is printed: the lines add up to it.
     amounts = {name: Decimal(value.replace(",", "")) for name, value in figures.items() if name != "orders"}
     assert sum(amount for name, amount in amounts.items() if name != "net profit") == amounts["net profit"]
-    # Progress was visible: streams and backfill windows of each tap, then dbt.
-    assert "tap-shopify-bloom  Beginning sync of 'orders'" in first
-    assert re.search(r"orders: window \[\S+, \S+\) done", first)
-    assert "dbt-postgres" in first
+    # Progress was visible without a terminal: plain lines per finished history month, counting
+    # the months up to all of them, and the end of each source; then dbt's tally.
+    history = first[first.index("now the history") :]
+    for job in ("sync-shopify", "sync-ads", "sync-shipping"):
+        lines = re.findall(rf"^\[progress\] {job}: (.*)$", history, flags=re.MULTILINE)
+        assert lines, history[-3000:]
+        assert lines[-1].startswith("done in "), lines[-1]
+        counts = [tuple(map(int, m)) for m in re.findall(r"history (\d+) of (\d+) months", "\n".join(lines))]
+        done, total = counts[-1]
+        assert done == total > 0, lines
+        assert [n for n, _ in counts] == sorted(n for n, _ in counts), lines  # never back
+    shopify = re.findall(r"^\[progress\] sync-shopify: (\w+), history (\d+) of", history, flags=re.MULTILINE)
+    assert len({int(n) for _, n in shopify}) >= 24, shopify  # a line per month of 2 years, at least
+    assert re.search(r"^  dbt-postgres +.*Done\. PASS=", first, flags=re.MULTILINE)
 
 
 def test_the_three_taps_sync_side_by_side(two_runs):
