@@ -113,7 +113,7 @@ def test_first_reports_equal_the_reports_after_the_history_and_the_truth(recent_
     status = dict(recent_pipeline.query(
         "select date, provisional_reason from reports.profit_daily where shop = %s and date = any(%s)", (SHOP, days)
     ))  # fmt: skip
-    pending_customers = "new customers: earlier Shopify orders pending"
+    pending_customers = "earlier Shopify orders pending (new customers, unmatched labels)"
     assert all(pending_customers in status[day] for day in days), status
     assert not any("shopify" in status[day].split(";")[0] for day in days if "history" in status[day]), status
     history = {

@@ -872,7 +872,7 @@ def test_days_whose_history_is_pending_are_provisional_until_it_is_in(dbt_dir: P
         wh.build()
         status = "select date::text, is_final, history_pending, provisional_reason from reports.profit_daily"
         days = {row[0]: row[1:] for row in wh.rows(status)}
-        customers = "new customers: earlier Shopify orders pending"
+        customers = "earlier Shopify orders pending (new customers, unmatched labels)"
         assert days["2026-01-10"] == (
             False, "ads, shipping, shopify", f"history pending: ads, shipping, shopify; {customers}"
         )  # fmt: skip

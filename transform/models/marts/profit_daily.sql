@@ -321,7 +321,7 @@ margins as (
         cm2 - ad_spend - operating_expenses as net_profit,
         nullif(concat_ws('; ',
             'history pending: ' || history_pending,
-            case when first_orders_pending then 'new customers: earlier Shopify orders pending' end,
+            case when first_orders_pending then 'earlier Shopify orders pending (new customers, unmatched labels)' end,
             case when units_without_cost <> 0 or net_sales_without_cost <> 0 then 'units without a cost' end
         ), '') as provisional_reason
     from figures
