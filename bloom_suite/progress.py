@@ -40,16 +40,18 @@ class JobProgress:
     pending_first: dict[tuple[str, ...], int] = field(default_factory=dict)  # pending when this run began it
 
     def history(self, said: Pending) -> bool:
-        """Take a HISTORY line; return whether it reports a finished window (not a stream's first line)."""
-        self.stream = said.stream
-        if said.months is not None:
-            self.months[said.key] = max(said.months, self.months.get(said.key, 0))
+        """Take a HISTORY line; return whether it reports a finished window (fewer months pending)."""
+        if said.months is not None:  # the latest count (a tap may announce before it knows exactly)
+            self.months[said.key] = said.months
         if said.months_pending is None:
             return False
-        first = said.key not in self.pending_first
+        before = self.pending.get(said.key)
         self.pending_first.setdefault(said.key, said.months_pending)
         self.pending[said.key] = said.months_pending
-        return not first
+        if before is not None and said.months_pending < before:
+            self.stream = said.stream
+            return True
+        return False
 
     @property
     def months_total(self) -> int:

@@ -32,7 +32,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def test_a_line_per_finished_month_and_per_quiet_half_minute(clock, capsys) -> None:
     run = RunProgress(PlainLines())
     run.start("sync-shopify")
-    run.history("sync-shopify", said("orders", 3))  # the stream starts: 3 months owed, no line
+    run.history("sync-shopify", said("orders", 3))  # announced: 3 months owed, no line
+    run.history("sync-shopify", said("orders", 3))  # the stream starts: still 3, no line
     run.history("sync-shopify", said("customers", 0, months=None))  # done before this run: not counted
     assert capsys.readouterr().out == ""
     clock[0] += 10

@@ -99,8 +99,24 @@ class AdSpendDailyStream(AdPlatformsStream):
     is_sorted = False  # recent days come first, then history by month
     STATE_MSG_FREQUENCY = 200  # so that history progress reaches the state often
 
+    announced = False  # whether this run has logged every account's history line yet
+
+    def announce_history(self) -> None:
+        """Log the ``HISTORY:`` line of every account's history owed in state, before the first account
+        syncs, so that a runner knows the whole of it from the start (months counted from start_date:
+        each account's own line corrects them for an API that keeps fewer months)."""
+        start = date.fromisoformat(str(self.config["start_date"])[:10])
+        for partition in self.partitions or []:
+            history = self.get_context_state(partition).get("history")
+            if history:
+                source, account_id = self.source(partition)
+                self.logger.info("%s", windows.history_line(self.name, source.platform, account_id, start, history))
+
     @override
     def get_records(self, context: dict[str, Any] | None) -> Iterable[dict[str, Any]]:
+        if not self.announced:
+            self.announced = True
+            self.announce_history()
         source, account_id = self.source(context)
         account = source.account(account_id)
         today = source.today(account)

@@ -115,6 +115,14 @@ class WindowedStream(ShopifyStream):
         if not self.live_only and not self.whole_first:
             self.logger.info("%s", history_line(self.name, self.settings.store, plan))
 
+    def announce_history(self) -> None:
+        """Log the ``HISTORY:`` line of the history this stream's state owes, before its sync (none
+        before its first sync, nor for a stream read whole)."""
+        state = self.stream_state.get("windows")
+        if state is not None and not self.whole_first:
+            plan = WindowPlan(state, open_start=self.history_before_start_date)
+            self.logger.info("%s", history_line(self.name, self.settings.store, plan))
+
     def prepare_history(self, windows: list[Window]) -> None:
         """Get ready for the pending history windows (the bulk stream starts operations)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -214,13 +215,25 @@ def test_history_line_shows_the_pending_months_and_counts_them_down(stub, stub_c
 
 
 def test_history_line_of_every_stream_with_history(stub, stub_config, caplog):
-    """All streams run: one line each at its start (not while the shop runs its live window ahead); the
-    catalog, read whole, has none; customers reach back before start_date (an open start)."""
+    """All streams run: each stream's line once the shop has run every live window ahead, then again at
+    its own start (not while the shop runs its live window); the catalog, read whole, has none;
+    customers reach back before start_date (an open start). The next run announces every stream's
+    history before it reads any history window."""
     with caplog.at_level(logging.INFO):
-        run_sync({**stub_config, "backfill": False})
+        recent = run_sync({**stub_config, "backfill": False})
     assert history_lines(caplog.records, "products") == []
-    for stream in ("orders", "transactions", "customers"):
-        (line,) = history_lines(caplog.records, stream)
-        assert line["months_pending"] == line["months"] > 0, stream
+    streams = ("orders", "transactions", "customers")
+    for stream in streams:
+        announced, started = history_lines(caplog.records, stream)
+        assert announced == started, stream
+        assert started["months_pending"] == started["months"] > 0, stream
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        run_sync(stub_config, state=recent.state)
+    messages = [record.getMessage() for record in caplog.records]
+    first_history_window = next(i for i, m in enumerate(messages) if re.search(r"fetching window \[\S+, \S+Z\)", m))
+    for stream in streams:
+        first_line = next(i for i, m in enumerate(messages) if m.startswith(f'HISTORY: {{"stream": "{stream}"'))
+        assert first_line < first_history_window, stream
     assert history_lines(caplog.records, "customers")[0]["pending_from"] is None
     assert history_lines(caplog.records, "orders")[0]["pending_from"] == stub_config["start_date"]

@@ -45,6 +45,11 @@ class ShopStream(ShopifyStream):
                     stream.sync()
                 finally:
                     stream.live_only = False
+        # Then every stream says what history it owes, so that a runner knows the whole of it
+        # from the start, not stream by stream as each begins.
+        for stream in self.owner.streams.values():
+            if isinstance(stream, WindowedStream) and stream.selected:
+                stream.announce_history()
 
     @override
     def to_row(self, node: Node) -> dict[str, t.Any]:
