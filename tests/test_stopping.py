@@ -4,9 +4,9 @@ Real processes and real signals: each command runs in a session of its own, with
 environment that every process it starts inherits (meltano, the taps, target-postgres, dbt, the
 sandbox, the embedded PostgreSQL). Once a tap runs, the test signals the command as ``kill`` does
 (SIGTERM to its process), as Ctrl-C does (SIGINT to its process group) and, for bloom-sync, as a
-closed terminal does (SIGHUP to the group). It checks that the command exits with 128 + n and one
-line, that no marked process and no process of any session seen is left, that the demo's
-PostgreSQL is down, and that the next run succeeds.
+closed terminal does (SIGHUP to the group), twice: the second signal lands while it stops. It checks
+that the command exits with 128 + n and one line, that no marked process and no process of any
+session seen is left, that the demo's PostgreSQL is down, and that the next run succeeds.
 """
 
 from __future__ import annotations
@@ -124,10 +124,13 @@ def stop_while_loading(command: Command, signum: int, *, to_group: bool, prefix:
         "tap process", command, lambda: any(" tap-" in line or "/tap-" in line for line in marked(command).values())
     )
     assert len(command.sessions) > 1, "meltano runs in sessions of their own: the test must see them"
-    if to_group:  # Ctrl-C in a terminal: the foreground process group
-        os.killpg(command.process.pid, signum)
-    else:
-        command.process.send_signal(signum)
+    for _impatient in range(2):  # a second signal while it stops must not cut the cleanup short
+        if command.process.poll() is None:
+            if to_group:  # Ctrl-C in a terminal: the foreground process group
+                os.killpg(command.process.pid, signum)
+            else:
+                command.process.send_signal(signum)
+        time.sleep(0.3)
     try:
         returncode = command.process.wait(timeout=300)
     except subprocess.TimeoutExpired:
