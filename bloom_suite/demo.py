@@ -24,6 +24,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bloom_suite import stopping
 from bloom_suite.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 from bloom_suite.processes import meltano_env, running_sandbox
 from bloom_suite.runner import RunReport, run_pipeline
@@ -57,6 +58,7 @@ def _load_clock(path: Path, orders: int, seed: int) -> dict[str, object]:
 
 
 def _failed(report: RunReport, log_path: Path) -> int:
+    stopping.raise_if_stopped(report.stopped)  # stopped by a signal: stop the rest too (main)
     log.error("%s failed; nothing already loaded is lost. Full log: %s", ", ".join(report.failed_jobs()), log_path)
     return 1
 
@@ -72,11 +74,11 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
 
     postgres = EmbeddedPostgres(data_dir=workdir / "pgdata", port=pg_port)
     try:
-        postgres.start()
-    except EmbeddedPostgresError as error:
-        log.error("%s", error)
-        return 1
-    try:
+        try:
+            postgres.start()
+        except EmbeddedPostgresError as error:
+            log.error("%s", error)
+            return 1
         postgres.create_database(DATABASE)
         print(f"[demo] embedded PostgreSQL on 127.0.0.1:{pg_port}, database {DATABASE}", flush=True)
         print(f"[demo] starting the sandbox store ({orders:,} orders, seed {seed})", flush=True)
@@ -127,9 +129,11 @@ def run_demo(root: Path, workdir: Path, orders: int, seed: int, pg_port: int) ->
         print(format_summary(read_summary(postgres.dsn(DATABASE))), flush=True)
         return 0
     finally:
-        postgres.stop()
+        with stopping.deferred():  # a stop signal waits for the server to stop (main)
+            postgres.stop()
 
 
+@stopping.stops_cleanly("[demo]", "the next `make demo` resumes from the saved state (a first run starts over)")
 def main() -> None:
     """Entry point of ``bloom-demo`` (``make demo``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bloom_suite.stopping import deferred
+
 #: The checkout this package was installed from (editable install): the project the copies copy.
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -87,19 +89,22 @@ def running_sandbox(
     if bulk_scale is not None:
         command += ["--bulk-scale", str(bulk_scale)]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    sandbox = Sandbox(url=f"http://127.0.0.1:{port}", process=process)
+    with deferred():  # a stop signal (stopping.py) waits until the block below would stop the sandbox
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        sandbox = Sandbox(url=f"http://127.0.0.1:{port}", process=process)
     try:
         _wait_until_healthy(sandbox)
         yield sandbox
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if log_path:
-            log.close()  # type: ignore[union-attr]
+        with deferred():
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if log_path:
+                log.close()  # type: ignore[union-attr]
 
 
 def _wait_until_healthy(sandbox: Sandbox, timeout: float = 600) -> None:

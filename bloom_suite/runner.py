@@ -11,10 +11,14 @@ loaded, while the others still do, so that Meltano's and dbt's starts and dbt's 
 (about 8 s of one core) overlap the slowest tap. dbt then waits in its first hook until the
 loads are over (``loads_lock.py``); if a source fails meanwhile, the waiting reports are
 stopped before they build anything.
+
+Each ``meltano run`` starts in its own session: stopped by a signal (``stopping.py``), the run stops
+every one of them (meltano, its plugins, dbt) and reports itself ``stopped``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -34,6 +38,7 @@ import psycopg
 from bloom_suite.history import HistoryBook, Pending, record_pending
 from bloom_suite.loads_lock import LoadsLock
 from bloom_suite.progress import RunProgress
+from bloom_suite.stopping import Stopped, deferred
 
 # This virtualenv's meltano, else the one on PATH.
 MELTANO = (
@@ -63,10 +68,12 @@ class RunReport:
     records: Counter[tuple[str, str]] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
     history: HistoryBook = field(default_factory=HistoryBook)
+    # The signal that stopped the run (e.g. "SIGTERM"), None if it was not stopped: stopping.py.
+    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
-        return all(code == 0 for code in self.returncodes.values())
+        return self.stopped is None and all(code == 0 for code in self.returncodes.values())
 
     def failed_jobs(self) -> list[str]:
         return [job for job, code in self.returncodes.items() if code != 0]
@@ -122,11 +129,12 @@ def _environment(environment: str | None) -> list[str]:
 
 
 def _start(
-    job: str, root: Path, environment: str | None, env: dict[str, str], output: _Output, *, own_group: bool = False
+    job: str, root: Path, environment: str | None, env: dict[str, str], output: _Output
 ) -> tuple[subprocess.Popen[str], threading.Thread]:
+    """``meltano run job`` in a session of its own: a Ctrl-C reaches it only through :func:`_stop_groups`."""
     process = subprocess.Popen(
         [MELTANO, *_environment(environment), "run", job],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=own_group,
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     assert process.stdout is not None
     reader = threading.Thread(target=lambda: [output.line(line, job) for line in process.stdout], daemon=True)
@@ -134,18 +142,20 @@ def _start(
     return process, reader
 
 
-def _stop_group(process: subprocess.Popen[str]) -> None:
-    """Stop ``process`` (started with ``own_group``) and what it started: meltano, dbt_invoker, dbt."""
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+def _stop_groups(processes: list[subprocess.Popen[str]]) -> None:
+    """Stop ``processes`` (each :func:`_start`'s) and what they started: meltano, its plugins, dbt_invoker, dbt.
+
+    SIGTERM to every group at once (meltano then marks its run failed), 30 s for them to end, then
+    SIGKILL to whatever is left of the groups.
+    """
+    for sig, wait in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 10.0)):
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+        deadline = time.monotonic() + wait
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(deadline - time.monotonic(), 0.0))
 
 
 def _run_sources_then_reports(
@@ -166,9 +176,12 @@ def _run_sources_then_reports(
     started = time.monotonic()
     for job in SOURCE_JOBS:
         output.progress.start(job)
-    running = {job: _start(job, root, environment, env, output) for job in SOURCE_JOBS}
+    running: dict[str, tuple[subprocess.Popen[str], threading.Thread]] = {}
     ahead: tuple[subprocess.Popen[str], threading.Thread] | None = None
     try:
+        for job in SOURCE_JOBS:
+            with deferred():  # a stop signal waits until the started run is where the cleanup finds it
+                running[job] = _start(job, root, environment, env, output)
         while running:
             output.progress.tick()
             for job, (process, reader) in list(running.items()):
@@ -182,7 +195,8 @@ def _run_sources_then_reports(
                     _record_history(record_to, report.history.of(job))
                 if lock and ahead is None and running and report.ok:
                     print(f"[sync] meltano run {reports} (started ahead: it waits for the loads)", flush=True)
-                    ahead = _start(reports, root, environment, {**env, **lock.dbt_env()}, output, own_group=True)
+                    with deferred():
+                        ahead = _start(reports, root, environment, {**env, **lock.dbt_env()}, output)
             time.sleep(0.1)
         loaded = time.monotonic()
         report.seconds["+".join(SOURCE_JOBS)] = loaded - started
@@ -192,15 +206,20 @@ def _run_sources_then_reports(
             lock.release()
         if ahead is None:  # no lock, or every source ended in the same moment
             print(f"[sync] meltano run {reports}", flush=True)
-            ahead = _start(reports, root, environment, env, output)
-        (process, reader), ahead = ahead, None
+            with deferred():
+                ahead = _start(reports, root, environment, env, output)
+        process, reader = ahead
         report.returncodes[reports] = process.wait()
+        ahead = None
         reader.join()
         report.seconds[reports] = time.monotonic() - loaded
     finally:
-        if ahead is not None:  # a source failed, or this process is being stopped
-            _stop_group(ahead[0])
-            ahead[1].join(timeout=10)
+        # A source failed (the reports started ahead wait), or this process is being stopped (stopping.py).
+        with deferred():  # a stop signal now waits for this cleanup
+            left = [*running.values(), *([ahead] if ahead is not None else [])]
+            _stop_groups([process for process, _reader in left])
+            for _process, reader in left:
+                reader.join(timeout=10)
 
 
 def _record_history(record_to: Mapping[str, Any], pending: list[Pending]) -> None:
@@ -270,8 +289,12 @@ def run_pipeline(
         print(f"[sync] meltano run {' | '.join(SOURCE_JOBS)} (side by side)", flush=True)
         _run_sources_then_reports(reports, root, environment, env, output, lock, record_to)
         return report
+    except Stopped as stopped:  # what it started is stopped by now
+        report.stopped = stopped.name
+        return report
     finally:
-        if lock:
-            lock.close()
-        output.progress.stop()
-        output.close()
+        with deferred():
+            if lock:
+                lock.close()
+            output.progress.stop()
+            output.close()

@@ -31,7 +31,7 @@ from typing import Any
 
 import psycopg
 
-from bloom_suite import sync_lock
+from bloom_suite import stopping, sync_lock
 from bloom_suite.runner import run_pipeline
 
 MELTANO = Path(sys.executable).parent / "meltano"
@@ -176,6 +176,7 @@ def check_warehouse(config: Mapping[str, Any]) -> str:
     return f"PostgreSQL at {arguments['host']}:{arguments['port']}, database {arguments['dbname']}"
 
 
+@stopping.stops_cleanly("bloom-sync:")
 def main(argv: Sequence[str] | None = None) -> None:
     """Check the warehouse, then sync: the whole pipeline side by side, or ``meltano run`` of what is named."""
     parser = argparse.ArgumentParser(prog="bloom-sync", description=__doc__.splitlines()[0])
@@ -213,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     report = run_pipeline(Path.cwd(), args.environment, dict(os.environ), log_path, record_to=record_to)
     synced = ", ".join(f"{tap} {count:,}" for tap, count in sorted(report.records_by_tap().items()))
     if not report.ok:
+        stopping.raise_if_stopped(report.stopped)  # stopped by a signal: exit 128 + n (stopping.stops_cleanly)
         print(f"bloom-sync: {', '.join(report.failed_jobs())} failed; full log: {log_path}", file=sys.stderr)
         sys.exit(1)
     print(f"bloom-sync: done; records synced: {synced}", file=sys.stderr)
