@@ -9,7 +9,10 @@ In a terminal, rich's progress bars, one per job, redrawn in place. Elsewhere (c
 ``make demo > log``) plain lines: one when a job finishes a history window, one at most every
 30 s while a job is quiet (never one per record), and one when it ends::
 
-    [progress] sync-shopify: orders, history 5 of 75 months, 12,345 records (1,234/s), about 2 min left
+  [progress] sync-shopify: orders 2025-03-01..2025-04-01, history 5 of 75 months, 9,876 records (98/s), about 89 s left
+
+The window named is the one last read, found from two successive lines of a stream: the span
+no longer pending (a tap reads newest first or oldest first; either end may move).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ class JobProgress:
     months: dict[tuple[str, ...], int] = field(default_factory=dict)  # owed in all, per stream and account
     pending: dict[tuple[str, ...], int] = field(default_factory=dict)  # pending now
     pending_first: dict[tuple[str, ...], int] = field(default_factory=dict)  # pending when this run began it
+    said: dict[tuple[str, ...], Pending] = field(default_factory=dict)  # the last line per stream and account
+    window: str = ""  # the window last read, ``from..to``
 
     def history(self, said: Pending) -> bool:
         """Take a HISTORY line; return whether it reports a finished window (fewer months pending)."""
@@ -46,10 +51,12 @@ class JobProgress:
         if said.months_pending is None:
             return False
         before = self.pending.get(said.key)
+        previous, self.said[said.key] = self.said.get(said.key), said
         self.pending_first.setdefault(said.key, said.months_pending)
         self.pending[said.key] = said.months_pending
         if before is not None and said.months_pending < before:
             self.stream = said.stream
+            self.window = _window_read(previous, said) if previous else ""
             return True
         return False
 
@@ -69,7 +76,7 @@ class JobProgress:
 
     def describe(self, now: float) -> str:
         """``orders, history 5 of 75 months, 12,345 records (1,234/s), about 2 min left``."""
-        parts = [self.stream] if self.stream else []
+        parts = [f"{self.stream} {self.window}".strip()] if self.stream else []
         if self.months_total:
             parts.append(f"history {self.months_done} of {self.months_total} months")
         elapsed = max(now - self.started, 1e-3)
@@ -78,6 +85,19 @@ class JobProgress:
         if left is not None:
             parts.append(f"about {_duration(left)} left")
         return ", ".join(parts)
+
+
+def _window_read(before: Pending, after: Pending) -> str:
+    """The span pending in ``before`` and no longer in ``after`` (dates), or "" when not known."""
+    if after.pending_to and after.pending_to != before.pending_to:  # newest first: the end moved back
+        start, end = after.pending_to, before.pending_to
+    elif after.pending_from and after.pending_from != before.pending_from:  # oldest first: the start moved on
+        start, end = before.pending_from, after.pending_from
+    elif after.pending_to is None and after.pending_from is None:  # the last window: nothing pending any more
+        start, end = before.pending_from, before.pending_to
+    else:
+        return ""
+    return f"{(start or '')[:10]}..{(end or '')[:10]}" if start and end else ""
 
 
 def _duration(seconds: float) -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -86,8 +86,14 @@ def test_the_demo_prints_the_profit_summary_from_what_it_synced(two_runs):
         assert [n for n, _ in counts] == sorted(n for n, _ in counts), lines  # never back
         if job != "sync-shipping":  # the others announce every stream's history before reading any
             assert {t for _, t in counts} == {total}, lines
-    shopify = re.findall(r"^\[progress\] sync-shopify: (\w+), history (\d+) of", history, flags=re.MULTILINE)
-    assert len({int(n) for _, n in shopify}) >= 24, shopify  # a line per month of 2 years, at least
+    shopify = re.findall(
+        r"^\[progress\] sync-shopify: (\w+) (\S+), history (\d+) of", history, flags=re.MULTILINE
+    )  # fmt: skip
+    assert len({int(n) for _, _, n in shopify}) >= 24, shopify  # a line per month of 2 years, at least
+    # Each names the window it read: dates, at most a month apart.
+    for _, window, _ in shopify:
+        since, until = map(date.fromisoformat, window.split(".."))
+        assert 0 < (until - since).days <= 31, window
     assert re.search(r"^  dbt-postgres +.*Done\. PASS=", first, flags=re.MULTILINE)
 
 
