@@ -27,7 +27,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from bloom_suite.history import SCHEMA, Pending
-from bloom_suite.troubleshooting import row_for, scrub
+from bloom_suite.troubleshooting import STOPPED, row_for, scrub
 
 TABLE = f"{SCHEMA}.runs"
 OUTCOMES = ("running", "succeeded", "failed", "stopped", "killed")
@@ -129,11 +129,11 @@ class RunRecorder:
         """The job has ended: ``outcome`` (``succeeded``, ``failed``, ``stopped``) and what it did."""
         assert outcome in OUTCOMES
         message = scrub(error) if error else None
-        fix = row_for(message).describe() if outcome == "failed" else None
+        fix = {"failed": row_for(message), "stopped": STOPPED}.get(outcome)
         pending = [{k: v for k, v in asdict(row).items() if v not in ("", None)} for row in history]
-        self._execute(
-            END, (outcome, exit_code, Jsonb(dict(records or {})), Jsonb(pending), message, fix, self.run_id, job)
-        )
+        what_to_do = fix.describe() if fix else None
+        params = (outcome, exit_code, Jsonb(dict(records or {})), Jsonb(pending), message, what_to_do, self.run_id, job)
+        self._execute(END, params)
 
     def close(self) -> None:
         """End the run's session (after every row has its end)."""

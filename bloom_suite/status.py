@@ -23,14 +23,21 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from bloom_suite.runs import read_runs
 from bloom_suite.schedule import next_runs
-from bloom_suite.troubleshooting import scrub
+from bloom_suite.troubleshooting import KILLED, scrub
 
 SOURCES = ("shopify", "ads", "shipping", "reports")
 FRESHNESS_COMMAND = "dbt-postgres:source-freshness"
 OK, ATTENTION, UNREADABLE = 0, 1, 2
+# The table and day of each source whose span says what history is in the warehouse.
+SPANS = {
+    "shopify": ("raw_shopify", "orders", "created_at"),
+    "ads": ("raw_ads", "ad_spend_daily", "date"),
+    "shipping": ("raw_shipping", "shipping_labels", "created_at"),
+}
 
 
 def _age(then: datetime | None, now: datetime) -> str:
@@ -100,13 +107,27 @@ def _summarise(source: str, rows: list[dict[str, Any]], now: datetime) -> dict[s
             "message": failure["error"] or ("the run was killed before it ended (SIGKILL, OOM, power cut)"
                                             if failure["outcome"] == "killed" else None),
             "what_to_do": failure["troubleshooting"] or (
-                "Run bloom-sync again: it resumes from the last state the killed run committed "
-                "(README.md#troubleshooting: a killed run)" if failure["outcome"] == "killed" else None),
+                KILLED.describe() if failure["outcome"] == "killed" else None),
             "run_id": failure["run_id"],
         },
         "history": None if source == "reports" else _history([r for r in finished if r["outcome"] == "succeeded"]),
         "freshness": [],
     }  # fmt: skip
+
+
+def data_spans(conn: psycopg.Connection) -> dict[str, dict[str, str | None]]:
+    """The first and last day of each source's main table (absent tables left out)."""
+    spans = {}
+    for source, (schema, table, column) in SPANS.items():
+        exists = conn.execute("select to_regclass(%s) is not null", (f"{schema}.{table}",)).fetchone()
+        if not (exists and exists[0]):
+            continue
+        query = sql.SQL("select min({c})::date::text, max({c})::date::text from {t}").format(
+            c=sql.Identifier(column), t=sql.Identifier(schema, table)
+        )
+        first, last = conn.execute(query).fetchone() or (None, None)
+        spans[source] = {"table": f"{schema}.{table}", "from": first, "to": last}
+    return spans
 
 
 def measure_freshness(
@@ -170,7 +191,11 @@ def gather(
     now = datetime.now(UTC)
     with psycopg.connect(**conninfo) as conn:
         rows = read_runs(conn, environment or "default")
+        spans = data_spans(conn)
     sources = {name: _summarise(name, [row for row in rows if row["source"] == name], now) for name in SOURCES}
+    for name, span in spans.items():
+        if sources[name]["history"] is not None:
+            sources[name]["history"]["data"] = span
     freshness_error = None
     if freshness:
         measured, freshness_error = measure_freshness(meltano, root, environment, env)
@@ -228,6 +253,9 @@ def format_status(status: dict[str, Any]) -> str:
             months, pending = history["months"], history["months_pending"]
             loaded = f"{months - pending} of {months} months loaded" if months is not None else "loaded"
             loaded += f" to {_when(history['loaded_to'])}"
+            if history.get("data"):
+                data = history["data"]
+                loaded += f"; {data['table']} holds {data['from']} to {data['to']}"
             span = "; none pending"
             if history["pending_to"]:
                 start = history["pending_from"] or "the start"

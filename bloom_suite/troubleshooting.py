@@ -167,6 +167,14 @@ RULES: tuple[tuple[re.Pattern[str], Row], ...] = tuple(
         ),
     )
 )
+# Runs that ended without a message of their own.
+KILLED = Row(
+    SUITE,
+    "`bloom-sync status`: `last killed`",
+    "Run bloom-sync again (within 5 minutes of the kill with MELTANO_RUN_FORCE=true): it resumes from the last "
+    "state the killed run committed.",
+)
+STOPPED = Row(SUITE, "`bloom-sync status`: `last stopped`", "Run bloom-sync again: it resumes from state.")
 FALLBACK = Row(
     SUITE, "bloom-sync: <job> failed", "Read the end of the log for the message; run again: it resumes from state."
 )

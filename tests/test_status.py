@@ -83,6 +83,9 @@ def test_after_a_good_run_every_source_is_good(store):
     assert found["sources"]["shopify"]["accounts"] == ["bloom-demo"]
     assert found["sources"]["shopify"]["last_success"]["records"] > ORDERS
     assert found["sources"]["shopify"]["history"]["months_pending"] == 0
+    spans = {name: found["sources"][name]["history"]["data"] for name in ("shopify", "ads", "shipping")}
+    assert spans["shopify"]["table"] == "raw_shopify.orders"
+    assert all(span["from"] < span["to"] for span in spans.values()), spans
     assert freshness(found) == dict.fromkeys(FRESHNESS, "pass")
     (daily,) = found["next_runs"]
     assert (daily["schedule"], daily["job"], daily["cron"]) == ("daily-sync", "sync-all", "0 0 * * *")
@@ -112,6 +115,7 @@ def test_a_run_killed_with_sigkill_shows_as_killed_until_the_next_good_run(store
     for name in ("shopify", "ads", "shipping"):
         assert found["sources"][name]["last_outcome"] == "killed", name
         assert "killed" in found["sources"][name]["last_failure"]["message"]
+        assert "MELTANO_RUN_FORCE=true" in found["sources"][name]["last_failure"]["what_to_do"]
     assert "shopify's last run killed" in found["problems"]
     assert "last killed" in text
 
