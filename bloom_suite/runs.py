@@ -64,17 +64,23 @@ END = """
         error = %s, troubleshooting = %s
     where run_id = %s and job = %s and outcome = 'running'
 """
-# A running row whose session is gone was killed.
+# Each source's latest rows and, however old, its last success; a running row whose session is gone was killed.
 READ = """
+    with ranked as (
+        select *,
+            row_number() over (partition by source order by started_at desc) as nth,
+            row_number() over (partition by source, outcome = 'succeeded' order by started_at desc) as nth_alike
+        from bloom_sync.runs
+        where environment = %(environment)s
+    )
     select run_id::text, job, source, environment, started_at, ended_at,
         case when outcome = 'running' and not exists (
             select from pg_stat_activity where application_name = %(prefix)s || run_id::text
         ) then 'killed' else outcome end as outcome,
         exit_code, records, history, error, troubleshooting
-    from bloom_sync.runs
-    where environment = %(environment)s
+    from ranked
+    where nth <= %(per_source)s or (outcome = 'succeeded' and nth_alike = 1)
     order by started_at desc, job
-    limit %(limit)s
 """
 
 
@@ -142,10 +148,13 @@ class RunRecorder:
             self.conn = None
 
 
-def read_runs(conn: psycopg.Connection, environment: str, limit: int = 500) -> list[dict[str, Any]]:
-    """The latest rows of ``environment``, newest first, a dead run's ``running`` read as ``killed``."""
+def read_runs(conn: psycopg.Connection, environment: str, per_source: int = 100) -> list[dict[str, Any]]:
+    """The latest rows of each source of ``environment`` and its last success, newest first, a dead run's
+    ``running`` read as ``killed``."""
     exists = conn.execute("select to_regclass(%s) is not null", (TABLE,)).fetchone()
     if not (exists and exists[0]):
         return []
     with conn.cursor(row_factory=dict_row) as cursor:
-        return cursor.execute(READ, {"prefix": SESSION_PREFIX, "environment": environment, "limit": limit}).fetchall()
+        return cursor.execute(
+            READ, {"prefix": SESSION_PREFIX, "environment": environment, "per_source": per_source}
+        ).fetchall()

@@ -120,3 +120,14 @@ def test_a_revoked_shopify_token_maps_to_its_row():
     assert row.guide == "tap-shopify-bloom/README.md#troubleshooting"
     assert "access_token" in row.fix
     assert row_for("something new").guide == "README.md#troubleshooting"
+
+
+def test_a_source_s_last_success_is_read_however_many_failures_came_after(warehouse):
+    for outcome in ("succeeded", "failed", "failed", "failed"):
+        runs = RunRecorder(warehouse, "demo")
+        runs.start("sync-ads")
+        runs.end("sync-ads", outcome, 0 if outcome == "succeeded" else 1, error="boom")
+        runs.close()
+    with psycopg.connect(**warehouse) as conn:
+        rows = read_runs(conn, "demo", per_source=2)
+    assert [row["outcome"] for row in rows] == ["failed", "failed", "succeeded"]

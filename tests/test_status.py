@@ -23,12 +23,16 @@ from pathlib import Path
 
 import pytest
 from _faults import clear_faults, faults
-from _helpers import project
+from _helpers import leaks, project
 from conftest import MELTANO, Pipeline, _pipeline
 
 ORDERS = 1500  # a shop whose orders change every day: a smaller one rests for days at a time
 FRESHNESS = {("shopify", "orders"), ("ads", "ad_spend_daily"), ("shipping", "shipping_labels")}
 BLOOM_SYNC = str(MELTANO.parent / "bloom-sync")
+# The demo environment's credentials (meltano.yml) and the warehouse password it passes.
+SECRETS = ("shpat_sandbox_token", "meta_sandbox_token", "google_sandbox_developer_token",
+           "google_sandbox_client_secret", "google_sandbox_refresh_token", "tiktok_sandbox_token", "ss_sandbox_key",
+           "ss_sandbox_secret", "shippo_live_sandbox", "trust-auth-ignores-it")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -167,8 +171,14 @@ def test_a_revoked_token_shows_its_message_and_fix(store):
     assert "shopify's last run failed" in found["problems"]
     assert "Shopify refused the access token" in text
     assert "what to do" in text
-    rows = store.query("select t::text from bloom_sync.runs as t")
-    assert not any("shpat_" in row for (row,) in rows), "a token reached bloom_sync.runs"
+    runs = "\n".join(row for (row,) in store.query("select t::text from bloom_sync.runs as t"))
+    assert "shpat_" not in runs
+    assert leaks(runs, SECRETS) == []
+    truth = store.sandbox.get("/_sandbox/truth")
+    personal = {value for provider in ("shipstation", "shippo") for kind in ("emails", "names")
+                for value in truth[provider]["personal"][kind] if len(value) >= 8}  # fmt: skip
+    assert personal, "a store with personal data to lose, or the test proves nothing"
+    assert [value for value in personal if value in runs] == []
 
 
 def test_status_says_when_the_warehouse_cannot_be_read(store, tmp_path: Path):
