@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ import psycopg
 from bloom_suite.history import HistoryBook, Pending, record_pending
 from bloom_suite.loads_lock import LoadsLock
 from bloom_suite.progress import RunProgress
+from bloom_suite.runs import RunRecorder
 from bloom_suite.stopping import Stopped, deferred
 
 # This virtualenv's meltano, else the one on PATH.
@@ -54,6 +55,10 @@ SHOWN = re.compile(r"Done\. PASS=")
 LOG_LINE = re.compile(r"^\S+Z \[\s*(?P<level>\w+)\s*\] (?P<plugin>\S+)\s+(?P<message>.*)$")
 METRIC = re.compile(r"METRIC: (?P<json>\{.*\})\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Lines that only frame the one saying what failed (the SDK's, backoff's, a stack trace's, meltano's).
+GENERIC_ERRORS = ("Config validation failed", "An unhandled error occurred while syncing", "Giving up _request(",
+                  "Backing off ", "Traceback", "File \"", "Block run completed",
+                  "Run invocation could not be completed", "Warning: ")  # fmt: skip
 
 
 @dataclass
@@ -68,6 +73,9 @@ class RunReport:
     records: Counter[tuple[str, str]] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
     history: HistoryBook = field(default_factory=HistoryBook)
+    job_records: dict[str, Counter[str]] = field(default_factory=dict)  # per job and stream
+    errors: dict[str, list[str]] = field(default_factory=dict)  # per job: its first error lines
+    last_said: dict[str, deque[str]] = field(default_factory=dict)  # per job: the plugins' last lines
     # The signal that stopped the run (e.g. "SIGTERM"), None if it was not stopped: stopping.py.
     stopped: str | None = None
 
@@ -78,11 +86,26 @@ class RunReport:
     def failed_jobs(self) -> list[str]:
         return [job for job, code in self.returncodes.items() if code != 0]
 
+    def first_error(self, job: str) -> str | None:
+        """The line of ``job`` that says what failed: a plugin's first error line, else the last line of
+        the plugin meltano says failed (extractor or loader), else meltano's own error."""
+        errors = [line for line in self.errors.get(job, []) if not _generic(line)]
+        plugins = [line for line in errors if not line.startswith("meltano:")]
+        failed = " ".join(self.errors.get(job, []))
+        kind = "tap-" if "Extractor failed" in failed else "target-" if "Loader failed" in failed else ""
+        last = [line for line in reversed(self.last_said.get(job, ())) if line.startswith(kind) and not _generic(line)]
+        return next(iter(plugins + last + errors), None)
+
     def records_by_tap(self) -> dict[str, int]:
         totals: Counter[str] = Counter()
         for (tap, _stream), count in self.records.items():
             totals[tap] += count
         return dict(totals)
+
+
+def _generic(line: str) -> bool:
+    message = line.split(": ", 1)[-1]
+    return not message.strip() or message[0].isspace() or any(generic in message for generic in GENERIC_ERRORS)
 
 
 class _Output:
@@ -102,11 +125,19 @@ class _Output:
                 return
             plugin, message = match["plugin"], match["message"]
             metric = METRIC.search(message)
+            said = None
             if metric:
                 self._count(job, plugin, metric["json"])
             elif said := self.report.history.note(job, plugin, message):
                 self.progress.history(job, said)
-            elif (match["level"] in SHOWN_LEVELS and plugin != "meltano") or SHOWN.search(message):
+            if metric or said:
+                return
+            said_line = f"{plugin}: {ANSI.sub('', message).rstrip()}"
+            if match["level"] in ("error", "critical") and len(self.report.errors.setdefault(job, [])) < 50:
+                self.report.errors[job].append(said_line)
+            if plugin != "meltano":
+                self.report.last_said.setdefault(job, deque(maxlen=20)).append(said_line)
+            if (match["level"] in SHOWN_LEVELS and plugin != "meltano") or SHOWN.search(message):
                 print(f"  {plugin:<18} {ANSI.sub('', message)[:300]}", flush=True)
 
     def _count(self, job: str, plugin: str, payload: str) -> None:
@@ -118,6 +149,7 @@ class _Output:
         if metric.get("metric") == "record_count" and not plugin.startswith("target-"):
             stream = metric.get("tags", {}).get("stream", "?")
             self.report.records[(plugin, stream)] += int(metric["value"])
+            self.report.job_records.setdefault(job, Counter())[stream] += int(metric["value"])
             self.progress.records(job, stream, int(metric["value"]))
 
     def close(self) -> None:
@@ -166,16 +198,20 @@ def _run_sources_then_reports(
     output: _Output,
     lock: LoadsLock | None,
     record_to: Mapping[str, Any] | None,
+    runs: RunRecorder | None,
 ) -> None:
     """The sources side by side, then ``reports`` if all of them loaded.
 
     With ``lock``, the reports start once the first source has loaded, held back by it until the last one has.
     With ``record_to``, each source that succeeds records the history it still owes there.
+    With ``runs``, each job's start and end are recorded (``runs.py``).
     """
     report = output.report
     started = time.monotonic()
     for job in SOURCE_JOBS:
         output.progress.start(job)
+        if runs:
+            runs.start(job)
     running: dict[str, tuple[subprocess.Popen[str], threading.Thread]] = {}
     ahead: tuple[subprocess.Popen[str], threading.Thread] | None = None
     try:
@@ -193,8 +229,12 @@ def _run_sources_then_reports(
                 del running[job]
                 if record_to is not None and process.returncode == 0:
                     _record_history(record_to, report.history.of(job))
+                if runs:
+                    _record_end(runs, report, job)
                 if lock and ahead is None and running and report.ok:
                     print(f"[sync] meltano run {reports} (started ahead: it waits for the loads)", flush=True)
+                    if runs:
+                        runs.start(reports)
                     with deferred():
                         ahead = _start(reports, root, environment, {**env, **lock.dbt_env()}, output)
             time.sleep(0.1)
@@ -206,6 +246,8 @@ def _run_sources_then_reports(
             lock.release()
         if ahead is None:  # no lock, or every source ended in the same moment
             print(f"[sync] meltano run {reports}", flush=True)
+            if runs:
+                runs.start(reports)
             with deferred():
                 ahead = _start(reports, root, environment, env, output)
         process, reader = ahead
@@ -213,6 +255,11 @@ def _run_sources_then_reports(
         ahead = None
         reader.join()
         report.seconds[reports] = time.monotonic() - loaded
+        if runs:
+            _record_end(runs, report, reports)
+    except Stopped as stopped:
+        report.stopped = stopped.name  # before the cleanup below, which records what it stops
+        raise
     finally:
         # A source failed (the reports started ahead wait), or this process is being stopped (stopping.py).
         with deferred():  # a stop signal now waits for this cleanup
@@ -220,6 +267,9 @@ def _run_sources_then_reports(
             _stop_groups([process for process, _reader in left])
             for _process, reader in left:
                 reader.join(timeout=10)
+            if runs and ahead is not None and not report.stopped:
+                failed = ", ".join(report.failed_jobs())
+                runs.end(reports, "failed", None, error=f"bloom-sync: not built, {failed} failed")
 
 
 def _record_history(record_to: Mapping[str, Any], pending: list[Pending]) -> None:
@@ -228,6 +278,14 @@ def _record_history(record_to: Mapping[str, Any], pending: list[Pending]) -> Non
         record_pending(record_to, pending)
     except psycopg.Error as error:
         print(f"[sync] warning: the pending history was not recorded ({_first_line(error)})", flush=True)
+
+
+def _record_end(runs: RunRecorder, report: RunReport, job: str) -> None:
+    """Record how ``job`` ended: its outcome, records per stream, pending history and first error."""
+    code = report.returncodes[job]
+    outcome = "succeeded" if code == 0 else "stopped" if report.stopped else "failed"
+    error = None if code == 0 else report.first_error(job) or f"{job} exited with code {code}"
+    runs.end(job, outcome, code, report.job_records.get(job), report.history.of(job), error)
 
 
 def _first_line(error: Exception) -> str:
@@ -276,24 +334,33 @@ def run_pipeline(
     ``record_to``: ``psycopg.connect`` arguments of that database (``warehouse``'s when not given):
     each source that succeeds records there the history it still owes (``history.py``).
     ``progress``: how progress is shown (default: bars in a terminal, plain lines elsewhere).
+    With ``record_to``, the run's jobs are also recorded in ``bloom_sync.runs`` (``runs.py``).
     """
     if record_to is None and warehouse:
         record_to = {"conninfo": warehouse}
     report = RunReport()
     output = _Output(log_path, report, progress or RunProgress())
     lock = LoadsLock.take(warehouse) if warehouse else None
+    runs = RunRecorder(record_to, environment) if record_to is not None else None
     try:
         report.returncodes["meltano state list"] = _prepare_system_database(root, environment, env, output)
         if not report.ok:
             return report
         print(f"[sync] meltano run {' | '.join(SOURCE_JOBS)} (side by side)", flush=True)
-        _run_sources_then_reports(reports, root, environment, env, output, lock, record_to)
+        _run_sources_then_reports(reports, root, environment, env, output, lock, record_to, runs)
         return report
     except Stopped as stopped:  # what it started is stopped by now
         report.stopped = stopped.name
         return report
     finally:
         with deferred():
+            if runs:
+                if report.stopped:  # the jobs that had not ended were stopped (their rows still run)
+                    for job in [*SOURCE_JOBS, reports]:
+                        code = report.returncodes.get(job)
+                        history = report.history.of(job)
+                        runs.end(job, "stopped", code, report.job_records.get(job), history, report.stopped)
+                runs.close()
             if lock:
                 lock.close()
             output.progress.stop()

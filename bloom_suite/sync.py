@@ -12,6 +12,8 @@ otherwise it becomes ``meltano run`` with the same arguments (holding the projec
     .venv/bin/python -m bloom_suite.sync --environment=prod sync-all
     .venv/bin/python -m bloom_suite.sync --environment=prod tap-adplatforms target-postgres
 
+``bloom-sync status [--environment=...] [--json]`` reports instead what the runs did and how fresh
+the data is, with an exit code for cron and CI (``bloom_suite/status.py``).
 It also refuses to send the warehouse password in clear text: a server that is not on this
 machine needs ``ssl_enable`` with ``ssl_mode`` ``require``, ``verify-ca`` or ``verify-full``.
 No setting value other than host, port, user and database is ever printed.
@@ -31,7 +33,7 @@ from typing import Any
 
 import psycopg
 
-from bloom_suite import stopping, sync_lock
+from bloom_suite import status, stopping, sync_lock
 from bloom_suite.runner import run_pipeline
 
 MELTANO = Path(sys.executable).parent / "meltano"
@@ -184,9 +186,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--loader", default=LOADER, help=f"the loader to check (default: {LOADER})")
     parser.add_argument(
         "run_args", nargs=argparse.REMAINDER,
-        help="what `meltano run` runs (jobs or plugins); none: the three sources side by side, then the reports",
+        help="what `meltano run` runs (jobs or plugins); none: the three sources side by side, then the reports; "
+        "`status`: what the runs did and how fresh the data is (bloom-sync status --help)",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.run_args[:1] == ["status"]:
+        sys.exit(_status(args.run_args[1:], args.environment, args.loader))
     environment_name = args.environment or "default"
     try:
         # Kept open (and across the exec into meltano) for as long as the sync runs.
@@ -218,6 +223,36 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"bloom-sync: {', '.join(report.failed_jobs())} failed; full log: {log_path}", file=sys.stderr)
         sys.exit(1)
     print(f"bloom-sync: done; records synced: {synced}", file=sys.stderr)
+
+
+def _status(argv: Sequence[str], environment: str | None, loader: str) -> int:
+    """``bloom-sync status``: print the status of every source; return its exit code (status.py)."""
+    parser = argparse.ArgumentParser(
+        prog="bloom-sync status",
+        description="Is every source synced and fresh, and if not, what to do? Exit code 0: all good; "
+        "1: something needs attention; 2: the warehouse cannot be read.",
+    )
+    parser.add_argument("--environment", "-e", default=environment, help="the Meltano environment")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--no-freshness", action="store_true", help="skip dbt's source freshness (faster)")
+    args = parser.parse_args(argv)
+    try:
+        arguments = connection_arguments(resolve_settings(args.environment, loader))
+        found = status.gather(
+            {**arguments, "application_name": "bloom-sync-status"}, args.environment, str(MELTANO), Path.cwd(),
+            os.environ, freshness=not args.no_freshness,
+        )  # fmt: skip
+    except (WarehouseError, psycopg.Error) as error:
+        if isinstance(error, psycopg.OperationalError):
+            message = _explain(error, arguments)
+        elif isinstance(error, psycopg.Error):
+            message = f"cannot read bloom_sync.runs: {_first_reason(str(error))}"
+        else:
+            message = str(error)
+        print(f"bloom-sync status: {message}", file=sys.stderr, flush=True)
+        return status.UNREADABLE
+    print(json.dumps(found, indent=2, default=str) if args.json else status.format_status(found), flush=True)
+    return int(found["exit_code"])
 
 
 if __name__ == "__main__":

@@ -58,3 +58,11 @@ def test_a_failing_source_stops_the_reports_waiting_for_it(small_pipeline) -> No
     )
     assert built == []
     assert _sessions(small_pipeline) == []
+    runs = dict(small_pipeline.query("select job, outcome from bloom_sync.runs"))
+    assert runs == {"sync-shopify": "succeeded", "sync-ads": "succeeded", "sync-shipping": "failed",
+                    FIRST_REPORTS: "failed"}  # fmt: skip
+    ((error, fix),) = small_pipeline.query(
+        "select error, troubleshooting from bloom_sync.runs where job = 'sync-shipping'"
+    )
+    assert error.startswith("tap-shipping: ShipStation account"), error
+    assert "README.md#troubleshooting" in fix

@@ -188,6 +188,17 @@ def test_a_stopped_bloom_sync_leaves_nothing_running_and_the_next_one_resumes(
         stop_while_loading(command, signum, to_group=to_group, prefix="bloom-sync:")
         # Meltano marked its runs ended: the next run is not refused as "already running".
         assert _running_meltano_runs(small_pipeline) == []
+        # The run's record says stopped, by which signal, for every job it had not finished.
+        rows = small_pipeline.query(
+            "select job, outcome, error from bloom_sync.runs where run_id = "
+            "(select run_id from bloom_sync.runs where pid = %s order by started_at desc limit 1)",
+            (command.process.pid,),
+        )
+        outcomes = {outcome for _job, outcome, _error in rows}
+        assert "stopped" in outcomes, rows
+        assert outcomes <= {"stopped", "succeeded"}, rows
+        name = signal.Signals(signum).name
+        assert all(name in error for _job, outcome, error in rows if outcome == "stopped"), rows
         done = small_pipeline.bloom_sync()
         assert "bloom-sync: done; records synced" in done.stderr
         assert small_pipeline.query("select count(*) from reports.profit_daily")[0][0] > 0

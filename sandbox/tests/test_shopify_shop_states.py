@@ -45,6 +45,13 @@ def test_shop_state_faults_count_down_and_clear(fresh):
     assert gql(fresh, "{ shop { name } }")[0] == 200
 
 
+def test_a_revoked_token_answers_401_until_cleared(fresh):
+    assert control(fresh, "POST", "faults", [{"type": "token_revoked", "always": True}])[0] == 200
+    assert [gql(fresh, "{ shop { name } }")[0] for _ in range(2)] == [401, 401]
+    assert control(fresh, "DELETE", "faults")[0] == 200
+    assert gql(fresh, "{ shop { name } }")[0] == 200
+
+
 def test_without_shopify_payments_the_account_is_null_without_errors(no_payments):
     status, body = gql(no_payments, PAYMENTS)
     assert status == 200

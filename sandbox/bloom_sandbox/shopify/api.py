@@ -56,7 +56,7 @@ UNAVAILABLE = {
     "locked": (423, {"errors": "This shop is unavailable"}),  # Locked: closed by Shopify (fraud, abuse)
 }
 STATE_FAULTS = {"shop_frozen": "frozen", "shop_locked": "locked"}
-SHOPIFY_FAULTS = ("throttled", "bulk_failed", "expired_url", "bulk_expired", *STATE_FAULTS)
+SHOPIFY_FAULTS = ("throttled", "bulk_failed", "expired_url", "bulk_expired", "token_revoked", *STATE_FAULTS)
 BULK_ERROR_CODES = ("INTERNAL_SERVER_ERROR", "TIMEOUT", "ACCESS_DENIED")
 
 
@@ -101,7 +101,7 @@ class ShopifyAPI:
             return Response.json(NOT_FOUND, status=404)
         token = request.headers.get("x-shopify-access-token", "")
         scopes = ALL_SCOPES if token and token == self.world.shopify_token else self.tokens.get(token)
-        if scopes is None:
+        if scopes is None or self._take_fault("token_revoked") is not None:
             self._count("unauthorized")
             return Response.json(UNAUTHORIZED, status=401)
         state = self._shop_state()
