@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 
 import pytest
 
@@ -84,3 +88,51 @@ def test_accounts_add_up_and_a_failure_says_its_exit_code(clock, capsys) -> None
     assert lines[0].startswith("[progress] sync-ads: ad_spend_daily 2024-11-16..2024-12-01, history 1 of 50 months, 0 ")
     assert lines[0].endswith("about 3 min left")  # 49 months at 4 s each
     assert lines[1].startswith("[progress] sync-ads: failed (exit code 1) in 4 s, ad_spend_daily 2024-11-16..")
+
+
+BARS_SCRIPT = """
+import json, time
+from bloom_suite.history import Pending
+from bloom_suite.progress import RunProgress
+
+def said(pending):
+    line = {"stream": "orders", "shop": "s", "platform": None, "account_id": None, "months": 3,
+            "months_pending": pending, "pending_from": None, "pending_to": None}
+    return Pending.parse("tap-shopify-bloom", "HISTORY: " + json.dumps(line))
+
+run = RunProgress()  # chooses by whether stdout is a terminal
+print(type(run.display).__name__, flush=True)
+run.start("sync-shopify")
+for pending in (3, 2, 1):
+    run.history("sync-shopify", said(pending))
+    run.records("sync-shopify", "orders", 100)
+    time.sleep(0.4)  # rich redraws 4 times a second
+run.end("sync-shopify", 0)
+run.stop()
+"""
+
+
+def test_bars_redrawn_in_place_in_a_terminal() -> None:
+    """In a terminal (a real pseudo-terminal here) the runner draws rich's bars, redrawn in place, no plain lines."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-c", BARS_SCRIPT], stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the script has ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    assert process.wait(timeout=30) == 0, output
+    text = output.decode(errors="replace")
+    assert "Bars\r\n" in text, text  # RunProgress chose the bars
+    assert "[progress]" not in text
+    assert "history 1 of 3 months" in text  # redrawn as the months go by
+    assert "history 2 of 3 months" in text
+    assert "done in" in text
+    assert "━" in text  # the bar
+    assert "\x1b[" in text  # cursor control: lines redrawn in place, not appended
