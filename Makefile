@@ -46,6 +46,7 @@ TEST_PARTS := sandbox tap-shopify-bloom tap-adplatforms tap-shipping transform .
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	set -e; for part in $(TEST_PARTS); do echo "== tests of $$part"; \
 	  case $$part in transform) workers="";; .) workers="-n 2 --dist loadfile";; *) workers="-n 2";; esac; \
 	  (cd $$part && $(CURDIR)/$(BIN)/pytest -q -p no:cacheprovider $$workers); done

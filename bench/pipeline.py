@@ -147,7 +147,10 @@ def run_once(args: argparse.Namespace) -> Run:
         with (
             fresh_warehouse(args.pg, folder) as warehouse,
             running_sandbox(
-                seed=args.seed, orders=args.orders, now=now, log_path=folder / "sandbox.log",
+                seed=args.seed,
+                orders=args.orders,
+                now=now,
+                log_path=folder / "sandbox.log",
                 **(SHOPIFY_LIFTED if args.shopify_limits == "lifted" else {}),
             ) as sandbox,  # fmt: skip
         ):
@@ -247,11 +250,18 @@ def table(args: argparse.Namespace, runs: list[Run]) -> str:
         title = f"incremental after {args.days} sandbox day(s) + build-reports"
         if args.first_pass_only:
             title += ", the taps' backfill still off (history pending)"
-        rows.append((f"the sandbox's {args.days} day(s) of changes (not timed in the run below)",
-                     spread([r.advance for r in runs])))
+        rows.append(
+            (
+                f"the sandbox's {args.days} day(s) of changes (not timed in the run below)",
+                spread([r.advance for r in runs]),
+            )
+        )
         rows += _phase_rows(title, [r.incremental for r in runs])
-    lifted = "".join(f", {api} limits lifted" for api in ("Shopify", "shipping")
-                     if getattr(args, f"{api.lower()}_limits") == "lifted")
+    lifted = "".join(
+        f", {api} limits lifted"
+        for api in ("Shopify", "shipping")
+        if getattr(args, f"{api.lower()}_limits") == "lifted"
+    )
     lifted += ", reports after the loads" if args.reports_after_loads else ""
     lifted += ", no progress lines" if args.progress == "off" else ""
     head = f"| {args.orders:,} orders, {args.pg} PostgreSQL{lifted}, {now_stamp()} | seconds / value |\n|---|---|\n"

@@ -57,8 +57,11 @@ def main() -> None:
                 elif message["type"] == "STATE":
                     state = message["value"]
             calls = {p: after[p]["requests"] - before[p]["requests"] for p in ("shipstation", "shippo")}
-            print(f"{args.orders:,} orders, {name}: {wall:.1f} s, {sum(streams.values()):,} records "
-                  f"({dict(streams)}), API calls {calls}, load {load}", flush=True)
+            print(
+                f"{args.orders:,} orders, {name}: {wall:.1f} s, {sum(streams.values()):,} records "
+                f"({dict(streams)}), API calls {calls}, load {load}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -142,7 +142,10 @@ def main() -> None:
     with (
         workdir(args.keep) as folder,
         running_sandbox(
-            seed=42, orders=args.orders, now=now, log_path=folder / "sandbox.log",
+            seed=42,
+            orders=args.orders,
+            now=now,
+            log_path=folder / "sandbox.log",
             **(SHOPIFY_LIFTED if lifted else {}),
         ) as sandbox,  # fmt: skip
     ):

@@ -36,8 +36,11 @@ DATABASE = "bloom"
 RECENT_DAYS = 7  # the taps' initial_window_days
 # The first pass of a first run: every tap reads only its recent window and leaves the history
 # pending in its state, for the next pass (backfill on, the default) to read.
-RECENT_ONLY = {"TAP_SHOPIFY_BLOOM_BACKFILL": "false", "TAP_ADPLATFORMS_BACKFILL": "false",
-               "TAP_SHIPPING_BACKFILL": "false"}
+RECENT_ONLY = {
+    "TAP_SHOPIFY_BLOOM_BACKFILL": "false",
+    "TAP_ADPLATFORMS_BACKFILL": "false",
+    "TAP_SHIPPING_BACKFILL": "false",
+}
 FIRST_REPORTS = "dbt-postgres:build-untested"  # after the recent-only pass: the reports, no tests yet
 # After a recent-only first pass, history arrives older than the incremental models' cut-offs:
 # the first full build (after the history) starts them from scratch.

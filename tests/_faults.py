@@ -154,8 +154,7 @@ class Warehouse:
             return conn.execute(sql, params).fetchall()
 
 
-def _read(process: subprocess.Popen[str], log_path: Path, lines: list[str], times: list[float],
-          started: float) -> None:
+def _read(process: subprocess.Popen[str], log_path: Path, lines: list[str], times: list[float], started: float) -> None:
     """Copy the run's output to its log file, noting when each line came."""
     assert process.stdout is not None
     with log_path.open("a") as log:
@@ -342,8 +341,9 @@ PHASES = (
 )
 
 
-def run_phase(wh: Warehouse, phase: Phase, *, kill: KillPoint | None = None, env: dict[str, str] | None = None
-              ) -> Outcome:
+def run_phase(
+    wh: Warehouse, phase: Phase, *, kill: KillPoint | None = None, env: dict[str, str] | None = None
+) -> Outcome:
     """Run ``phase`` with its settings and ``env`` (the store is moved by the caller), or kill it at ``kill``."""
     wh.extra_env = {**dict(phase.env), **(env or {})}
     return wh.sync(phase.jobs, kill=kill)

@@ -61,8 +61,14 @@ class Run:
         return [line for line in lines if not any(generic in line for generic in GENERIC_ERRORS)]
 
 
-def run(command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-        stdin: Path | None = None, timeout: float = 120) -> Run:
+def run(
+    command: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    stdin: Path | None = None,
+    timeout: float = 120,
+) -> Run:
     """Run a real process and capture everything it writes."""
     with open(stdin or os.devnull) as source:
         done = subprocess.run(command, cwd=cwd, env=env, stdin=source, capture_output=True, text=True,

@@ -104,8 +104,15 @@ def clean_messages(tap: str, sandbox: Sandbox, tmp_path: Path, picks: Picks, con
     return messages(done.stdout)
 
 
-def fails_then_recovers(tap: str, config: dict, proxy: Proxy, tmp_path: Path, keys: Keys, clean: set,
-                        expected: Callable[[], tuple[str, ...]]) -> None:
+def fails_then_recovers(
+    tap: str,
+    config: dict,
+    proxy: Proxy,
+    tmp_path: Path,
+    keys: Keys,
+    clean: set,
+    expected: Callable[[], tuple[str, ...]],
+) -> None:
     """Run ``tap`` through ``proxy`` (its spoiler set): it must fail with one error line holding every
     text ``expected()`` gives (asked after the run) and no stack trace. Then run it again from its last
     STATE through a clean proxy: together the two runs must emit every key of ``clean`` (what a clean run

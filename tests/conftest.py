@@ -116,8 +116,14 @@ def recent_pipeline(tmp_path: Path) -> Iterator[Pipeline]:
 
 # The modules that run the longest pipelines go first: `make test` hands whole modules to two
 # pytest-xdist workers in this order, and they finish closer together when the long ones start early.
-LONGEST_FIRST = ("test_faults.py", "test_demo.py", "test_pipeline.py", "test_status.py", "test_secrets.py",
-                 "test_bad_config.py")
+LONGEST_FIRST = (
+    "test_faults.py",
+    "test_demo.py",
+    "test_pipeline.py",
+    "test_status.py",
+    "test_secrets.py",
+    "test_bad_config.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -122,8 +122,7 @@ def test_a_wrong_setting_stops_the_sync_before_any_message(sandbox, tmp_path, ta
     ],
     ids=["tap-adplatforms: remote http", "tap-adplatforms: two problems", "tap-shipping: remote http"],
 )
-def test_discovery_with_a_wrong_setting_prints_no_catalog_and_no_stack_trace(sandbox, tmp_path, tap, change,
-                                                                               expected):
+def test_discovery_with_a_wrong_setting_prints_no_catalog_and_no_stack_trace(sandbox, tmp_path, tap, change, expected):
     result = run_tap(tap, CONFIGS[tap](sandbox.url, **change), tmp_path, "--discover")
     if expected:
         assert_refused(result, *expected)
@@ -132,7 +131,9 @@ def test_discovery_with_a_wrong_setting_prints_no_catalog_and_no_stack_trace(san
         assert result.stdout == ""
         assert "Traceback" not in result.stderr
         assert [("bogus" in line, "meta_api_version" in line) for line in result.error_lines] == [
-            (True, False), (False, True)]
+            (True, False),
+            (False, True),
+        ]
 
 
 @pytest.mark.parametrize(
@@ -141,21 +142,34 @@ def test_discovery_with_a_wrong_setting_prints_no_catalog_and_no_stack_trace(san
         ("tap-adplatforms", {"meta_access_token": WRONG}, ("Meta", "meta_access_token")),
         ("tap-adplatforms", {"google_ads_refresh_token": WRONG}, ("Google Ads", "google_ads_refresh_token")),
         ("tap-adplatforms", {"tiktok_access_token": WRONG}, ("TikTok", "tiktok_access_token")),
-        ("tap-shipping", {"shippo_api_token": "shippo_live_" + WRONG}, ("credentials refused (401)",
-                                                                         "shippo_api_token")),
+        (
+            "tap-shipping",
+            {"shippo_api_token": "shippo_live_" + WRONG},
+            ("credentials refused (401)", "shippo_api_token"),
+        ),
         ("tap-shipping", {"shipstation_api_key": WRONG}, ("credentials refused (401)", "shipstation_api_key")),
-        ("tap-shipping", {"shipstation_api_url": "http://127.0.0.1:9/shipstation", "retry_initial_seconds": 0.01},
-         ("cannot reach http://127.0.0.1:9/shipstation", "shipstation_api_url")),
-        ("tap-adplatforms", {"tiktok_api_url": "http://127.0.0.1:9/tiktok", "request_max_tries": 1},
-         ("TikTok account", "cannot reach tiktok_api_url http://127.0.0.1:9/tiktok", "check tiktok_api_url")),
+        (
+            "tap-shipping",
+            {"shipstation_api_url": "http://127.0.0.1:9/shipstation", "retry_initial_seconds": 0.01},
+            ("cannot reach http://127.0.0.1:9/shipstation", "shipstation_api_url"),
+        ),
+        (
+            "tap-adplatforms",
+            {"tiktok_api_url": "http://127.0.0.1:9/tiktok", "request_max_tries": 1},
+            ("TikTok account", "cannot reach tiktok_api_url http://127.0.0.1:9/tiktok", "check tiktok_api_url"),
+        ),
     ],
-    ids=["tap-adplatforms: refused Meta token",
-         "tap-adplatforms: revoked Google refresh token", "tap-adplatforms: refused TikTok token",
-         "tap-shipping: refused Shippo token", "tap-shipping: refused ShipStation key",
-         "tap-shipping: nothing listens at the URL", "tap-adplatforms: nothing listens at the URL"],
+    ids=[
+        "tap-adplatforms: refused Meta token",
+        "tap-adplatforms: revoked Google refresh token",
+        "tap-adplatforms: refused TikTok token",
+        "tap-shipping: refused Shippo token",
+        "tap-shipping: refused ShipStation key",
+        "tap-shipping: nothing listens at the URL",
+        "tap-adplatforms: nothing listens at the URL",
+    ],
 )
-def test_a_refused_credential_or_dead_url_stops_the_sync_before_any_message(sandbox, tmp_path, tap, change,
-                                                                           expected):
+def test_a_refused_credential_or_dead_url_stops_the_sync_before_any_message(sandbox, tmp_path, tap, change, expected):
     result = run_tap(tap, CONFIGS[tap](sandbox.url, **change), tmp_path)
     assert_refused(result, *expected, secrets=(WRONG,))
 
@@ -186,8 +200,10 @@ def assert_preflight_refused(result, *expected: str) -> str:
     [
         ({"BLOOM_PG_PORT": "5999"}, ("cannot reach PostgreSQL at 127.0.0.1:5999", "BLOOM_PG_PORT")),
         ({"BLOOM_PG_HOST": "127.0.0.2"}, ("cannot reach PostgreSQL at 127.0.0.2:5432", "BLOOM_PG_HOST")),
-        ({"BLOOM_PG_HOST": "warehouse.invalid", "BLOOM_PG_SSL_ENABLE": "true", "BLOOM_PG_SSL_MODE": "require"},
-         ("cannot reach PostgreSQL at warehouse.invalid:5432", "resolve")),
+        (
+            {"BLOOM_PG_HOST": "warehouse.invalid", "BLOOM_PG_SSL_ENABLE": "true", "BLOOM_PG_SSL_MODE": "require"},
+            ("cannot reach PostgreSQL at warehouse.invalid:5432", "resolve"),
+        ),
         ({"BLOOM_PG_HOST": ""}, ("`host`", "is not set", "BLOOM_PG_HOST")),
         ({"BLOOM_PG_PORT": "54x2"}, ("`port`", "not a TCP port", "BLOOM_PG_PORT")),
         ({"BLOOM_PG_DATABASE": "no_such_warehouse"}, ("no database 'no_such_warehouse'", "createdb")),
@@ -195,8 +211,17 @@ def assert_preflight_refused(result, *expected: str) -> str:
         ({"BLOOM_PG_HOST": "db.example.com"}, ("db.example.com:5432", "without TLS", "BLOOM_PG_SSL_ENABLE=true")),
         ({"BLOOM_PG_SSL_ENABLE": "true", "BLOOM_PG_SSL_MODE": "verify-full"}, ("ssl_mode", "TLS", "127.0.0.1:5432")),
     ],
-    ids=["port unreachable", "host unreachable", "host unknown", "host missing", "port not a number",
-         "database missing", "user missing", "remote without TLS", "TLS refused"],
+    ids=[
+        "port unreachable",
+        "host unreachable",
+        "host unknown",
+        "host missing",
+        "port not a number",
+        "database missing",
+        "user missing",
+        "remote without TLS",
+        "TLS refused",
+    ],
 )
 def test_a_wrong_warehouse_setting_stops_before_meltano_runs(tmp_path, env, expected):
     assert_preflight_refused(preflight(tmp_path, **env), *expected)
@@ -250,11 +275,16 @@ def test_a_user_without_create_rights_is_named(tmp_path):
 
 def test_a_wrong_tap_setting_in_a_meltano_run_is_one_line_and_writes_nothing(sandbox, tmp_path):
     with fresh_database() as database:
-        env = {**os.environ, "BLOOM_PG_PORT": "5432", "BLOOM_PG_DATABASE": database,
-               "BLOOM_SANDBOX_PORT": sandbox.url.rsplit(":", 1)[1], "BLOOM_START_DATE": TODAY.isoformat(),
-               "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-               "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-               "TAP_ADPLATFORMS_TIKTOK_API_URL": "http://business-api.tiktok.com"}  # the environment wins
+        env = {
+            **os.environ,
+            "BLOOM_PG_PORT": "5432",
+            "BLOOM_PG_DATABASE": database,
+            "BLOOM_SANDBOX_PORT": sandbox.url.rsplit(":", 1)[1],
+            "BLOOM_START_DATE": TODAY.isoformat(),
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "TAP_ADPLATFORMS_TIKTOK_API_URL": "http://business-api.tiktok.com",
+        }  # the environment wins
         before = sandbox.get("/_sandbox/stats")["requests"]
         result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-adplatforms",
                       "target-postgres"], cwd=project(), env=env, timeout=300)  # fmt: skip

@@ -56,23 +56,37 @@ def _google_rows(answer: Any) -> list[dict]:
 
 PLATFORMS = {
     "meta": Platform(
-        "meta", "Meta account act_1001", ("meta_",),
+        "meta",
+        "Meta account act_1001",
+        ("meta_",),
         picks=lambda r: r.method == "GET" and r.path.endswith("/insights"),
         rows=lambda answer: answer.get("data") or [],
-        campaign=lambda row: row, id_key="campaign_id", day_holder=lambda row: row, day_key="date_start",
+        campaign=lambda row: row,
+        id_key="campaign_id",
+        day_holder=lambda row: row,
+        day_key="date_start",
     ),
     "google_ads": Platform(
-        "google_ads", "Google Ads account 1234567890", ("google_ads_",),
+        "google_ads",
+        "Google Ads account 1234567890",
+        ("google_ads_",),
         picks=lambda r: r.path.endswith(":searchStream") and b"segments.date" in r.get_data(),
         rows=_google_rows,
-        campaign=lambda row: row["campaign"], id_key="id", day_holder=lambda row: row["segments"], day_key="date",
+        campaign=lambda row: row["campaign"],
+        id_key="id",
+        day_holder=lambda row: row["segments"],
+        day_key="date",
     ),
     "tiktok": Platform(
-        "tiktok", "TikTok account 7000000000001", ("tiktok_",),
+        "tiktok",
+        "TikTok account 7000000000001",
+        ("tiktok_",),
         picks=lambda r: r.path.endswith("/report/integrated/get/"),
         rows=lambda answer: (answer.get("data") or {}).get("list") or [],
-        campaign=lambda row: row["dimensions"], id_key="campaign_id",
-        day_holder=lambda row: row["dimensions"], day_key="stat_time_day",
+        campaign=lambda row: row["dimensions"],
+        id_key="campaign_id",
+        day_holder=lambda row: row["dimensions"],
+        day_key="stat_time_day",
     ),
 }
 
@@ -154,8 +168,9 @@ def test_a_bad_row_stops_the_run_with_one_line_and_its_state_loses_nothing(
         return loaded[-1]
 
     expected = lambda: ("ad_spend_daily", platform.label, FIELD[spoil_row], names[0])  # noqa: E731 (known after the run)
-    fails_then_recovers("tap-adplatforms", config(platform, proxy.url), proxy, tmp_path, keys,
-                        spend_keys(clean_runs[name]), expected)
+    fails_then_recovers(
+        "tap-adplatforms", config(platform, proxy.url), proxy, tmp_path, keys, spend_keys(clean_runs[name]), expected
+    )
     assert loaded[0], "the spoiled run loaded nothing before it failed: the test would prove little"
 
 
@@ -219,6 +234,8 @@ def test_a_campaign_without_its_id_stops_the_run_with_one_line(httpserver, sandb
     done = run_tap("tap-adplatforms", config(platform, proxy.url), tmp_path)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
-    expected = ("campaigns: Meta account act_1001: the record of campaign (none) (row ", ") has no id. What to do: "
-                "run again (campaigns are read whole on every run)")
+    expected = (
+        "campaigns: Meta account act_1001: the record of campaign (none) (row ",
+        ") has no id. What to do: run again (campaigns are read whole on every run)",
+    )
     assert any(all(text in line for text in expected) for line in error_lines(done.stderr)), expected

@@ -129,8 +129,15 @@ def test_a_bad_record_stops_the_run_with_one_line_and_its_state_loses_nothing(
     proxy = Proxy(httpserver, sandbox, picks(provider))
     proxy.spoil, names = last_row(provider, spoil_row)
     expected = lambda: (provider.stream, provider.label, names[0], "What to do: run again")  # noqa: E731
-    fails_then_recovers("tap-shipping", config(provider, proxy.url), proxy, tmp_path, label_keys(provider),
-                        label_keys(provider)(clean_runs[name]), expected)
+    fails_then_recovers(
+        "tap-shipping",
+        config(provider, proxy.url),
+        proxy,
+        tmp_path,
+        label_keys(provider),
+        label_keys(provider)(clean_runs[name]),
+        expected,
+    )
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
@@ -178,6 +185,9 @@ def test_malformed_json_that_persists_ends_in_one_line(httpserver, sandbox, tmp_
     done = run_tap("tap-shipping", config(provider, proxy.url), tmp_path)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr, done.stderr[-2000:]
-    expected = (provider.label, "/shipments still failing after 5 tries (the answer of /shipments was not "
-                "complete JSON); the run stopped and the bookmarks are kept: run again later")
+    expected = (
+        provider.label,
+        "/shipments still failing after 5 tries (the answer of /shipments was not "
+        "complete JSON); the run stopped and the bookmarks are kept: run again later",
+    )
     assert any(all(text in line for text in expected) for line in done.stderr.splitlines()), done.stderr[-2000:]

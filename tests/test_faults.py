@@ -75,27 +75,37 @@ LIVED = PHASES if SOAK else PHASES[:2]
 # and few enough that the taps' retries (8 tries, exponential backoff) get through.
 SLOW_PAST_TIMEOUT = "slow answers past request_timeout (3 s; every API)"
 # Settings of a fault kind's run (the taps' request_timeout, low enough for the sandbox's slow answers to pass it).
-SHORT_TIMEOUTS = {"TAP_SHOPIFY_BLOOM_REQUEST_TIMEOUT": "3", "TAP_ADPLATFORMS_REQUEST_TIMEOUT": "3",
-                  "TAP_SHIPPING_REQUEST_TIMEOUT": "3"}
+SHORT_TIMEOUTS = {
+    "TAP_SHOPIFY_BLOOM_REQUEST_TIMEOUT": "3",
+    "TAP_ADPLATFORMS_REQUEST_TIMEOUT": "3",
+    "TAP_SHIPPING_REQUEST_TIMEOUT": "3",
+}
 FAULT_KINDS: dict[str, list[dict]] = {
     "THROTTLED x5 (one query's retries)": [{"type": "throttled", "count": 5}],
     "THROTTLED storm (40 answers)": [{"type": "throttled", "count": 40}],
     "Shopify 500 x3": [{"type": "http_error", "status": 500, "path": "/admin", "count": 3}],
     "Meta 503 x2": [{"type": "http_error", "status": 503, "path": "/meta", "count": 2}],
-    "5xx on the other APIs": [{"type": "http_error", "status": 500, "path": "/googleads"},
-                              {"type": "http_error", "status": 504, "path": "/tiktok"},
-                              {"type": "http_error", "status": 502, "path": "/shipstation"},
-                              {"type": "http_error", "status": 503, "path": "/shippo"}],
-    "slow answers within the timeout (20 s, every API)": [{"type": "slow", "seconds": 20, "path": p}
-                                                          for p in ("/admin/api", "/meta", "/shipstation")],
+    "5xx on the other APIs": [
+        {"type": "http_error", "status": 500, "path": "/googleads"},
+        {"type": "http_error", "status": 504, "path": "/tiktok"},
+        {"type": "http_error", "status": 502, "path": "/shipstation"},
+        {"type": "http_error", "status": 503, "path": "/shippo"},
+    ],
+    "slow answers within the timeout (20 s, every API)": [
+        {"type": "slow", "seconds": 20, "path": p} for p in ("/admin/api", "/meta", "/shipstation")
+    ],
     # tap-shopify-bloom has no request_timeout setting on main yet: Shopify is left out of this kind.
-    SLOW_PAST_TIMEOUT: [{"type": "slow", "seconds": 8, "path": p}
-                        for p in ("/admin/api", "/meta", "/googleads/v", "/tiktok", "/shipstation", "/shippo")],
+    SLOW_PAST_TIMEOUT: [
+        {"type": "slow", "seconds": 8, "path": p}
+        for p in ("/admin/api", "/meta", "/googleads/v", "/tiktok", "/shipstation", "/shippo")
+    ],
     "connection resets x3 (Shopify)": [{"type": "reset", "path": "/admin/api", "count": 3}],
-    "resets, truncated bodies (ads, shipping)": [{"type": "reset", "path": "/googleads"},
-                                                 {"type": "reset", "path": "/shippo"},
-                                                 {"type": "truncate", "path": "/tiktok"},
-                                                 {"type": "truncate", "path": "/shipstation"}],
+    "resets, truncated bodies (ads, shipping)": [
+        {"type": "reset", "path": "/googleads"},
+        {"type": "reset", "path": "/shippo"},
+        {"type": "truncate", "path": "/tiktok"},
+        {"type": "truncate", "path": "/shipstation"},
+    ],
     "truncated bodies x3 (Shopify)": [{"type": "truncate", "path": "/admin/api", "count": 3}],
     "truncated bulk result file": [{"type": "truncate", "path": "/admin/bulk-results", "count": 2}],
     "bulk FAILED, no partial data": [{"type": "bulk_failed", "count": 2}],
@@ -213,8 +223,10 @@ def record(scenario: str, phase: str, result: str, rows: int) -> None:
 
 
 def header() -> str:
-    return (f"store seed {SEED}, {ORDERS} orders, kill seed {KILL_SEED}; "
-            f"SIGKILLs that hit a live run: {sum(KILLS)} of {len(KILLS)}")
+    return (
+        f"store seed {SEED}, {ORDERS} orders, kill seed {KILL_SEED}; "
+        f"SIGKILLs that hit a live run: {sum(KILLS)} of {len(KILLS)}"
+    )
 
 
 def print_table() -> None:
@@ -372,4 +384,3 @@ def test_the_sigkills_hit_live_runs():
     points = kill_points()
     assert len(KILLS) == len(points), "the kill scenarios above did not all run: run the whole module"
     assert sum(KILLS) >= (20 if SOAK else len(points)), f"only {sum(KILLS)} of {len(KILLS)} SIGKILLs hit a live run"
-

@@ -35,5 +35,5 @@ def test_each_numeric_setting_can_be_set_from_the_environment(plugin, names):
     env = {**os.environ, **{f"{prefix}_{name.upper()}": "7" for name in names}}
     done = run([str(MELTANO), "config", "print", plugin], cwd=project(), env=env, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    config = json.loads(done.stdout[done.stdout.index("{"):])
+    config = json.loads(done.stdout[done.stdout.index("{") :])
     assert {name: config.get(name) for name in names} == dict.fromkeys(names, 7)

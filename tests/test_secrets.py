@@ -132,8 +132,15 @@ def test_no_secret_in_anything_a_sync_writes(sandbox, tmp_path, tap):
         ("tap-shipping", {"shipstation_api_secret": "ss_refused_1b2c3d4e"}),
         ("tap-shipping", {"shippo_api_token": "shippo_live_refused_1b2c3d4e"}),
     ],
-    ids=["shopify token", "meta token", "google client secret", "google developer token", "tiktok token",
-         "shipstation secret", "shippo token"],
+    ids=[
+        "shopify token",
+        "meta token",
+        "google client secret",
+        "google developer token",
+        "tiktok token",
+        "shipstation secret",
+        "shippo token",
+    ],
 )
 def test_no_secret_when_an_api_refuses_it(sandbox, tmp_path, tap, wrong):
     config = CONFIGS[tap](sandbox.url, **wrong)
@@ -266,16 +273,24 @@ def load_into_postgres(result: Run, tmp_path: Path, schema: str = "raw_shopify")
 
 
 def meltano_env(sandbox: Sandbox, database: str, system_db: Path, start_date: str) -> dict[str, str]:
-    return {**os.environ, "BLOOM_PG_PORT": PG_PORT, "BLOOM_PG_DATABASE": database,
-            "BLOOM_SANDBOX_PORT": sandbox.url.rsplit(":", 1)[1], "BLOOM_START_DATE": start_date,
-            "MELTANO_DATABASE_URI": f"sqlite:///{system_db}", "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return {
+        **os.environ,
+        "BLOOM_PG_PORT": PG_PORT,
+        "BLOOM_PG_DATABASE": database,
+        "BLOOM_SANDBOX_PORT": sandbox.url.rsplit(":", 1)[1],
+        "BLOOM_START_DATE": start_date,
+        "MELTANO_DATABASE_URI": f"sqlite:///{system_db}",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
 
 
 def test_a_meltano_run_refused_by_an_api_leaks_no_secret(sandbox, tmp_path):
     wrong = "shippo_live_refused_9d8c7b6a"
     with fresh_database() as database:
-        env = {**meltano_env(sandbox, database, tmp_path / "meltano.db", shipping_config(sandbox.url)["start_date"]),
-               "TAP_SHIPPING_SHIPPO_API_TOKEN": wrong}  # the environment wins over meltano.yml
+        env = {
+            **meltano_env(sandbox, database, tmp_path / "meltano.db", shipping_config(sandbox.url)["start_date"]),
+            "TAP_SHIPPING_SHIPPO_API_TOKEN": wrong,
+        }  # the environment wins over meltano.yml
         result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-shipping",
                       "target-postgres"], cwd=project(), env=env, timeout=300)  # fmt: skip
         assert result.returncode != 0
@@ -294,8 +309,21 @@ def test_a_whole_meltano_run_leaks_no_secret(sandbox, tmp_path):
     with fresh_database() as database:
         system_db = tmp_path / "meltano.db"
         env = meltano_env(sandbox, database, system_db, demo["start_date"])
-        result = run([sys.executable, "-m", "bloom_suite.sync", "--environment=demo", "tap-adplatforms",
-                      "target-postgres", "tap-shipping", "target-postgres"], cwd=project(), env=env, timeout=300)
+        result = run(
+            [
+                sys.executable,
+                "-m",
+                "bloom_suite.sync",
+                "--environment=demo",
+                "tap-adplatforms",
+                "target-postgres",
+                "tap-shipping",
+                "target-postgres",
+            ],
+            cwd=project(),
+            env=env,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr[-4000:]
         assert "answers; starting meltano run" in result.stderr
         rows = all_rows_as_text(admin_dsn(database))

@@ -28,8 +28,9 @@ def apis(world):
     return {"meta": meta, "google_ads": google, "tiktok": tiktok}
 
 
-def call(api, method: str, path: str, query: dict | None = None, headers: dict | None = None,
-         body: bytes = b"") -> tuple[Response, object]:
+def call(
+    api, method: str, path: str, query: dict | None = None, headers: dict | None = None, body: bytes = b""
+) -> tuple[Response, object]:
     request = Request(method, path, {k: [str(v)] for k, v in (query or {}).items()}, headers or {}, body)
     response = api.handle(request)
     return response, json.loads(response.body)
@@ -40,9 +41,14 @@ def today(world, tz_offset_days: int = 0) -> date:
 
 
 def google_token(api) -> str:
-    body = urlencode({"grant_type": "refresh_token", "client_id": credentials.GOOGLE_CLIENT_ID,
-                      "client_secret": credentials.GOOGLE_CLIENT_SECRET,
-                      "refresh_token": credentials.GOOGLE_REFRESH_TOKEN}).encode()
+    body = urlencode(
+        {
+            "grant_type": "refresh_token",
+            "client_id": credentials.GOOGLE_CLIENT_ID,
+            "client_secret": credentials.GOOGLE_CLIENT_SECRET,
+            "refresh_token": credentials.GOOGLE_REFRESH_TOKEN,
+        }
+    ).encode()
     response, payload = call(api, "POST", "/googleads/oauth2/token", body=body)
     assert response.status == 200
     assert payload["token_type"] == "Bearer"
@@ -51,20 +57,32 @@ def google_token(api) -> str:
 
 
 def search(api, token: str, query: str, customer: str = "1234567890", **headers: str):
-    return call(api, "POST", f"/googleads/v21/customers/{customer}/googleAds:searchStream",
-                headers={"authorization": f"Bearer {token}",
-                         "developer-token": credentials.GOOGLE_DEVELOPER_TOKEN, **headers},
-                body=json.dumps({"query": query}).encode())
+    return call(
+        api,
+        "POST",
+        f"/googleads/v21/customers/{customer}/googleAds:searchStream",
+        headers={"authorization": f"Bearer {token}", "developer-token": credentials.GOOGLE_DEVELOPER_TOKEN, **headers},
+        body=json.dumps({"query": query}).encode(),
+    )
 
 
 def test_served_spend_equals_truth_on_every_platform(apis, world):
     since, until = today(world, 40), today(world)
     meta = apis["meta"]
     served: dict[str, Decimal] = {}
-    response, payload = call(meta, "GET", "/meta/v21.0/act_1001/insights", {
-        "level": "campaign", "time_increment": 1, "fields": "campaign_id,spend",
-        "time_range": json.dumps({"since": str(until - timedelta(days=6)), "until": str(until)}), "limit": 500},
-        META_AUTH)
+    response, payload = call(
+        meta,
+        "GET",
+        "/meta/v21.0/act_1001/insights",
+        {
+            "level": "campaign",
+            "time_increment": 1,
+            "fields": "campaign_id,spend",
+            "time_range": json.dumps({"since": str(until - timedelta(days=6)), "until": str(until)}),
+            "limit": 500,
+        },
+        META_AUTH,
+    )
     assert response.status == 200
     assert "x-business-use-case-usage" in response.headers
     for row in payload["data"]:
@@ -74,9 +92,12 @@ def test_served_spend_equals_truth_on_every_platform(apis, world):
     assert served == {d: Decimal(v) for d, v in truth.items() if str(until - timedelta(days=6)) <= d <= str(until)}
 
     token = google_token(apis["google_ads"])
-    response, batches = search(apis["google_ads"], token,
-                               "SELECT campaign.id, segments.date, metrics.cost_micros FROM campaign "
-                               f"WHERE segments.date BETWEEN '{since}' AND '{until}'")
+    response, batches = search(
+        apis["google_ads"],
+        token,
+        "SELECT campaign.id, segments.date, metrics.cost_micros FROM campaign "
+        f"WHERE segments.date BETWEEN '{since}' AND '{until}'",
+    )
     assert response.status == 200
     google: dict[str, Decimal] = {}
     for row in batches[0]["results"]:
@@ -86,10 +107,22 @@ def test_served_spend_equals_truth_on_every_platform(apis, world):
     truth = apis["google_ads"].truth()["1234567890"]["spend"]
     assert google == {d: Decimal(v) for d, v in truth.items() if str(since) <= d <= str(until)}
 
-    response, payload = call(apis["tiktok"], "GET", "/tiktok/open_api/v1.3/report/integrated/get/", {
-        "advertiser_id": "7000000000001", "report_type": "BASIC", "data_level": "AUCTION_CAMPAIGN",
-        "dimensions": '["campaign_id","stat_time_day"]', "metrics": '["spend"]',
-        "start_date": str(until - timedelta(days=29)), "end_date": str(until), "page_size": 1000}, TIKTOK_AUTH)
+    response, payload = call(
+        apis["tiktok"],
+        "GET",
+        "/tiktok/open_api/v1.3/report/integrated/get/",
+        {
+            "advertiser_id": "7000000000001",
+            "report_type": "BASIC",
+            "data_level": "AUCTION_CAMPAIGN",
+            "dimensions": '["campaign_id","stat_time_day"]',
+            "metrics": '["spend"]',
+            "start_date": str(until - timedelta(days=29)),
+            "end_date": str(until),
+            "page_size": 1000,
+        },
+        TIKTOK_AUTH,
+    )
     assert payload["code"] == 0
     tiktok: dict[str, Decimal] = {}
     for row in payload["data"]["list"]:
@@ -105,8 +138,7 @@ def test_conversions_track_the_store_orders(apis, world):
     model = apis["meta"].model
     for account in ACCOUNTS:
         conversions = sum(f.conversions for f in model.rows(account).values())
-        expected = orders * account.share * sum(c.weight * (c.active_until - c.active_from)
-                                                for c in campaigns(account))
+        expected = orders * account.share * sum(c.weight * (c.active_until - c.active_from) for c in campaigns(account))
         assert 0.6 * expected <= float(conversions) <= 1.4 * expected, account.account_id
 
 
@@ -127,13 +159,16 @@ def test_advance_revises_recent_days_only(world):
 def test_meta_async_report_run(apis, world):
     meta = apis["meta"]
     until = today(world)
-    params = {"level": "campaign", "time_increment": "1", "fields": "campaign_id,spend",
-              "time_range": json.dumps({"since": str(until - timedelta(days=59)), "until": str(until)})}
+    params = {
+        "level": "campaign",
+        "time_increment": "1",
+        "fields": "campaign_id,spend",
+        "time_range": json.dumps({"since": str(until - timedelta(days=59)), "until": str(until)}),
+    }
     response, payload = call(meta, "GET", "/meta/v21.0/act_1001/insights", params, META_AUTH)
     assert response.status == 500  # too much data for a synchronous call
     assert payload["error"]["code"] == 1
-    _, run = call(meta, "POST", "/meta/v21.0/act_1001/insights", headers=META_AUTH,
-                  body=urlencode(params).encode())
+    _, run = call(meta, "POST", "/meta/v21.0/act_1001/insights", headers=META_AUTH, body=urlencode(params).encode())
     run_id = run["report_run_id"]
     _, status = call(meta, "GET", f"/meta/v21.0/{run_id}", headers=META_AUTH)
     assert status["async_status"] == "Job Running"
@@ -189,32 +224,53 @@ def test_google_auth_quota_and_gaql_errors(apis):
     assert payload["error"]["details"][0]["errors"][0]["errorCode"] == {"queryError": "UNRECOGNIZED_FIELD"}
     response, payload = search(google, token, "SELECT customer.id FROM customer", **{"login-customer-id": "5"})
     assert (response.status, payload["error"]["status"]) == (403, "PERMISSION_DENIED")
-    response, payload = search(google, token, "SELECT customer.descriptive_name, customer.currency_code, "
-                               "customer.time_zone FROM customer")
-    assert payload[0]["results"][0]["customer"] == {"descriptiveName": "Bloom Google Ads", "currencyCode": "USD",
-                                                    "timeZone": "America/New_York"}
+    response, payload = search(
+        google, token, "SELECT customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer"
+    )
+    assert payload[0]["results"][0]["customer"] == {
+        "descriptiveName": "Bloom Google Ads",
+        "currencyCode": "USD",
+        "timeZone": "America/New_York",
+    }
 
 
 def test_tiktok_limits_and_error_codes(apis, world):
     tiktok = apis["tiktok"]
     until = today(world)
-    report = {"advertiser_id": "7000000000001", "report_type": "BASIC", "data_level": "AUCTION_CAMPAIGN",
-              "dimensions": '["campaign_id","stat_time_day"]', "start_date": str(until - timedelta(days=30)),
-              "end_date": str(until)}
+    report = {
+        "advertiser_id": "7000000000001",
+        "report_type": "BASIC",
+        "data_level": "AUCTION_CAMPAIGN",
+        "dimensions": '["campaign_id","stat_time_day"]',
+        "start_date": str(until - timedelta(days=30)),
+        "end_date": str(until),
+    }
     response, payload = call(tiktok, "GET", "/tiktok/open_api/v1.3/report/integrated/get/", report, TIKTOK_AUTH)
     assert (response.status, payload["code"]) == (200, 40002)  # 31 days: too long
-    _, payload = call(tiktok, "GET", "/tiktok/open_api/v1.3/advertiser/info/",
-                      {"advertiser_ids": '["7000000000001"]'}, {"access-token": "bad"})
+    _, payload = call(
+        tiktok,
+        "GET",
+        "/tiktok/open_api/v1.3/advertiser/info/",
+        {"advertiser_ids": '["7000000000001"]'},
+        {"access-token": "bad"},
+    )
     assert payload["code"] == 40105
     tiktok.set_faults([{"type": "tiktok_rate_limit"}])
-    _, payload = call(tiktok, "GET", "/tiktok/open_api/v1.3/campaign/get/", {"advertiser_id": "7000000000001"},
-                      TIKTOK_AUTH)
+    _, payload = call(
+        tiktok, "GET", "/tiktok/open_api/v1.3/campaign/get/", {"advertiser_id": "7000000000001"}, TIKTOK_AUTH
+    )
     assert payload["code"] == 40100
-    _, payload = call(tiktok, "GET", "/tiktok/open_api/v1.3/campaign/get/",
-                      {"advertiser_id": "7000000000001", "page_size": 1}, TIKTOK_AUTH)
+    _, payload = call(
+        tiktok,
+        "GET",
+        "/tiktok/open_api/v1.3/campaign/get/",
+        {"advertiser_id": "7000000000001", "page_size": 1},
+        TIKTOK_AUTH,
+    )
     assert payload["data"]["page_info"] == {"page": 1, "page_size": 1, "total_number": 2, "total_page": 2}
-    _, payload = call(tiktok, "GET", "/tiktok/open_api/v1.3/advertiser/info/",
-                      {"advertiser_ids": '["7000000000001"]'}, TIKTOK_AUTH)
+    _, payload = call(
+        tiktok, "GET", "/tiktok/open_api/v1.3/advertiser/info/", {"advertiser_ids": '["7000000000001"]'}, TIKTOK_AUTH
+    )
     assert payload["data"]["list"][0]["currency"] == "EUR"
 
 
@@ -225,16 +281,29 @@ def test_unknown_faults_are_returned(apis):
 
 def test_daily_figures_older_than_37_months_are_refused(apis, world):
     old = str(today(world) - timedelta(days=38 * 31))
-    response, payload = call(apis["meta"], "GET", "/meta/v21.0/act_1001/insights", {
-        "level": "campaign", "time_increment": 1,
-        "time_range": json.dumps({"since": old, "until": str(today(world))})}, META_AUTH)
+    response, payload = call(
+        apis["meta"],
+        "GET",
+        "/meta/v21.0/act_1001/insights",
+        {
+            "level": "campaign",
+            "time_increment": 1,
+            "time_range": json.dumps({"since": old, "until": str(today(world))}),
+        },
+        META_AUTH,
+    )
     assert response.status == 400
     assert "(#3018)" in payload["error"]["message"]
     token = google_token(apis["google_ads"])
-    _response, payload = search(apis["google_ads"], token, "SELECT campaign.id, segments.date, metrics.cost_micros "
-                               f"FROM campaign WHERE segments.date BETWEEN '{old}' AND '{today(world)}'")
+    _response, payload = search(
+        apis["google_ads"],
+        token,
+        "SELECT campaign.id, segments.date, metrics.cost_micros "
+        f"FROM campaign WHERE segments.date BETWEEN '{old}' AND '{today(world)}'",
+    )
     assert payload["error"]["details"][0]["errors"][0]["errorCode"] == {
-        "dateRangeError": "REQUESTED_DATE_GRANULARITY_NOT_SUPPORTED"}
+        "dateRangeError": "REQUESTED_DATE_GRANULARITY_NOT_SUPPORTED"
+    }
 
 
 def test_meta_usage_grows_with_calls_and_blocks_past_the_limit(apis, monkeypatch):

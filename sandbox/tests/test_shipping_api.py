@@ -49,8 +49,9 @@ def all_transactions(sandbox) -> list[dict[str, Any]]:
 @pytest.fixture
 def unlimited(shared):
     """The shared sandbox with rate limits lifted while a test pages through everything."""
-    shipstation, shippo = (next(a for a in shared.server.sandbox.apis if a.name == name)
-                           for name in ("shipstation", "shippo"))
+    shipstation, shippo = (
+        next(a for a in shared.server.sandbox.apis if a.name == name) for name in ("shipstation", "shippo")
+    )
     shippo.limits = {key: 10_000 for key in LIMITS}
     shipstation.rate_limit = RATE_LIMIT * 250
     yield shared
@@ -66,16 +67,21 @@ def test_served_costs_and_personal_values_equal_truth(unlimited):
     customers = {c.email for c in shared.world.store.customers}
     assert truth["shipstation"]["personal"] == {
         "emails": sorted({s["customerEmail"] for s in shipments}),
-        "names": sorted({s["shipTo"]["name"] for s in shipments})}
+        "names": sorted({s["shipTo"]["name"] for s in shipments}),
+    }
     assert len(set(truth["shipstation"]["personal"]["emails"]) & customers) > 20  # the orders' customers
     buyers = [t["created_by"] for t in transactions if t["created_by"]]
     assert 0 < len(buyers) < len(transactions)  # labels bought in Shippo's web app name their buyer; API ones not
     assert truth["shippo"]["personal"] == {
         "emails": sorted({b["username"] for b in buyers} | {t["object_owner"] for t in transactions}),
-        "names": sorted({b[part] for b in buyers for part in ("first_name", "last_name")})}
+        "names": sorted({b[part] for b in buyers for part in ("first_name", "last_name")}),
+    }
     for shipment in shipments:
-        paid = Decimal(0) if shipment["voided"] else \
-            Decimal(str(shipment["shipmentCost"])) + Decimal(str(shipment["insuranceCost"]))
+        paid = (
+            Decimal(0)
+            if shipment["voided"]
+            else Decimal(str(shipment["shipmentCost"])) + Decimal(str(shipment["insuranceCost"]))
+        )
         if shipment["orderNumber"][0].isdigit():
             name = "#" + shipment["orderNumber"].split("-")[0]
             served["shipstation"][name] = served["shipstation"].get(name, Decimal(0)) + paid
@@ -98,8 +104,20 @@ def test_shipstation_shapes_and_pacific_times(unlimited):
     assert headers["X-Rate-Limit-Limit"] == str(RATE_LIMIT * 250)  # as lifted by the fixture
     assert int(headers["X-Rate-Limit-Remaining"]) < RATE_LIMIT * 250
     first = body["shipments"][0]
-    assert {"shipmentId", "orderNumber", "createDate", "shipDate", "shipmentCost", "insuranceCost", "voided",
-            "voidDate", "trackingNumber", "carrierCode", "serviceCode", "shipmentItems"} <= set(first)
+    assert {
+        "shipmentId",
+        "orderNumber",
+        "createDate",
+        "shipDate",
+        "shipmentCost",
+        "insuranceCost",
+        "voided",
+        "voidDate",
+        "trackingNumber",
+        "carrierCode",
+        "serviceCode",
+        "shipmentItems",
+    } <= set(first)
     assert first["shipmentItems"] is None  # only with includeShipmentItems=true
     labels = {lb.label_id: lb for lb in LabelBook(shared.world.seed, shared.world.store).visible("shipstation")}
     truth = labels[str(first["shipmentId"])]
@@ -115,8 +133,11 @@ def test_shipstation_date_filters_are_pacific(unlimited):
     shipments = all_shipments(shared, createDateStart=bound, createDateEnd="2026-06-30 23:59:59")
     start = datetime(2026, 3, 8, 1, 30, tzinfo=PACIFIC)
     end = datetime(2026, 6, 30, 23, 59, 59, tzinfo=PACIFIC)
-    expected = {lb.label_id for lb in LabelBook(shared.world.seed, shared.world.store).visible("shipstation")
-                if start <= lb.created_at <= end}
+    expected = {
+        lb.label_id
+        for lb in LabelBook(shared.world.seed, shared.world.store).visible("shipstation")
+        if start <= lb.created_at <= end
+    }
     assert {str(s["shipmentId"]) for s in shipments} == expected
     createds = [s["createDate"] for s in shipments]
     assert createds == sorted(createds)  # ascending createDate by default
@@ -125,11 +146,13 @@ def test_shipstation_date_filters_are_pacific(unlimited):
     assert all(s["voided"] and s["voidDate"] for s in voided)
     now = shared.world.store.now
     book = LabelBook(shared.world.seed, shared.world.store)
-    assert [str(s["shipmentId"]) for s in voided] == [lb.label_id for lb in book.visible("shipstation")
-                                                      if lb.voided_by(now)]  # every voided one, by createDate
+    assert [str(s["shipmentId"]) for s in voided] == [
+        lb.label_id for lb in book.visible("shipstation") if lb.voided_by(now)
+    ]  # every voided one, by createDate
     both = all_shipments(shared, voidDateStart="2020-01-01", createDateStart=bound)
-    assert [str(s["shipmentId"]) for s in both] == [lb.label_id for lb in book.visible("shipstation")
-                                                   if lb.voided_by(now) and lb.created_at >= start]
+    assert [str(s["shipmentId"]) for s in both] == [
+        lb.label_id for lb in book.visible("shipstation") if lb.voided_by(now) and lb.created_at >= start
+    ]
     status, _, body = get(f"{shared.url}/shipstation/shipments", SS_AUTH, createDateStart="yesterday")
     assert (status, body["Message"]) == (400, "The request is invalid.")
 
@@ -212,15 +235,18 @@ def all_transactions_first_id(sandbox) -> str:
 @pytest.mark.parametrize(("prefix", "auth"), [("/shipstation/shipments", SS_AUTH), ("/shippo/refunds/", SHIPPO_AUTH)])
 def test_faults_in_each_apis_format(fresh, prefix, auth):
     path = prefix.split("/")[1]
-    faults = [{"type": "rate_limited", "path": f"/{path}", "count": 1},
-              {"type": "http_error", "status": 503, "path": f"/{path}", "count": 1}]
+    faults = [
+        {"type": "rate_limited", "path": f"/{path}", "count": 1},
+        {"type": "http_error", "status": 503, "path": f"/{path}", "count": 1},
+    ]
     assert control(fresh, "POST", "faults", {"faults": faults})[0] == 200
     first = get(f"{fresh.url}{prefix}", auth)
     second = get(f"{fresh.url}{prefix}", auth)
     assert {first[0], second[0]} == {503, 429}
     error = first if first[0] == 503 else second
-    assert error[2] == ({"Message": "An error has occurred."} if path == "shipstation"
-                        else {"detail": "A server error occurred."})
+    assert error[2] == (
+        {"Message": "An error has occurred."} if path == "shipstation" else {"detail": "A server error occurred."}
+    )
     assert get(f"{fresh.url}{prefix}", auth)[0] == 200
     assert control(fresh, "POST", "faults", {"faults": [{"type": "rate_limited", "path": "/nowhere"}]})[0] == 400
 
@@ -229,9 +255,11 @@ def test_advance_voids_labels_and_adds_new_ones(fresh):
     _, before = control(fresh, "GET", "truth")
     assert control(fresh, "POST", "advance", {"days": 14})[0] == 200
     _, after = control(fresh, "GET", "truth")
-    assert sum(after[p]["labels"] for p in ("shipstation", "shippo")) > \
-        sum(before[p]["labels"] for p in ("shipstation", "shippo"))
-    assert sum(after[p]["voided"] for p in ("shipstation", "shippo")) >= \
-        sum(before[p]["voided"] for p in ("shipstation", "shippo"))
+    assert sum(after[p]["labels"] for p in ("shipstation", "shippo")) > sum(
+        before[p]["labels"] for p in ("shipstation", "shippo")
+    )
+    assert sum(after[p]["voided"] for p in ("shipstation", "shippo")) >= sum(
+        before[p]["voided"] for p in ("shipstation", "shippo")
+    )
     voided_served = sum(s["voided"] for s in all_shipments(fresh))
     assert voided_served == after["shipstation"]["voided"]

@@ -44,8 +44,10 @@ def test_labels_follow_fulfilled_orders(store):
 
 def test_split_between_providers_depends_on_the_seed():
     other = generate_store(5, 600, now=NOW)
-    share = {seed: Counter(lb.provider for o in s.orders for lb in labels_for_order(seed, o, "USD"))
-             for seed, s in ((5, other), (42, generate_store(42, 600, now=NOW)))}
+    share = {
+        seed: Counter(lb.provider for o in s.orders for lb in labels_for_order(seed, o, "USD"))
+        for seed, s in ((5, other), (42, generate_store(42, 600, now=NOW)))
+    }
     ratios = {seed: c["shipstation"] / sum(c.values()) for seed, c in share.items()}
     assert ratios[5] != pytest.approx(ratios[42], abs=0.01)
 
@@ -89,7 +91,9 @@ def test_shelves_index_what_is_visible_at_each_clock_time():
             assert shelf.labels == mine
             assert shelf.created == [lb.created_at for lb in mine]
             assert [lb.label_id for lb in shelf.voided] == [
-                lb.label_id for lb in sorted(mine, key=lambda lb: (lb.voided_at or NOW, lb.label_id), reverse=True)
-                if lb.voided_by(store.now)]  # latest void first
+                lb.label_id
+                for lb in sorted(mine, key=lambda lb: (lb.voided_at or NOW, lb.label_id), reverse=True)
+                if lb.voided_by(store.now)
+            ]  # latest void first
             assert all(shelf.by_id[lb.label_id] is lb for lb in mine)
         advance_store(store, 14, 9)

@@ -18,8 +18,7 @@ TRANSIENT = (RetriableAPIError, requests.ConnectionError, requests.Timeout, requ
 _FIXES = {
     "invalid_grant": "the refresh token was revoked or expired: create a new one for this OAuth client and set "
     "google_ads_refresh_token",
-    "invalid_client": "Google does not know this OAuth client: check google_ads_client_id and "
-    "google_ads_client_secret",
+    "invalid_client": "Google does not know this OAuth client: check google_ads_client_id and google_ads_client_secret",
     "unauthorized_client": "the OAuth client may not use this refresh token: create the refresh token with the "
     "same client id",
 }
@@ -34,16 +33,24 @@ class GoogleAdsAuthenticator(OAuthAuthenticator):
     """
 
     def __init__(self, *, token_url: str, client_id: str, client_secret: str, refresh_token: str) -> None:
-        super().__init__(auth_endpoint=token_url, client_id=client_id, client_secret=client_secret,
-                         oauth_scopes="https://www.googleapis.com/auth/adwords")
+        super().__init__(
+            auth_endpoint=token_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            oauth_scopes="https://www.googleapis.com/auth/adwords",
+        )
         self._refresh_token = refresh_token
         self.refreshes = 0
 
     @property
     @override
     def oauth_request_body(self) -> dict[str, Any]:
-        return {"grant_type": "refresh_token", "client_id": self.client_id, "client_secret": self.client_secret,
-                "refresh_token": self._refresh_token}
+        return {
+            "grant_type": "refresh_token",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self._refresh_token,
+        }
 
     @override
     def update_access_token(self) -> None:
@@ -53,8 +60,10 @@ class GoogleAdsAuthenticator(OAuthAuthenticator):
                 break
             except TRANSIENT as error:
                 if attempt == TOKEN_TRIES - 1:
-                    msg = (f"Google Ads: the OAuth token endpoint failed {TOKEN_TRIES} times ({error}). What to do: "
-                           "check google_ads_token_url and the network, and run again.")
+                    msg = (
+                        f"Google Ads: the OAuth token endpoint failed {TOKEN_TRIES} times ({error}). What to do: "
+                        "check google_ads_token_url and the network, and run again."
+                    )
                     raise FatalAPIError(msg) from None
                 time.sleep(2**attempt)
         self.refreshes += 1
@@ -75,6 +84,8 @@ class GoogleAdsAuthenticator(OAuthAuthenticator):
         except (ValueError, AttributeError):
             code = ""
         fix = _FIXES.get(code, "check the google_ads_* OAuth settings and google_ads_token_url")
-        msg = (f"Google Ads: the OAuth token endpoint refused the refresh token (HTTP {status_code}"
-               f"{', ' + code if code else ''}). What to do: {fix}.")
+        msg = (
+            f"Google Ads: the OAuth token endpoint refused the refresh token (HTTP {status_code}"
+            f"{', ' + code if code else ''}). What to do: {fix}."
+        )
         raise FatalAPIError(msg)

@@ -132,9 +132,11 @@ class AccountReader(RESTStream[Any]):
                 return retried(prepared, context)
             except RetriableAPIError as exc:
                 what = str(exc).split(". What to do: ", 1)[0]
-                msg = (f"{what}; still failing after {self.backoff_max_tries()} tries, so the run stopped "
-                       "(state keeps what was loaded). What to do: run again later; if it keeps failing, check "
-                       "the platform's status page, or raise request_max_tries")
+                msg = (
+                    f"{what}; still failing after {self.backoff_max_tries()} tries, so the run stopped "
+                    "(state keeps what was loaded). What to do: run again later; if it keeps failing, check "
+                    "the platform's status page, or raise request_max_tries"
+                )
                 raise FatalAPIError(msg) from None
             except requests.ReadTimeout:
                 tries = self.backoff_max_tries()
@@ -161,8 +163,10 @@ class AccountReader(RESTStream[Any]):
         try:
             body(response)
         except ValueError:
-            raise RetriableAPIError(self.problem(f"the answer of {urlparse(response.url).path} was not complete JSON",
-                                                 "the tap retries"), response) from None
+            raise RetriableAPIError(
+                self.problem(f"the answer of {urlparse(response.url).path} was not complete JSON", "the tap retries"),
+                response,
+            ) from None
 
     @override
     def backoff_wait_generator(self) -> Generator[float, None, None]:
@@ -184,12 +188,19 @@ class AccountReader(RESTStream[Any]):
     def backoff_handler(self, details: Any) -> None:
         exc = details.get("exception")
         if isinstance(exc, requests.ReadTimeout):
-            exc = (settings.account_label(self.platform, self.account_id)
-                   + f": no answer in time from {self.path} (request_timeout {self.timeout:g} s)")
+            exc = (
+                settings.account_label(self.platform, self.account_id)
+                + f": no answer in time from {self.path} (request_timeout {self.timeout:g} s)"
+            )
         elif not isinstance(exc, RetriableAPIError):  # a broken connection: not the URL with its query
             exc = settings.account_label(self.platform, self.account_id) + f": {type(exc).__name__} from {self.path}"
-        self.log("%s (try %d); retrying in %.1f s", exc, details.get("tries", 0), details.get("wait", 0.0),
-                 level=logging.WARNING)
+        self.log(
+            "%s (try %d); retrying in %.1f s",
+            exc,
+            details.get("tries", 0),
+            details.get("wait", 0.0),
+            level=logging.WARNING,
+        )
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
@@ -315,9 +326,11 @@ class PlatformSource(abc.ABC):
                 self._name_new_fields(stream, label, new)
             return {"platform": self.platform, "account_id": account_id, **columns, EXTRA_FIELDS: new}
         place = f" ({where})" if where else ""
-        msg = (f"{stream}: {label}: {names.named(row, shape)}{place} {problem}. What to do: run again "
-               f"({names.again}); if the same record fails again, report this message: "
-               f"{settings.LABELS[self.platform]} sent data the tap cannot read")
+        msg = (
+            f"{stream}: {label}: {names.named(row, shape)}{place} {problem}. What to do: run again "
+            f"({names.again}); if the same record fails again, report this message: "
+            f"{settings.LABELS[self.platform]} sent data the tap cannot read"
+        )
         raise BadRecordError(msg)
 
     def _name_new_fields(self, stream: str, label: str, new: Mapping[str, Any]) -> None:
@@ -328,8 +341,14 @@ class PlatformSource(abc.ABC):
         self._named_new_fields.update((stream, name) for name in names)
         self.tap.logger.warning(
             "%s: %s: %s sent %s the tap does not know: %s. What to do: nothing; the values are kept in the "
-            "record's %s (not logged) until the tap reads them", stream, label, settings.LABELS[self.platform],
-            "a field" if len(names) == 1 else "fields", field_names(names), EXTRA_FIELDS)
+            "record's %s (not logged) until the tap reads them",
+            stream,
+            label,
+            settings.LABELS[self.platform],
+            "a field" if len(names) == 1 else "fields",
+            field_names(names),
+            EXTRA_FIELDS,
+        )
 
     @abc.abstractmethod
     def read_account(self, account_id: str) -> Any:

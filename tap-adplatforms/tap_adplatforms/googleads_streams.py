@@ -22,8 +22,7 @@ from tap_adplatforms.records import Field, RowShape, count, day, decimal, micros
 from tap_adplatforms.settings import normalize_account_id
 from tap_adplatforms.windows import Window
 
-TOKEN_ERRORS = frozenset({"OAUTH_TOKEN_EXPIRED", "OAUTH_TOKEN_INVALID", "OAUTH_TOKEN_REVOKED",
-                          "OAUTH_TOKEN_DISABLED"})
+TOKEN_ERRORS = frozenset({"OAUTH_TOKEN_EXPIRED", "OAUTH_TOKEN_INVALID", "OAUTH_TOKEN_REVOKED", "OAUTH_TOKEN_DISABLED"})
 
 
 @cache
@@ -73,8 +72,9 @@ class GoogleAdsReader(AccountReader):
     def http_headers(self) -> dict[str, str]:
         headers = {**super().http_headers, "developer-token": self.config["google_ads_developer_token"]}
         if self.config.get("google_ads_login_customer_id"):
-            headers["login-customer-id"] = normalize_account_id("google_ads",
-                                                                self.config["google_ads_login_customer_id"])
+            headers["login-customer-id"] = normalize_account_id(
+                "google_ads", self.config["google_ads_login_customer_id"]
+            )
         return headers
 
     @override
@@ -100,20 +100,29 @@ class GoogleAdsReader(AccountReader):
         if response.status_code == 401 and code.get("authenticationError") in TOKEN_ERRORS:
             self.authenticator.invalidate()
             raise RateLimitedError(
-                self.problem(f"access token rejected ({message})",
-                             "the tap gets a new one and retries; if that keeps failing, check that the refresh "
-                             "token belongs to a Google user with access to this customer"),
-                response, 0.0)
+                self.problem(
+                    f"access token rejected ({message})",
+                    "the tap gets a new one and retries; if that keeps failing, check that the refresh "
+                    "token belongs to a Google user with access to this customer",
+                ),
+                response,
+                0.0,
+            )
         if status == "RESOURCE_EXHAUSTED" or response.status_code == 429:
             delay = str((error.get("details") or {}).get("quotaErrorDetails", {}).get("retryDelay", "30s"))
             raise RateLimitedError(
-                self.problem(f"Google Ads quota exhausted ({message})",
-                             "the tap waits and retries; apply for a higher access level for the developer "
-                             "token if this happens every day"),
-                response, float(delay.rstrip("s") or 30))
+                self.problem(
+                    f"Google Ads quota exhausted ({message})",
+                    "the tap waits and retries; apply for a higher access level for the developer "
+                    "token if this happens every day",
+                ),
+                response,
+                float(delay.rstrip("s") or 30),
+            )
         if response.status_code >= 500:
-            raise RetriableAPIError(self.problem(f"temporary Google Ads error ({status}: {message})",
-                                                 "the tap retries"), response)
+            raise RetriableAPIError(
+                self.problem(f"temporary Google Ads error ({status}: {message})", "the tap retries"), response
+            )
         raise self.fatal(f"Google Ads refused the request ({status} {_code_name(code)}: {message})", _fix(code))
 
 
@@ -125,8 +134,10 @@ def _fix(code: dict[str, str]) -> str:
     if code.get("authenticationError") == "DEVELOPER_TOKEN_INVALID":
         return "set google_ads_developer_token to the token from the manager account's API Center"
     if code.get("authorizationError") == "USER_PERMISSION_DENIED":
-        return ("check google_ads_customer_ids, and set google_ads_login_customer_id to the manager account "
-                "the OAuth user reaches this customer through")
+        return (
+            "check google_ads_customer_ids, and set google_ads_login_customer_id to the manager account "
+            "the OAuth user reaches this customer through"
+        )
     if code.get("authenticationError") == "CLIENT_CUSTOMER_ID_INVALID":
         return "google_ads_customer_ids must hold digits only"
     if "queryError" in code:
@@ -159,21 +170,34 @@ class GoogleAdsSource(PlatformSource):
     history_months = 37  # daily segments are kept for the last 37 months
     attribution_setting = "per_conversion_action"
     shapes: ClassVar[Mapping[str, RowShape]] = {  # proto3 JSON: int64 as strings, zero values left out
-        "ad_accounts": RowShape({
-            "name": Field("customer.descriptiveName"), "currency": Field("customer.currencyCode", required=True),
-            "timezone": Field("customer.timeZone", required=True), "status": Field("customer.status"),
-        }),
-        "campaigns": RowShape({
-            "campaign_id": Field("campaign.id", required=True), "name": Field("campaign.name"),
-            "status": Field("campaign.status"), "objective": Field("campaign.advertisingChannelType"),
-        }),
-        "ad_spend_daily": RowShape({
-            "campaign_id": Field("campaign.id", required=True), "campaign_name": Field("campaign.name"),
-            "date": Field("segments.date", day, required=True), "spend": Field("metrics.costMicros", micros),
-            "impressions": Field("metrics.impressions", count), "clicks": Field("metrics.clicks", count),
-            "conversions": Field("metrics.conversions", decimal),
-            "conversion_value": Field("metrics.conversionsValue", money),
-        }),
+        "ad_accounts": RowShape(
+            {
+                "name": Field("customer.descriptiveName"),
+                "currency": Field("customer.currencyCode", required=True),
+                "timezone": Field("customer.timeZone", required=True),
+                "status": Field("customer.status"),
+            }
+        ),
+        "campaigns": RowShape(
+            {
+                "campaign_id": Field("campaign.id", required=True),
+                "name": Field("campaign.name"),
+                "status": Field("campaign.status"),
+                "objective": Field("campaign.advertisingChannelType"),
+            }
+        ),
+        "ad_spend_daily": RowShape(
+            {
+                "campaign_id": Field("campaign.id", required=True),
+                "campaign_name": Field("campaign.name"),
+                "date": Field("segments.date", day, required=True),
+                "spend": Field("metrics.costMicros", micros),
+                "impressions": Field("metrics.impressions", count),
+                "clicks": Field("metrics.clicks", count),
+                "conversions": Field("metrics.conversions", decimal),
+                "conversion_value": Field("metrics.conversionsValue", money),
+            }
+        ),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -201,4 +225,3 @@ class GoogleAdsSource(PlatformSource):
         """Campaign metrics per day of ``window``."""
         context = {"account_id": account_id, "since": window.since.isoformat(), "until": window.until.isoformat()}
         return self.reader(GoogleSpendReader, account_id, "spend").rows(context)
-

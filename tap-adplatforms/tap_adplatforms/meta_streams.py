@@ -29,11 +29,29 @@ SYNC_MAX_DAYS = 8  # a first sync's recent window (the account days of the last 
 PAGE_LIMIT = 500
 MAX_POLLS = 360
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80000, 80004})
-ACCOUNT_STATUS = {1: "ACTIVE", 2: "DISABLED", 3: "UNSETTLED", 7: "PENDING_RISK_REVIEW", 8: "PENDING_SETTLEMENT",
-                  9: "IN_GRACE_PERIOD", 100: "PENDING_CLOSURE", 101: "CLOSED", 201: "ANY_ACTIVE",
-                  202: "ANY_CLOSED"}
-INSIGHT_FIELDS = ("campaign_id", "campaign_name", "spend", "impressions", "clicks", "actions", "action_values",
-                  "account_currency", "attribution_setting")
+ACCOUNT_STATUS = {
+    1: "ACTIVE",
+    2: "DISABLED",
+    3: "UNSETTLED",
+    7: "PENDING_RISK_REVIEW",
+    8: "PENDING_SETTLEMENT",
+    9: "IN_GRACE_PERIOD",
+    100: "PENDING_CLOSURE",
+    101: "CLOSED",
+    201: "ANY_ACTIVE",
+    202: "ANY_CLOSED",
+}
+INSIGHT_FIELDS = (
+    "campaign_id",
+    "campaign_name",
+    "spend",
+    "impressions",
+    "clicks",
+    "actions",
+    "action_values",
+    "account_currency",
+    "attribution_setting",
+)
 
 
 class MetaCursorPaginator(BaseAPIPaginator[str | None]):
@@ -86,13 +104,17 @@ class MetaReader(AccountReader):
         if code in THROTTLE_CODES:
             minutes = usage[1] if usage else 0
             raise RateLimitedError(
-                self.problem(f"throttled by Meta (error {code}: {message})",
-                             "the tap waits and retries; lower the number of runs or accounts per hour if "
-                             "it keeps happening"),
-                response, max(minutes, 1) * 60.0)
+                self.problem(
+                    f"throttled by Meta (error {code}: {message})",
+                    "the tap waits and retries; lower the number of runs or accounts per hour if it keeps happening",
+                ),
+                response,
+                max(minutes, 1) * 60.0,
+            )
         if response.status_code >= 500 or error.get("is_transient"):
-            raise RetriableAPIError(self.problem(f"temporary Meta error {code}: {message}", "the tap retries"),
-                                    response)
+            raise RetriableAPIError(
+                self.problem(f"temporary Meta error {code}: {message}", "the tap retries"), response
+            )
         raise self.fatal(f"Meta refused the request (error {code}: {message})", _fix(code, error))
 
     def _usage(self, response: requests.Response) -> tuple[int, int] | None:
@@ -104,8 +126,9 @@ class MetaReader(AccountReader):
             entries = json.loads(header).get(self.account_id) or []
         except (ValueError, AttributeError):
             return None
-        percent = max((max(e.get("call_count", 0), e.get("total_cputime", 0), e.get("total_time", 0))
-                       for e in entries), default=0)
+        percent = max(
+            (max(e.get("call_count", 0), e.get("total_cputime", 0), e.get("total_time", 0)) for e in entries), default=0
+        )
         minutes = max((e.get("estimated_time_to_regain_access", 0) for e in entries), default=0)
         return int(percent), int(minutes)
 
@@ -114,17 +137,20 @@ class MetaReader(AccountReader):
         if usage is None or usage[0] < threshold:
             return
         share = (usage[0] - threshold + 1) / max(100 - threshold + 1, 1)
-        self.pause(max(share * 60.0, usage[1] * 60.0),
-                   self.problem(f"API usage at {usage[0]}% of Meta's business-use-case limit",
-                                "slowing down before Meta blocks the account"))
+        self.pause(
+            max(share * 60.0, usage[1] * 60.0),
+            self.problem(
+                f"API usage at {usage[0]}% of Meta's business-use-case limit",
+                "slowing down before Meta blocks the account",
+            ),
+        )
 
 
 def _fix(code: int | None, error: dict[str, Any]) -> str:
     if code == 190:
         return "create a new system-user access token with the ads_read permission and set meta_access_token"
     if code == 100 and error.get("error_subcode") == 33:
-        return ("check meta_account_ids, and assign the ad account to the token's system user in Meta "
-                "Business Settings")
+        return "check meta_account_ids, and assign the ad account to the token's system user in Meta Business Settings"
     if code == 2635:
         return "set meta_api_version to a supported Graph API version (v21.0 or newer)"
     if code in {10, 200, 294}:
@@ -166,8 +192,11 @@ class MetaInsightRowsReader(MetaReader):
         if not isinstance(row, Mapping):
             return row
         action = str(setting(self.config, "meta_conversion_action"))
-        return {**row, "actions": _action(row.get("actions"), action),
-                "action_values": _action(row.get("action_values"), action)}
+        return {
+            **row,
+            "actions": _action(row.get("actions"), action),
+            "action_values": _action(row.get("action_values"), action),
+        }
 
 
 def _insight_params(context: dict[str, Any]) -> dict[str, Any]:
@@ -238,21 +267,37 @@ class MetaSource(PlatformSource):
     platform = "meta"
     history_months = 37
     shapes: ClassVar[Mapping[str, RowShape]] = {
-        "ad_accounts": RowShape({
-            "name": Field("name"), "currency": Field("currency", required=True),
-            "timezone": Field("timezone_name", required=True), "status": Field("account_status", _account_status),
-        }, left_out=frozenset({"id", "account_id"})),  # the account's id, as configured
-        "campaigns": RowShape({
-            "campaign_id": Field("id", required=True), "name": Field("name"), "status": Field("status"),
-            "objective": Field("objective"),
-        }),
-        "ad_spend_daily": RowShape({
-            "campaign_id": Field("campaign_id", required=True), "campaign_name": Field("campaign_name"),
-            "date": Field("date_start", day, required=True), "spend": Field("spend", money),
-            "impressions": Field("impressions", count), "clicks": Field("clicks", count),
-            "conversions": Field("actions", decimal), "conversion_value": Field("action_values", money),
-            "attribution_setting": Field("attribution_setting"),
-        }, left_out=frozenset({"date_stop", "account_currency"})),  # one day per row; the account's currency
+        "ad_accounts": RowShape(
+            {
+                "name": Field("name"),
+                "currency": Field("currency", required=True),
+                "timezone": Field("timezone_name", required=True),
+                "status": Field("account_status", _account_status),
+            },
+            left_out=frozenset({"id", "account_id"}),
+        ),  # the account's id, as configured
+        "campaigns": RowShape(
+            {
+                "campaign_id": Field("id", required=True),
+                "name": Field("name"),
+                "status": Field("status"),
+                "objective": Field("objective"),
+            }
+        ),
+        "ad_spend_daily": RowShape(
+            {
+                "campaign_id": Field("campaign_id", required=True),
+                "campaign_name": Field("campaign_name"),
+                "date": Field("date_start", day, required=True),
+                "spend": Field("spend", money),
+                "impressions": Field("impressions", count),
+                "clicks": Field("clicks", count),
+                "conversions": Field("actions", decimal),
+                "conversion_value": Field("action_values", money),
+                "attribution_setting": Field("attribution_setting"),
+            },
+            left_out=frozenset({"date_stop", "account_currency"}),
+        ),  # one day per row; the account's currency
     }
 
     def read_account(self, account_id: str) -> Any:
@@ -279,11 +324,17 @@ class MetaSource(PlatformSource):
                 reader = self.reader(MetaReportResultsReader, account_id, "report_results")
                 yield from reader.rows({**context, "report_run_id": run_id})
                 return
-            starter.logger.warning("%s", starter.problem(
-                f"report run {run_id} for {context['since']}..{context['until']} ended as '{status}'",
-                "starting it again" if attempt == 1 else "giving up"))
-        raise starter.fatal(f"Meta could not finish the insights report for {context['since']}..{context['until']}",
-                            "retry later; if it keeps failing, lower meta_lookback_days")
+            starter.logger.warning(
+                "%s",
+                starter.problem(
+                    f"report run {run_id} for {context['since']}..{context['until']} ended as '{status}'",
+                    "starting it again" if attempt == 1 else "giving up",
+                ),
+            )
+        raise starter.fatal(
+            f"Meta could not finish the insights report for {context['since']}..{context['until']}",
+            "retry later; if it keeps failing, lower meta_lookback_days",
+        )
 
     def _wait(self, account_id: str, run_id: str) -> str:
         reader = self.reader(MetaReportRunReader, account_id, "report_run_status")
@@ -294,8 +345,10 @@ class MetaSource(PlatformSource):
             if status in {"Job Completed", "Job Failed", "Job Skipped"}:
                 return status
             time.sleep(min(longest, 0.5 * 2**poll))  # most runs finish within seconds
-        raise reader.fatal(f"report run {run_id} did not finish after {MAX_POLLS} polls",
-                           "retry later, or raise meta_report_poll_seconds")
+        raise reader.fatal(
+            f"report run {run_id} did not finish after {MAX_POLLS} polls",
+            "retry later, or raise meta_report_poll_seconds",
+        )
 
 
 def _action(actions: Any, action_type: str) -> Any:

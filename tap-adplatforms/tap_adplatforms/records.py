@@ -131,15 +131,18 @@ class RecordKind:
         day_field = shape.fields.get("date")
         day_ = dig(row, day_field.path) if day_field else None
         return f"the record of campaign {dig(row, campaign.path) or '(none)'}" + (
-            f" on {day_}" if day_ is not None else "")
+            f" on {day_}" if day_ is not None else ""
+        )
 
 
 KINDS: dict[str, RecordKind] = {
-    kind.kind: kind for kind in (
+    kind.kind: kind
+    for kind in (
         RecordKind("ad_accounts", per_platform=True, again="the account is read whole on every run"),
         RecordKind("campaigns", per_platform=True, again="campaigns are read whole on every run"),
-        RecordKind("ad_spend_daily", per_platform=False,
-                   again="the state keeps this window unread, so nothing is skipped"),
+        RecordKind(
+            "ad_spend_daily", per_platform=False, again="the state keeps this window unread, so nothing is skipped"
+        ),
     )
 }
 
@@ -186,6 +189,10 @@ def micros(value: Any) -> str:
     return money(count(value) * MICRO)
 
 
-_EXPECTED: dict[Callable[[Any], Any], str] = {day: "a day written YYYY-MM-DD", count: "a whole number",
-                                              decimal: "a number", money: "an amount of money",
-                                              micros: "a whole number of micros"}
+_EXPECTED: dict[Callable[[Any], Any], str] = {
+    day: "a day written YYYY-MM-DD",
+    count: "a whole number",
+    decimal: "a number",
+    money: "an amount of money",
+    micros: "a whole number of micros",
+}

@@ -28,8 +28,7 @@ from tap_adplatforms.tiktok_streams import TikTokSource
 if TYPE_CHECKING:
     from singer_sdk import Tap
 
-SOURCES: dict[str, type[PlatformSource]] = {"meta": MetaSource, "google_ads": GoogleAdsSource,
-                                             "tiktok": TikTokSource}
+SOURCES: dict[str, type[PlatformSource]] = {"meta": MetaSource, "google_ads": GoogleAdsSource, "tiktok": TikTokSource}
 
 
 #: How often the SDK's ``record_count`` metric is logged while a stream syncs (the README's
@@ -136,7 +135,10 @@ class AdSpendDailyStream(AdPlatformsStream):
         if floor and start < floor:
             self.logger.warning(
                 "%s: the API keeps daily figures for %d months only; reading from %s instead of start_date",
-                settings.account_label(source.platform, account_id), source.history_months, floor)
+                settings.account_label(source.platform, account_id),
+                source.history_months,
+                floor,
+            )
             start = floor
         state = self.get_context_state(context)
         bookmark = state.get("replication_key_value")
@@ -153,12 +155,20 @@ class AdSpendDailyStream(AdPlatformsStream):
         state["history"] = plan.history
         self.logger.info("%s", windows.history_line(self.name, source.platform, account_id, start, plan.history))
         if not backfill and plan.history.get("next"):
-            self.logger.info("%s: history %s..%s left pending (backfill is false)",
-                             settings.account_label(source.platform, account_id), plan.history["next"],
-                             plan.history["until"])
+            self.logger.info(
+                "%s: history %s..%s left pending (backfill is false)",
+                settings.account_label(source.platform, account_id),
+                plan.history["next"],
+                plan.history["until"],
+            )
         for window in plan.windows:
-            self.logger.info("%s: reading %s..%s%s", settings.account_label(source.platform, account_id),
-                             window.since, window.until, " (history)" if window.history else "")
+            self.logger.info(
+                "%s: reading %s..%s%s",
+                settings.account_label(source.platform, account_id),
+                window.since,
+                window.until,
+                " (history)" if window.history else "",
+            )
             yield from source.spend(account_id, window)
             if window.history:
                 windows.advance_history(state["history"], window)

@@ -23,8 +23,7 @@ MAX_DAYS = 30
 PAGE_SIZE = 1000
 RATE_LIMIT_WAIT_SECONDS = 5.0
 CAMPAIGN_FIELDS = ("campaign_id", "campaign_name", "operation_status", "objective_type")  # else TikTok sends all
-REPORT_METRICS = ("campaign_name", "spend", "impressions", "clicks", "complete_payment",
-                  "total_complete_payment_rate")
+REPORT_METRICS = ("campaign_name", "spend", "impressions", "clicks", "complete_payment", "total_complete_payment_rate")
 _FIXES = {
     40104: "set tiktok_access_token",
     40105: "the token was revoked or is wrong: authorize the app again and set tiktok_access_token",
@@ -74,27 +73,36 @@ class TikTokReader(AccountReader):
     def validate_response(self, response: requests.Response) -> None:
         super().validate_response(response)
         if response.status_code >= 500:
-            raise RetriableAPIError(self.problem(f"HTTP {response.status_code} from TikTok", "the tap retries"),
-                                    response)
+            raise RetriableAPIError(
+                self.problem(f"HTTP {response.status_code} from TikTok", "the tap retries"), response
+            )
         try:
             answer = body(response)
         except ValueError as exc:
-            raise self.fatal(f"TikTok answered HTTP {response.status_code} without JSON",
-                             "check tiktok_api_url") from exc
+            raise self.fatal(
+                f"TikTok answered HTTP {response.status_code} without JSON", "check tiktok_api_url"
+            ) from exc
         if not isinstance(answer, dict):
-            raise self.fatal(f"TikTok answered HTTP {response.status_code} with an unexpected body",
-                             "check tiktok_api_url")
+            raise self.fatal(
+                f"TikTok answered HTTP {response.status_code} with an unexpected body", "check tiktok_api_url"
+            )
         code, message = int(answer.get("code", 0) or 0), answer.get("message", "")
         if code == 0:
             return
         if code == 40100:
-            raise RateLimitedError(self.problem(f"rate limited by TikTok (code 40100: {message})",
-                                                "the tap waits and retries"), response, RATE_LIMIT_WAIT_SECONDS)
+            raise RateLimitedError(
+                self.problem(f"rate limited by TikTok (code 40100: {message})", "the tap waits and retries"),
+                response,
+                RATE_LIMIT_WAIT_SECONDS,
+            )
         if code >= 50000:
-            raise RetriableAPIError(self.problem(f"temporary TikTok error {code}: {message}", "the tap retries"),
-                                    response)
-        raise self.fatal(f"TikTok refused the request (code {code}: {message})",
-                         _FIXES.get(code, "check the tiktok_* settings for this advertiser"))
+            raise RetriableAPIError(
+                self.problem(f"temporary TikTok error {code}: {message}", "the tap retries"), response
+            )
+        raise self.fatal(
+            f"TikTok refused the request (code {code}: {message})",
+            _FIXES.get(code, "check the tiktok_* settings for this advertiser"),
+        )
 
 
 class TikTokAccountReader(TikTokReader):
@@ -108,8 +116,10 @@ class TikTokAccountReader(TikTokReader):
 
     @override
     def get_url_params(self, context: Any, next_page_token: Any) -> dict[str, Any]:
-        return {"advertiser_ids": _encode([self.account_id]),
-                "fields": _encode(["advertiser_id", "name", "currency", "timezone", "status"])}
+        return {
+            "advertiser_ids": _encode([self.account_id]),
+            "fields": _encode(["advertiser_id", "name", "currency", "timezone", "status"]),
+        }
 
 
 class TikTokCampaignsReader(TikTokReader):
@@ -119,8 +129,12 @@ class TikTokCampaignsReader(TikTokReader):
 
     @override
     def get_url_params(self, context: Any, next_page_token: Any) -> dict[str, Any]:
-        return {"advertiser_id": self.account_id, "fields": _encode(CAMPAIGN_FIELDS), "page": next_page_token or 1,
-                "page_size": PAGE_SIZE}
+        return {
+            "advertiser_id": self.account_id,
+            "fields": _encode(CAMPAIGN_FIELDS),
+            "page": next_page_token or 1,
+            "page_size": PAGE_SIZE,
+        }
 
 
 class TikTokReportReader(TikTokReader):
@@ -150,22 +164,35 @@ class TikTokSource(PlatformSource):
     max_window_days = MAX_DAYS
     attribution_setting = "per_ad_group"
     shapes: ClassVar[Mapping[str, RowShape]] = {  # numbers as strings
-        "ad_accounts": RowShape({
-            "name": Field("name"), "currency": Field("currency", required=True),
-            "timezone": Field("timezone", required=True), "status": Field("status"),
-        }, left_out=frozenset({"advertiser_id"})),  # the account's id, as configured
-        "campaigns": RowShape({
-            "campaign_id": Field("campaign_id", required=True), "name": Field("campaign_name"),
-            "status": Field("operation_status"), "objective": Field("objective_type"),
-        }),
-        "ad_spend_daily": RowShape({
-            "campaign_id": Field("dimensions.campaign_id", required=True),
-            "campaign_name": Field("metrics.campaign_name"),
-            "date": Field("dimensions.stat_time_day", day, required=True), "spend": Field("metrics.spend", money),
-            "impressions": Field("metrics.impressions", count), "clicks": Field("metrics.clicks", count),
-            "conversions": Field("metrics.complete_payment", decimal),
-            "conversion_value": Field("metrics.total_complete_payment_rate", money),
-        }),
+        "ad_accounts": RowShape(
+            {
+                "name": Field("name"),
+                "currency": Field("currency", required=True),
+                "timezone": Field("timezone", required=True),
+                "status": Field("status"),
+            },
+            left_out=frozenset({"advertiser_id"}),
+        ),  # the account's id, as configured
+        "campaigns": RowShape(
+            {
+                "campaign_id": Field("campaign_id", required=True),
+                "name": Field("campaign_name"),
+                "status": Field("operation_status"),
+                "objective": Field("objective_type"),
+            }
+        ),
+        "ad_spend_daily": RowShape(
+            {
+                "campaign_id": Field("dimensions.campaign_id", required=True),
+                "campaign_name": Field("metrics.campaign_name"),
+                "date": Field("dimensions.stat_time_day", day, required=True),
+                "spend": Field("metrics.spend", money),
+                "impressions": Field("metrics.impressions", count),
+                "clicks": Field("metrics.clicks", count),
+                "conversions": Field("metrics.complete_payment", decimal),
+                "conversion_value": Field("metrics.total_complete_payment_rate", money),
+            }
+        ),
     }
 
     def read_account(self, account_id: str) -> Any:
@@ -180,4 +207,3 @@ class TikTokSource(PlatformSource):
         """Report rows by campaign and day of ``window`` (at most 30 days)."""
         context = {"since": window.since.isoformat(), "until": window.until.isoformat()}
         return self.reader(TikTokReportReader, account_id, "report").rows(context)
-

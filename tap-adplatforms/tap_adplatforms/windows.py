@@ -61,8 +61,10 @@ def months_before(day: date, months: int) -> date:
     """The same day of the month ``months`` earlier (clamped to the month's last day)."""
     index = day.year * 12 + day.month - 1 - months
     year, month = divmod(index, 12)
-    return min(day.replace(year=year, month=month + 1, day=1) + timedelta(days=day.day - 1),
-               _month_end(date(year, month + 1, 1)))
+    return min(
+        day.replace(year=year, month=month + 1, day=1) + timedelta(days=day.day - 1),
+        _month_end(date(year, month + 1, 1)),
+    )
 
 
 def monthly(since: date, until: date) -> list[Window]:

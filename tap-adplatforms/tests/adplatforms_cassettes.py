@@ -32,21 +32,28 @@ SECRET_FORM_FIELDS = ["client_id", "client_secret", "refresh_token"]
 
 def replay_config(platform: str) -> dict[str, Any]:
     """The tap config the cassettes were recorded with, secrets replaced, default base URLs."""
-    common = {"start_date": START, "end_date": END, "meta_report_poll_seconds": 0,
-              "rate_limit_max_wait_seconds": 0}
-    return common | {
-        "meta": {"meta_access_token": REDACTED, "meta_account_ids": ["act_1001"]},
-        "google_ads": {"google_ads_developer_token": REDACTED, "google_ads_client_id": REDACTED,
-                       "google_ads_client_secret": REDACTED, "google_ads_refresh_token": REDACTED,
-                       "google_ads_customer_ids": ["1234567890"]},
-        "tiktok": {"tiktok_access_token": REDACTED, "tiktok_advertiser_ids": ["7000000000001"]},
-    }[platform]
+    common = {"start_date": START, "end_date": END, "meta_report_poll_seconds": 0, "rate_limit_max_wait_seconds": 0}
+    return (
+        common
+        | {
+            "meta": {"meta_access_token": REDACTED, "meta_account_ids": ["act_1001"]},
+            "google_ads": {
+                "google_ads_developer_token": REDACTED,
+                "google_ads_client_id": REDACTED,
+                "google_ads_client_secret": REDACTED,
+                "google_ads_refresh_token": REDACTED,
+                "google_ads_customer_ids": ["1234567890"],
+            },
+            "tiktok": {"tiktok_access_token": REDACTED, "tiktok_advertiser_ids": ["7000000000001"]},
+        }[platform]
+    )
 
 
 def player(platform: str) -> Any:
     """A vcr context replaying one platform's cassette, refusing anything not recorded."""
     return vcr.VCR(record_mode="none", match_on=["method", "scheme", "host", "path", "query"]).use_cassette(
-        str(DIR / f"{platform}.yaml"))
+        str(DIR / f"{platform}.yaml")
+    )
 
 
 def _to_real_host(request: Any) -> Any:
@@ -54,8 +61,9 @@ def _to_real_host(request: Any) -> Any:
     for prefix, (origin, real_prefix) in HOSTS.items():
         if parts.path.startswith(prefix):
             real = urlsplit(origin)
-            request.uri = urlunsplit((real.scheme, real.netloc, real_prefix + parts.path[len(prefix):],
-                                      parts.query, ""))
+            request.uri = urlunsplit(
+                (real.scheme, real.netloc, real_prefix + parts.path[len(prefix) :], parts.query, "")
+            )
             break
     return request
 
@@ -78,9 +86,14 @@ def record() -> None:
     from tap_adplatforms.tap import TapAdPlatforms
 
     sandbox, server = start_sandbox(now=NOW)
-    recorder = vcr.VCR(record_mode="all", filter_headers=SECRET_HEADERS,
-                       filter_post_data_parameters=SECRET_FORM_FIELDS, before_record_request=_to_real_host,
-                       before_record_response=_clean_response, decode_compressed_response=True)
+    recorder = vcr.VCR(
+        record_mode="all",
+        filter_headers=SECRET_HEADERS,
+        filter_post_data_parameters=SECRET_FORM_FIELDS,
+        before_record_request=_to_real_host,
+        before_record_response=_clean_response,
+        decode_compressed_response=True,
+    )
     try:
         for platform in ("meta", "google_ads", "tiktok"):
             path = DIR / f"{platform}.yaml"

@@ -28,8 +28,9 @@ class AdsSandbox:
     def control(self, method: str, name: str, payload: Any = None) -> Any:
         """Call a /_sandbox control endpoint."""
         data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(f"{self.url}/_sandbox/{name}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.url}/_sandbox/{name}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
@@ -57,23 +58,35 @@ class AdsSandbox:
     def config(self, *platforms: str, **overrides: Any) -> dict[str, Any]:
         """A tap config for the given platforms (default: all three)."""
         platforms = platforms or ("meta", "google_ads", "tiktok")
-        config: dict[str, Any] = {"start_date": self.days_ago(60), "end_date": self.today,
-                                  "rate_limit_max_wait_seconds": 0.05, "meta_report_poll_seconds": 0.01}
+        config: dict[str, Any] = {
+            "start_date": self.days_ago(60),
+            "end_date": self.today,
+            "rate_limit_max_wait_seconds": 0.05,
+            "meta_report_poll_seconds": 0.01,
+        }
         if "meta" in platforms:
-            config |= {"meta_access_token": credentials.META_ACCESS_TOKEN, "meta_account_ids": ["act_1001", "1002"],
-                       "meta_api_url": f"{self.url}/meta"}
+            config |= {
+                "meta_access_token": credentials.META_ACCESS_TOKEN,
+                "meta_account_ids": ["act_1001", "1002"],
+                "meta_api_url": f"{self.url}/meta",
+            }
         if "google_ads" in platforms:
-            config |= {"google_ads_developer_token": credentials.GOOGLE_DEVELOPER_TOKEN,
-                       "google_ads_client_id": credentials.GOOGLE_CLIENT_ID,
-                       "google_ads_client_secret": credentials.GOOGLE_CLIENT_SECRET,
-                       "google_ads_refresh_token": credentials.GOOGLE_REFRESH_TOKEN,
-                       "google_ads_customer_ids": ["123-456-7890"],
-                       "google_ads_login_customer_id": credentials.GOOGLE_MANAGER_ID,
-                       "google_ads_api_url": f"{self.url}/googleads",
-                       "google_ads_token_url": f"{self.url}/googleads/oauth2/token"}
+            config |= {
+                "google_ads_developer_token": credentials.GOOGLE_DEVELOPER_TOKEN,
+                "google_ads_client_id": credentials.GOOGLE_CLIENT_ID,
+                "google_ads_client_secret": credentials.GOOGLE_CLIENT_SECRET,
+                "google_ads_refresh_token": credentials.GOOGLE_REFRESH_TOKEN,
+                "google_ads_customer_ids": ["123-456-7890"],
+                "google_ads_login_customer_id": credentials.GOOGLE_MANAGER_ID,
+                "google_ads_api_url": f"{self.url}/googleads",
+                "google_ads_token_url": f"{self.url}/googleads/oauth2/token",
+            }
         if "tiktok" in platforms:
-            config |= {"tiktok_access_token": credentials.TIKTOK_ACCESS_TOKEN,
-                       "tiktok_advertiser_ids": ["7000000000001"], "tiktok_api_url": f"{self.url}/tiktok"}
+            config |= {
+                "tiktok_access_token": credentials.TIKTOK_ACCESS_TOKEN,
+                "tiktok_advertiser_ids": ["7000000000001"],
+                "tiktok_api_url": f"{self.url}/tiktok",
+            }
         return config | overrides
 
 

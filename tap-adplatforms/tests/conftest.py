@@ -63,5 +63,3 @@ def run_tap(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture)
         return output
 
     return run
-
-

@@ -10,9 +10,12 @@ from tap_adplatforms.auth import REFRESH_MARGIN_SECONDS, GoogleAdsAuthenticator
 
 
 def _authenticator(sandbox, **overrides: str) -> GoogleAdsAuthenticator:
-    settings = {"token_url": f"{sandbox.url}/googleads/oauth2/token", "client_id": credentials.GOOGLE_CLIENT_ID,
-                "client_secret": credentials.GOOGLE_CLIENT_SECRET,
-                "refresh_token": credentials.GOOGLE_REFRESH_TOKEN} | overrides
+    settings = {
+        "token_url": f"{sandbox.url}/googleads/oauth2/token",
+        "client_id": credentials.GOOGLE_CLIENT_ID,
+        "client_secret": credentials.GOOGLE_CLIENT_SECRET,
+        "refresh_token": credentials.GOOGLE_REFRESH_TOKEN,
+    } | overrides
     return GoogleAdsAuthenticator(**settings)
 
 
@@ -33,10 +36,13 @@ def test_token_is_reused_refreshed_early_and_after_invalidation(sandbox):
     assert authenticator.refreshes == sandbox.stats("google_ads")["token_requests"] == 2
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [
-    ({"refresh_token": "1//0gRevokedToken"}, "invalid_grant"),
-    ({"client_secret": "GOCSPX-wrong-secret"}, "invalid_client"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"refresh_token": "1//0gRevokedToken"}, "invalid_grant"),
+        ({"client_secret": "GOCSPX-wrong-secret"}, "invalid_client"),
+    ],
+)
 def test_refused_refresh_names_the_setting(sandbox, overrides, expected):
     with pytest.raises(FatalAPIError) as caught:
         _authorize(_authenticator(sandbox, **overrides))

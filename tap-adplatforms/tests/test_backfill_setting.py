@@ -60,9 +60,16 @@ def test_history_line_shows_the_pending_months_and_counts_them_down(sandbox, run
     recent = run_tap({**config, "backfill": False})
     # The recent days are end_date and the 7 before it; the history is start_date up to the day before them.
     firsts = months_of(config["start_date"], sandbox.days_ago(8))
-    pending = {"stream": "ad_spend_daily", "shop": None, "platform": "meta", "account_id": "1001",
-               "months": len(firsts), "months_pending": len(firsts), "pending_from": config["start_date"],
-               "pending_to": sandbox.days_ago(7)}
+    pending = {
+        "stream": "ad_spend_daily",
+        "shop": None,
+        "platform": "meta",
+        "account_id": "1001",
+        "months": len(firsts),
+        "months_pending": len(firsts),
+        "pending_from": config["start_date"],
+        "pending_to": sandbox.days_ago(7),
+    }
     assert len(firsts) > 1
     assert recent.history("meta", "1001") == [pending]  # once, at the start: no history read
 

@@ -6,18 +6,25 @@ from bloom_sandbox.ads.meta import ATTRIBUTION_SETTING
 from bloom_sandbox.ads.spend import ACCOUNTS, campaigns
 
 # What the tap writes in attribution_setting where the platform has no account-wide value.
-PER_PLATFORM_ATTRIBUTION = {"meta": ATTRIBUTION_SETTING, "google_ads": "per_conversion_action",
-                            "tiktok": "per_ad_group"}
+PER_PLATFORM_ATTRIBUTION = {
+    "meta": ATTRIBUTION_SETTING,
+    "google_ads": "per_conversion_action",
+    "tiktok": "per_ad_group",
+}
 
 
 def test_campaigns_carry_name_status_and_objective_of_each_platform(sandbox, run_tap):
     """Every campaign of every configured account, with the platform's own name, status and objective."""
     output = run_tap(sandbox.config())
     records = [r for platform in PER_PLATFORM_ATTRIBUTION for r in output.records[f"{platform}_campaigns"]]
-    got = {(r["platform"], r["account_id"], r["campaign_id"]): (r["name"], r["status"], r["objective"])
-           for r in records}
-    want = {(a.platform, a.account_id, c.campaign_id): (c.name, c.status, c.objective)
-            for a in ACCOUNTS for c in campaigns(a)}
+    got = {
+        (r["platform"], r["account_id"], r["campaign_id"]): (r["name"], r["status"], r["objective"]) for r in records
+    }
+    want = {
+        (a.platform, a.account_id, c.campaign_id): (c.name, c.status, c.objective)
+        for a in ACCOUNTS
+        for c in campaigns(a)
+    }
     assert got == want
     assert len(got) == len(records)  # one record per campaign
 

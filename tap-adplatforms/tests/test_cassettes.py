@@ -18,8 +18,10 @@ from adplatforms_cassettes import DIR, player, replay_config
 
 def _recorded(platform: str) -> list[tuple[str, str, dict]]:
     cassette = yaml.safe_load((DIR / f"{platform}.yaml").read_text())
-    return [(i["request"]["method"], i["request"]["uri"], json.loads(i["response"]["body"]["string"]))
-            for i in cassette["interactions"]]
+    return [
+        (i["request"]["method"], i["request"]["uri"], json.loads(i["response"]["body"]["string"]))
+        for i in cassette["interactions"]
+    ]
 
 
 def _expected_spend(platform: str) -> dict[str, Decimal]:
@@ -43,8 +45,9 @@ def _expected_spend(platform: str) -> dict[str, Decimal]:
     return days
 
 
-@pytest.mark.parametrize(("platform", "account_id"),
-                         [("meta", "1001"), ("google_ads", "1234567890"), ("tiktok", "7000000000001")])
+@pytest.mark.parametrize(
+    ("platform", "account_id"), [("meta", "1001"), ("google_ads", "1234567890"), ("tiktok", "7000000000001")]
+)
 def test_replay_emits_the_recorded_spend(run_tap, platform, account_id):
     with player(platform) as cassette:
         output = run_tap(replay_config(platform))

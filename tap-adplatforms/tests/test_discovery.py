@@ -30,8 +30,14 @@ def test_each_configured_platform_brings_its_accounts_and_campaigns(sandbox, pla
 
 def test_all_three_platforms_list_all_seven_streams(sandbox):
     assert sorted(discovered(sandbox.config())) == [
-        "ad_spend_daily", "google_ads_ad_accounts", "google_ads_campaigns", "meta_ad_accounts", "meta_campaigns",
-        "tiktok_ad_accounts", "tiktok_campaigns"]
+        "ad_spend_daily",
+        "google_ads_ad_accounts",
+        "google_ads_campaigns",
+        "meta_ad_accounts",
+        "meta_campaigns",
+        "tiktok_ad_accounts",
+        "tiktok_campaigns",
+    ]
 
 
 def test_platform_streams_have_their_own_schema_with_the_join_columns(sandbox):
@@ -39,8 +45,22 @@ def test_platform_streams_have_their_own_schema_with_the_join_columns(sandbox):
     schemas = {entry["tap_stream_id"]: entry["schema"] for entry in catalog["streams"]}
     for platform in PLATFORMS:
         assert list(schemas[f"{platform}_ad_accounts"]["properties"]) == [
-            "platform", "account_id", "name", "currency", "timezone", "status", "extra_fields"]
+            "platform",
+            "account_id",
+            "name",
+            "currency",
+            "timezone",
+            "status",
+            "extra_fields",
+        ]
         assert list(schemas[f"{platform}_campaigns"]["properties"]) == [
-            "platform", "account_id", "campaign_id", "name", "status", "objective", "extra_fields"]
+            "platform",
+            "account_id",
+            "campaign_id",
+            "name",
+            "status",
+            "objective",
+            "extra_fields",
+        ]
     # The descriptions are each platform's own: Google's objective is its advertising channel type.
     assert "advertising_channel_type" in schemas["google_ads_campaigns"]["properties"]["objective"]["description"]

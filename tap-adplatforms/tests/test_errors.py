@@ -21,22 +21,46 @@ def _fails(run_tap, config) -> str:
 @pytest.mark.parametrize(
     ("platform", "overrides", "expected"),
     [
-        ("meta", {"meta_access_token": "wrong-meta-token"},
-         ["Meta account act_1001", "error 190", "set meta_access_token"]),
-        ("meta", {"meta_account_ids": ["act_4242"]},
-         ["Meta account act_4242", "does not exist", "check meta_account_ids"]),
-        ("google_ads", {"google_ads_refresh_token": "wrong-refresh-token"},
-         ["Google Ads", "invalid_grant", "set google_ads_refresh_token"]),
-        ("google_ads", {"google_ads_client_secret": "wrong-client-secret"},
-         ["Google Ads", "invalid_client", "google_ads_client_secret"]),
-        ("google_ads", {"google_ads_developer_token": "wrong-dev-token"},
-         ["Google Ads account 1234567890", "DEVELOPER_TOKEN_INVALID", "set google_ads_developer_token"]),
-        ("google_ads", {"google_ads_login_customer_id": "111-111-1111"},
-         ["Google Ads account 1234567890", "USER_PERMISSION_DENIED", "google_ads_login_customer_id"]),
-        ("tiktok", {"tiktok_access_token": "wrong-tiktok-token"},
-         ["TikTok account 7000000000001", "code 40105", "set tiktok_access_token"]),
-        ("tiktok", {"tiktok_advertiser_ids": ["7000000000999"]},
-         ["TikTok account 7000000000999", "code 40001", "check tiktok_advertiser_ids"]),
+        (
+            "meta",
+            {"meta_access_token": "wrong-meta-token"},
+            ["Meta account act_1001", "error 190", "set meta_access_token"],
+        ),
+        (
+            "meta",
+            {"meta_account_ids": ["act_4242"]},
+            ["Meta account act_4242", "does not exist", "check meta_account_ids"],
+        ),
+        (
+            "google_ads",
+            {"google_ads_refresh_token": "wrong-refresh-token"},
+            ["Google Ads", "invalid_grant", "set google_ads_refresh_token"],
+        ),
+        (
+            "google_ads",
+            {"google_ads_client_secret": "wrong-client-secret"},
+            ["Google Ads", "invalid_client", "google_ads_client_secret"],
+        ),
+        (
+            "google_ads",
+            {"google_ads_developer_token": "wrong-dev-token"},
+            ["Google Ads account 1234567890", "DEVELOPER_TOKEN_INVALID", "set google_ads_developer_token"],
+        ),
+        (
+            "google_ads",
+            {"google_ads_login_customer_id": "111-111-1111"},
+            ["Google Ads account 1234567890", "USER_PERMISSION_DENIED", "google_ads_login_customer_id"],
+        ),
+        (
+            "tiktok",
+            {"tiktok_access_token": "wrong-tiktok-token"},
+            ["TikTok account 7000000000001", "code 40105", "set tiktok_access_token"],
+        ),
+        (
+            "tiktok",
+            {"tiktok_advertiser_ids": ["7000000000999"]},
+            ["TikTok account 7000000000999", "code 40001", "check tiktok_advertiser_ids"],
+        ),
     ],
 )
 def test_refused_requests_say_what_to_do(sandbox, run_tap, platform, overrides, expected):
@@ -63,9 +87,11 @@ def test_retries_give_up_with_a_clear_message(sandbox, run_tap):
 def test_an_unreachable_api_url_names_the_setting_and_the_fix(sandbox, run_tap, setting, url):
     platform = setting.removesuffix("_api_url")
     message = _fails(run_tap, sandbox.config(platform, **{setting: url}, request_max_tries=1))
-    assert message == (f"{'Meta account act_1001' if platform == 'meta' else 'TikTok account 7000000000001'}: "
-                       f"cannot reach {setting} {url} (ConnectionError) after 1 try. What to do: check {setting} "
-                       "(leave it out for the platform's own API) and the network.")
+    assert message == (
+        f"{'Meta account act_1001' if platform == 'meta' else 'TikTok account 7000000000001'}: "
+        f"cannot reach {setting} {url} (ConnectionError) after 1 try. What to do: check {setting} "
+        "(leave it out for the platform's own API) and the network."
+    )
 
 
 @pytest.mark.parametrize(
@@ -106,8 +132,11 @@ def test_no_platform_is_an_error_at_sync_but_discovery_works():
 
 def test_secrets_never_reach_logs_or_messages(sandbox, run_tap):
     """Through token refresh, retries and a final error, no secret is written anywhere."""
-    sandbox.faults({"type": "google_ads_expire_tokens", "after": 1}, {"type": "meta_throttle", "count": 1},
-                   {"type": "tiktok_rate_limit", "always": True})
+    sandbox.faults(
+        {"type": "google_ads_expire_tokens", "after": 1},
+        {"type": "meta_throttle", "count": 1},
+        {"type": "tiktok_rate_limit", "always": True},
+    )
     config = sandbox.config(request_max_tries=2)
     output = run_tap(config, fails=True)
     secrets = [v for k, v in config.items() if ("token" in k or "secret" in k) and not k.endswith("_url")]

@@ -29,8 +29,9 @@ def test_google_quota_error_waits_and_retries(sandbox, run_tap):
 
 
 def test_meta_throttling_is_waited_out(sandbox, run_tap):
-    sandbox.faults({"type": "meta_throttle", "count": 2, "account": "1001"},
-                   {"type": "meta_usage", "percent": 95, "count": 3})
+    sandbox.faults(
+        {"type": "meta_throttle", "count": 2, "account": "1001"}, {"type": "meta_usage", "percent": 95, "count": 3}
+    )
     output = run_tap(sandbox.config("meta"))
     assert sandbox.stats("meta")["throttled"] == 2
     assert "Meta account act_1001: throttled by Meta (error 80004" in output.log
@@ -54,8 +55,11 @@ def test_tiktok_rate_limit_code_is_retried(sandbox, run_tap):
 
 
 def test_server_errors_are_retried(sandbox, run_tap):
-    sandbox.faults({"type": "http_error", "status": 503, "path": "/googleads/v", "count": 2},
-                   {"type": "meta_server_error", "count": 1}, {"type": "tiktok_system_error", "count": 1})
+    sandbox.faults(
+        {"type": "http_error", "status": 503, "path": "/googleads/v", "count": 2},
+        {"type": "meta_server_error", "count": 1},
+        {"type": "tiktok_system_error", "count": 1},
+    )
     output = run_tap(sandbox.config())
     for platform in ("meta", "google_ads", "tiktok"):
         _check_truth(sandbox, output, platform)

@@ -49,8 +49,9 @@ def _with_new_field(platform: str, folder: Path) -> Path:
 
 
 def _without_extra(records: dict[str, list[dict]]) -> dict[str, list[dict]]:
-    return {stream: [{k: v for k, v in r.items() if k != EXTRA_FIELDS} for r in rows]
-            for stream, rows in records.items()}
+    return {
+        stream: [{k: v for k, v in r.items() if k != EXTRA_FIELDS} for r in rows] for stream, rows in records.items()
+    }
 
 
 @pytest.mark.parametrize("platform", ["meta", "google_ads", "tiktok"])
@@ -105,15 +106,22 @@ def test_a_field_named_like_a_column_of_the_tap_is_kept_not_overwritten():
 
 def test_a_bad_row_is_refused_before_its_new_fields_are_kept():
     source = MetaSource(TapAdPlatforms(config=replay_config("meta")))
-    with pytest.raises(BadRecordError, match=r"meta_campaigns: Meta account act_1001: the record of campaign "
-                                             r"\(none\) \(row 4\) has no id"):
+    with pytest.raises(
+        BadRecordError,
+        match=r"meta_campaigns: Meta account act_1001: the record of campaign "
+        r"\(none\) \(row 4\) has no id",
+    ):
         source.record("campaigns", "1001", {"name": "x", "brand_new_field": 1}, "row 4")
 
 
 def test_an_account_without_its_currency_is_refused_naming_the_stream():
     source = MetaSource(TapAdPlatforms(config=replay_config("meta")))
-    with pytest.raises(BadRecordError, match=re.escape("meta_ad_accounts: Meta account act_1001: the account's "
-                                                       "record has no currency. What to do: run again")):
+    with pytest.raises(
+        BadRecordError,
+        match=re.escape(
+            "meta_ad_accounts: Meta account act_1001: the account's record has no currency. What to do: run again"
+        ),
+    ):
         source.record("ad_accounts", "1001", {"id": "act_1001", "name": "x", "timezone_name": "UTC"})
 
 

@@ -38,9 +38,11 @@ def test_no_answer_on_every_try_ends_the_run_with_one_line_naming_the_setting(sa
     sandbox.control("DELETE", "faults")
     message = str(caught.value)
     assert message.startswith("TikTok account 7000000000001: no answer from ")
-    assert message.endswith(" within request_timeout (0.5 s), 2 tries in a row, so the run stopped (state keeps "
-                            "what was loaded). What to do: run again later; if the platform's answers are merely "
-                            "slow, raise request_timeout.")
+    assert message.endswith(
+        " within request_timeout (0.5 s), 2 tries in a row, so the run stopped (state keeps "
+        "what was loaded). What to do: run again later; if the platform's answers are merely "
+        "slow, raise request_timeout."
+    )
     assert "\n" not in message
 
 

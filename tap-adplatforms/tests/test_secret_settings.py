@@ -6,8 +6,13 @@ import pytest
 from singer_sdk.exceptions import ConfigValidationError
 from tap_adplatforms.tap import TapAdPlatforms
 
-SECRETS = {"meta_access_token", "google_ads_developer_token", "google_ads_client_secret",
-           "google_ads_refresh_token", "tiktok_access_token"}
+SECRETS = {
+    "meta_access_token",
+    "google_ads_developer_token",
+    "google_ads_client_secret",
+    "google_ads_refresh_token",
+    "tiktok_access_token",
+}
 
 
 def test_tokens_and_secrets_are_marked_secret():

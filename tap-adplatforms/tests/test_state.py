@@ -17,8 +17,12 @@ def test_lookback_picks_up_revised_days(sandbox, run_tap):
         for account_id, days in second.spend_by_day(platform).items():
             want = truth_by_day({account_id: truth[account_id]}, min(days), max(days))[account_id]
             assert days == want, (platform, account_id)
-            revised = [d for d in days if d in before[platform][account_id]["spend"]
-                       and before[platform][account_id]["spend"][d] != truth[account_id]["spend"][d]]
+            revised = [
+                d
+                for d in days
+                if d in before[platform][account_id]["spend"]
+                and before[platform][account_id]["spend"][d] != truth[account_id]["spend"][d]
+            ]
             assert revised, f"{platform} {account_id}: no revised day was re-read"
             first_days = first.spend_by_day(platform)[account_id]
             assert any(first_days[d] != days[d] for d in revised if d in first_days)
@@ -30,8 +34,7 @@ def test_second_run_reads_only_the_trailing_window(sandbox, run_tap):
     today = date.fromisoformat(sandbox.today)
     for platform, lookback in (("meta", 28), ("google_ads", 30), ("tiktok", 7)):
         days = sorted({r["date"] for r in second.records["ad_spend_daily"] if r["platform"] == platform})
-        bookmark = max(first.partition(platform, a)["replication_key_value"]
-                       for a in first.spend_by_day(platform))
+        bookmark = max(first.partition(platform, a)["replication_key_value"] for a in first.spend_by_day(platform))
         assert days[0] == (date.fromisoformat(bookmark) - timedelta(days=lookback - 1)).isoformat(), platform
         assert days[-1] <= today.isoformat()
     second_lookback = run_tap(sandbox.config(tiktok_lookback_days=3), state=first.state)
@@ -45,7 +48,7 @@ def test_first_sync_reads_recent_days_then_history_by_month(sandbox, run_tap):
     recent = days[: days.index(min(days))]
     # The account days of the last 7 x 24 hours first (today and the 7 before it) ...
     assert sorted(set(recent)) == [sandbox.days_ago(n) for n in range(7, -1, -1)]
-    history = days[len(recent):]
+    history = days[len(recent) :]
     assert history == sorted(history)  # then history, oldest first
     state = output.partition("tiktok", "7000000000001")
     assert state["history"] == {"until": sandbox.days_ago(8), "next": None}
@@ -54,10 +57,18 @@ def test_first_sync_reads_recent_days_then_history_by_month(sandbox, run_tap):
 
 def test_interrupted_backfill_resumes_at_first_unfinished_month(sandbox, run_tap):
     month = date.fromisoformat(sandbox.days_ago(40)).replace(day=1).isoformat()
-    state = {"bookmarks": {"ad_spend_daily": {"partitions": [{
-        "context": {"platform": "tiktok", "account_id": "7000000000001"},
-        "history": {"until": sandbox.days_ago(7), "next": month},
-    }]}}}
+    state = {
+        "bookmarks": {
+            "ad_spend_daily": {
+                "partitions": [
+                    {
+                        "context": {"platform": "tiktok", "account_id": "7000000000001"},
+                        "history": {"until": sandbox.days_ago(7), "next": month},
+                    }
+                ]
+            }
+        }
+    }
     output = run_tap(sandbox.config("tiktok", start_date=sandbox.days_ago(200)), state=state)
     days = {r["date"] for r in output.records["ad_spend_daily"]}
     assert min(days) == month  # finished months are not fetched again
@@ -83,8 +94,7 @@ def test_killed_backfill_resumes_from_its_last_state(sandbox, run_tap):
 
 def test_start_date_beyond_37_months_is_clamped_for_meta_and_google(sandbox, run_tap):
     """Both APIs refuse daily figures older than 37 months; the tap starts there and says so."""
-    config = sandbox.config("meta", "google_ads", start_date=sandbox.days_ago(4 * 365),
-                            meta_account_ids=["act_1002"])
+    config = sandbox.config("meta", "google_ads", start_date=sandbox.days_ago(4 * 365), meta_account_ids=["act_1002"])
     output = run_tap(config)
     assert "the API keeps daily figures for 37 months only" in output.log
     for platform in ("meta", "google_ads"):

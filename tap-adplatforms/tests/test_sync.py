@@ -35,21 +35,36 @@ def test_accounts_and_campaigns_match_the_platforms(sandbox, run_tap):
         records = output.records[f"{platform}_ad_accounts"]
         assert {r["platform"] for r in records} == {platform}
         got = {r["account_id"]: (r["name"], r["currency"], r["timezone"]) for r in records}
-        want = {account_id: (block["name"], block["currency"], block["timezone"])
-                for account_id, block in sandbox.truth(platform).items()}
+        want = {
+            account_id: (block["name"], block["currency"], block["timezone"])
+            for account_id, block in sandbox.truth(platform).items()
+        }
         assert got == want, platform
         assert len(records) == len(got)  # one record per account
         accounts |= {(platform, r["account_id"]): r for r in records}
-        got_campaigns = sorted((r["platform"], r["account_id"], r["campaign_id"], r["name"], r["status"],
-                                r["objective"]) for r in output.records[f"{platform}_campaigns"])
-        want_campaigns = sorted((a.platform, a.account_id, c.campaign_id, c.name, c.status, c.objective)
-                                for a in ACCOUNTS if a.platform == platform for c in campaigns(a))
+        got_campaigns = sorted(
+            (r["platform"], r["account_id"], r["campaign_id"], r["name"], r["status"], r["objective"])
+            for r in output.records[f"{platform}_campaigns"]
+        )
+        want_campaigns = sorted(
+            (a.platform, a.account_id, c.campaign_id, c.name, c.status, c.objective)
+            for a in ACCOUNTS
+            if a.platform == platform
+            for c in campaigns(a)
+        )
         assert got_campaigns == want_campaigns, platform
-    assert set(accounts) == {("meta", "1001"), ("meta", "1002"), ("google_ads", "1234567890"),
-                             ("tiktok", "7000000000001")}
+    assert set(accounts) == {
+        ("meta", "1001"),
+        ("meta", "1002"),
+        ("google_ads", "1234567890"),
+        ("tiktok", "7000000000001"),
+    }
     assert accounts[("tiktok", "7000000000001")]["currency"] == "EUR"
-    campaigns_of = {(r["platform"], r["account_id"], r["campaign_id"])
-                    for platform in PLATFORMS for r in output.records[f"{platform}_campaigns"]}
+    campaigns_of = {
+        (r["platform"], r["account_id"], r["campaign_id"])
+        for platform in PLATFORMS
+        for r in output.records[f"{platform}_campaigns"]
+    }
     spent_on = {(r["platform"], r["account_id"], r["campaign_id"]) for r in output.records["ad_spend_daily"]}
     assert spent_on <= campaigns_of
     for record in output.records["ad_spend_daily"]:
@@ -62,7 +77,8 @@ def test_google_cost_micros_are_converted_exactly(sandbox, run_tap):
     spends = [r["spend"] for r in output.records["ad_spend_daily"]]
     assert any(len(s.split(".")[1]) == 6 for s in spends)  # micros survive, not rounded to cents
     assert output.spend_by_day("google_ads") == truth_by_day(
-        sandbox.truth("google_ads"), sandbox.days_ago(60), sandbox.today)
+        sandbox.truth("google_ads"), sandbox.days_ago(60), sandbox.today
+    )
 
 
 def test_only_configured_platforms_appear(sandbox, run_tap):
@@ -84,8 +100,11 @@ def test_paging_follows_meta_cursors_and_tiktok_pages(sandbox, run_tap, monkeypa
     for platform in ("meta", "tiktok"):
         want = truth_by_day(sandbox.truth(platform), sandbox.days_ago(60), sandbox.today)
         assert output.spend_by_day(platform) == want
-        keys = [(r["account_id"], r["campaign_id"], r["date"]) for r in output.records["ad_spend_daily"]
-                if r["platform"] == platform]
+        keys = [
+            (r["account_id"], r["campaign_id"], r["date"])
+            for r in output.records["ad_spend_daily"]
+            if r["platform"] == platform
+        ]
         assert len(keys) == len(set(keys))
     rows = {p: sum(r["platform"] == p for r in output.records["ad_spend_daily"]) for p in ("meta", "tiktok")}
     assert sandbox.stats("meta")["requests"] >= rows["meta"] / 4
@@ -98,8 +117,9 @@ def test_results_match_the_platforms_figures(sandbox, run_tap):
 
     output = run_tap(sandbox.config())
     model = SpendModel(sandbox.world)
-    figures = {(a.platform, a.account_id, cid, day.isoformat()): f
-               for a in ACCOUNTS for (cid, day), f in model.rows(a).items()}
+    figures = {
+        (a.platform, a.account_id, cid, day.isoformat()): f for a in ACCOUNTS for (cid, day), f in model.rows(a).items()
+    }
     assert output.records["ad_spend_daily"]
     for record in output.records["ad_spend_daily"]:
         want = figures[(record["platform"], record["account_id"], record["campaign_id"], record["date"])]

@@ -15,8 +15,11 @@ def _header(authenticator: GoogleAdsAuthenticator) -> str:
 
 def test_access_token_is_refreshed_before_its_hour_ends(sandbox):
     authenticator = GoogleAdsAuthenticator(
-        token_url=f"{sandbox.url}/googleads/oauth2/token", client_id=credentials.GOOGLE_CLIENT_ID,
-        client_secret=credentials.GOOGLE_CLIENT_SECRET, refresh_token=credentials.GOOGLE_REFRESH_TOKEN)
+        token_url=f"{sandbox.url}/googleads/oauth2/token",
+        client_id=credentials.GOOGLE_CLIENT_ID,
+        client_secret=credentials.GOOGLE_CLIENT_SECRET,
+        refresh_token=credentials.GOOGLE_REFRESH_TOKEN,
+    )
     first = _header(authenticator)
     lifetime = 3599 - REFRESH_MARGIN_SECONDS  # Google's expires_in, less the margin
     assert authenticator.last_refreshed is not None

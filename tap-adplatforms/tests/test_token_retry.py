@@ -19,7 +19,8 @@ def test_token_endpoint_500_twice_then_a_token(httpserver: HTTPServer, monkeypat
     for _ in range(2):
         httpserver.expect_ordered_request("/token", method="POST").respond_with_data("oops", status=500)
     httpserver.expect_ordered_request("/token", method="POST").respond_with_json(
-        {"access_token": "ya29.x", "expires_in": 3599, "token_type": "Bearer"})
+        {"access_token": "ya29.x", "expires_in": 3599, "token_type": "Bearer"}
+    )
     auth_ = authenticator(httpserver)
     auth_.update_access_token()
     assert auth_.access_token == "ya29.x"

@@ -98,8 +98,9 @@ def window_start(stream: Stream, context: Context | None) -> datetime | None:
         recent = (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0)
         if floor is None or recent > floor:
             state["history"] = {"start": utc_iso(floor) if floor else None, "end": utc_iso(recent)}
-            stream.logger.info("%s: labels created before %s left pending (backfill is false)", stream.name,
-                               state["history"]["end"])
+            stream.logger.info(
+                "%s: labels created before %s left pending (backfill is false)", stream.name, state["history"]["end"]
+            )
     history = state.get("history")
     if not history:
         return since
@@ -165,8 +166,9 @@ class ShippingStream(RESTStream[Any], abc.ABC):
     #: Personal fields (``name`` or ``parent.child``), kept, hashed or dropped per the ``pii`` setting.
     personal_fields: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo,
-                 single_gate: RateGate | None = None) -> None:
+    def __init__(
+        self, tap: TapShipping, account: Account, gate: RateGate, memo: PageMemo, single_gate: RateGate | None = None
+    ) -> None:
         """Bind the stream to one account and the rate gates and page memo all its streams share.
 
         ``single_gate`` paces fetches of one object by id (``context["object_id"]``), where the
@@ -237,17 +239,23 @@ class ShippingStream(RESTStream[Any], abc.ABC):
                 return retried(prepared, context)
             except RetriableAPIError as exc:
                 cause, fix = self._give_up_reason(exc)
-                msg = (f"{self.account.describe()}: {self.path} still failing after {self.backoff_max_tries()} "
-                       f"tries ({cause}); the run stopped and the bookmarks are kept: {fix}")
+                msg = (
+                    f"{self.account.describe()}: {self.path} still failing after {self.backoff_max_tries()} "
+                    f"tries ({cause}); the run stopped and the bookmarks are kept: {fix}"
+                )
                 raise ProviderAPIError(msg) from exc
             except requests.exceptions.ReadTimeout as exc:
-                msg = (f"{self.account.describe()}: no answer from {self.path} within request_timeout "
-                       f"({self.timeout:g} s), {self.backoff_max_tries()} tries in a row; the run stopped and the "
-                       "bookmarks are kept: run again later; if the answers are merely slow, raise request_timeout")
+                msg = (
+                    f"{self.account.describe()}: no answer from {self.path} within request_timeout "
+                    f"({self.timeout:g} s), {self.backoff_max_tries()} tries in a row; the run stopped and the "
+                    "bookmarks are kept: run again later; if the answers are merely slow, raise request_timeout"
+                )
                 raise ProviderAPIError(msg) from exc
             except requests.exceptions.RequestException as exc:
-                msg = (f"{self.account.describe()}: cannot reach {self.url_base} ({type(exc).__name__}); "
-                       f"check {self.provider}_api_url and the network")
+                msg = (
+                    f"{self.account.describe()}: cannot reach {self.url_base} ({type(exc).__name__}); "
+                    f"check {self.provider}_api_url and the network"
+                )
                 raise ProviderAPIError(msg) from exc
 
         return explained
@@ -257,13 +265,19 @@ class ShippingStream(RESTStream[Any], abc.ABC):
         status = exc.response.status_code if exc.response is not None else None
         label = LABELS[self.provider]
         if status == HTTPStatus.TOO_MANY_REQUESTS:
-            return ("429: rate limited on every try, though the tap keeps to the limit, so another client "
-                    "shares it", f"give each client its own {label} credentials, or run again later")
+            return (
+                "429: rate limited on every try, though the tap keeps to the limit, so another client shares it",
+                f"give each client its own {label} credentials, or run again later",
+            )
         if status is not None and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            return (f"{status}: {label} failed on every try", f"run again later; check {label}'s status page "
-                    "if it persists")
-        return (str(exc).split(": ", 1)[-1], "run again later; if it persists, check "
-                f"{self.provider}_api_url and any proxy in between")
+            return (
+                f"{status}: {label} failed on every try",
+                f"run again later; check {label}'s status page if it persists",
+            )
+        return (
+            str(exc).split(": ", 1)[-1],
+            f"run again later; if it persists, check {self.provider}_api_url and any proxy in between",
+        )
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -274,8 +288,10 @@ class ShippingStream(RESTStream[Any], abc.ABC):
             msg = f"{who}: credentials refused ({status}); {self.credentials_fix}"
             raise ProviderAPIError(msg)
         if status == HTTPStatus.NOT_FOUND:
-            msg = (f"{who}: {self.path} not found at {self.url_base} (404); check {self.provider}_api_url "
-                   f"(the API's base URL, e.g. without a version path)")
+            msg = (
+                f"{who}: {self.path} not found at {self.url_base} (404); check {self.provider}_api_url "
+                f"(the API's base URL, e.g. without a version path)"
+            )
             raise ProviderAPIError(msg)
         if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(f"{who}: {status} from {self.path}", response)
@@ -317,9 +333,11 @@ class ShippingStream(RESTStream[Any], abc.ABC):
             return self.kept(row)
         key = row.get(self.record_key) if isinstance(row, dict) else None
         named = f"{self.record_key} {key}" if isinstance(key, str | int) else f"number {number} of its page"
-        msg = (f"{self.name}: {self.account.describe()}: the record {named} {problem}. What to do: run again (the "
-               "bookmark stays before this record, so nothing is skipped); if the same record fails again, report "
-               f"this message: {LABELS[self.provider]} sent data the tap cannot read")
+        msg = (
+            f"{self.name}: {self.account.describe()}: the record {named} {problem}. What to do: run again (the "
+            "bookmark stays before this record, so nothing is skipped); if the same record fails again, report "
+            f"this message: {LABELS[self.provider]} sent data the tap cannot read"
+        )
         raise BadRecordError(msg)
 
     def kept(self, row: dict) -> dict:
@@ -332,10 +350,17 @@ class ShippingStream(RESTStream[Any], abc.ABC):
             self._named_new_fields |= unnamed
             self.logger.warning(
                 "%s: %s: %s sent %s the tap does not know: %s. What to do: nothing; the record's %s keeps %s until "
-                "the tap reads them; values are never logged", self.name, self.account.describe(),
-                LABELS[self.provider], "a field" if len(unnamed) == 1 else "fields", field_names(unnamed),
-                EXTRA_FIELDS, "the values" if self.config.get("pii", DEFAULT_PII) == "keep" else
-                "the names, not the values (pii hash or drop)")
+                "the tap reads them; values are never logged",
+                self.name,
+                self.account.describe(),
+                LABELS[self.provider],
+                "a field" if len(unnamed) == 1 else "fields",
+                field_names(unnamed),
+                EXTRA_FIELDS,
+                "the values"
+                if self.config.get("pii", DEFAULT_PII) == "keep"
+                else "the names, not the values (pii hash or drop)",
+            )
         return {**{k: v for k, v in row.items() if k in self._api_fields}, EXTRA_FIELDS: new or None}
 
     @override
@@ -362,8 +387,14 @@ class ShippingStream(RESTStream[Any], abc.ABC):
             cause = f"no answer in time (request_timeout {self.timeout:g} s)"
         elif response is not None:
             cause = f"HTTP {response.status_code}" if response.status_code >= 300 else "incomplete JSON"
-        self.logger.warning("%s: %s from %s (try %d); retrying in %.1f s", self.account.describe(), cause, self.path,
-                            details.get("tries", 0), details.get("wait", 0.0))
+        self.logger.warning(
+            "%s: %s from %s (try %d); retrying in %.1f s",
+            self.account.describe(),
+            cause,
+            self.path,
+            details.get("tries", 0),
+            details.get("wait", 0.0),
+        )
 
     @override
     def backoff_jitter(self, value: float) -> float:

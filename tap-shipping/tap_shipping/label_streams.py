@@ -34,8 +34,14 @@ class ShippingLabelsStream(Stream):
     replication_key = "created_at"
     is_sorted = False  # voids of older labels arrive after newer labels
 
-    def __init__(self, tap: TapShipping, *, shipments: ShipmentsStream | None = None,
-                 transactions: TransactionsStream | None = None, refunds: RefundsStream | None = None) -> None:
+    def __init__(
+        self,
+        tap: TapShipping,
+        *,
+        shipments: ShipmentsStream | None = None,
+        transactions: TransactionsStream | None = None,
+        refunds: RefundsStream | None = None,
+    ) -> None:
         """Read through the given provider streams (``None`` when a provider is not configured)."""
         self.shipments, self.transactions, self.refunds = shipments, transactions, refunds
         super().__init__(tap=tap)
@@ -59,8 +65,9 @@ class ShippingLabelsStream(Stream):
         if finish_history(self, context):
             self.logger.info("%s", history_line(self, context, *partition))
 
-    def _shipstation(self, shipments: ShipmentsStream, account_id: str,
-                     window: dict[str, str | None]) -> Iterable[dict[str, Any]]:
+    def _shipstation(
+        self, shipments: ShipmentsStream, account_id: str, window: dict[str, str | None]
+    ) -> Iterable[dict[str, Any]]:
         currency = self.config.get("shipstation_currency", "USD")
         since = window.get("since")
         if since:  # labels created before the window but voided in it
@@ -71,10 +78,14 @@ class ShippingLabelsStream(Stream):
             yield shipping_label_from_shipstation(shipment, account_id, currency)
 
     @staticmethod
-    def _shippo(transactions: TransactionsStream, refunds: RefundsStream, account_id: str,
-                window: dict[str, str | None]) -> Iterable[dict[str, Any]]:
-        done = {r["transaction"]: r for r in refunds.request_records({"account_id": account_id, **window})
-                if r.get("status") == "SUCCESS"}
+    def _shippo(
+        transactions: TransactionsStream, refunds: RefundsStream, account_id: str, window: dict[str, str | None]
+    ) -> Iterable[dict[str, Any]]:
+        done = {
+            r["transaction"]: r
+            for r in refunds.request_records({"account_id": account_id, **window})
+            if r.get("status") == "SUCCESS"
+        }
         seen: set[str] = set()
         for transaction in transactions.request_records({"account_id": account_id, **window}):
             seen.add(transaction["object_id"])

@@ -17,8 +17,15 @@ from tap_shipping.timezones import pacific_to_utc, parse_iso, utc_iso
 
 CENT = Decimal("0.01")
 SHIPSTATION_CARRIERS = {
-    "stamps_com": "USPS", "usps": "USPS", "endicia": "USPS", "ups": "UPS", "ups_walleted": "UPS",
-    "fedex": "FedEx", "fedex_walleted": "FedEx", "dhl_express": "DHL Express", "dhl_express_worldwide": "DHL Express",
+    "stamps_com": "USPS",
+    "usps": "USPS",
+    "endicia": "USPS",
+    "ups": "UPS",
+    "ups_walleted": "UPS",
+    "fedex": "FedEx",
+    "fedex_walleted": "FedEx",
+    "dhl_express": "DHL Express",
+    "dhl_express_worldwide": "DHL Express",
     "canada_post": "Canada Post",
 }
 _ORDER_NUMBER = re.compile(r"#?(\d+)(?:-\d+)?")  # "1001", "#1001", "1001-1" (a split shipment)
@@ -62,9 +69,14 @@ def shippo_rate(value: Any) -> Any:
 
 
 #: How messages describe what each reader of a raw field expects.
-EXPECTED = {identifier: "an id", whole_number: "a whole number", amount: "a number",
-            shippo_rate: "a rate with a numeric amount", parse_iso: "an ISO-8601 time",
-            pacific_to_utc: "a ShipStation time like 2024-10-03T06:51:33.627"}
+EXPECTED = {
+    identifier: "an id",
+    whole_number: "a whole number",
+    amount: "a number",
+    shippo_rate: "a rate with a numeric amount",
+    parse_iso: "an ISO-8601 time",
+    pacific_to_utc: "a ShipStation time like 2024-10-03T06:51:33.627",
+}
 
 
 def field_names(names: set[str]) -> str:

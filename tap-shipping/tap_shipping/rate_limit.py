@@ -40,8 +40,14 @@ WINDOW_MARGIN = 1.02  # each window a little longer: the API's clock starts when
 class RateGate:
     """Decides how long to wait before each request to one account."""
 
-    def __init__(self, *, budget: int | None = None, window: float = 0.0, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        budget: int | None = None,
+        window: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         """At most ``budget`` requests in any ``window`` seconds (None: only the answers' headers count)."""
         self.budget, self.window = budget, window
         self._clock, self._sleep = clock, sleep

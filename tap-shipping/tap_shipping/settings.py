@@ -57,11 +57,14 @@ def _check_url(provider: str, account_id: str, url: str, errors: list[str]) -> s
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         errors.append(f"{who}: {setting} '{url}' is not an http(s) URL; use e.g. {DEFAULT_URLS[provider]}")
     elif parts.scheme == "http" and not _is_loopback(parts.hostname):
-        errors.append(f"{who}: {setting} must use https (plain http is allowed only for loopback hosts "
-                      f"such as 127.0.0.1); change it to https://{parts.netloc}{parts.path}")
+        errors.append(
+            f"{who}: {setting} must use https (plain http is allowed only for loopback hosts "
+            f"such as 127.0.0.1); change it to https://{parts.netloc}{parts.path}"
+        )
     elif parts.query or parts.fragment or parts.username:
-        errors.append(f"{who}: {setting} must not carry a query, fragment or credentials; "
-                      "put credentials in their own settings")
+        errors.append(
+            f"{who}: {setting} must not carry a query, fragment or credentials; put credentials in their own settings"
+        )
     return url.rstrip("/")
 
 
@@ -91,22 +94,28 @@ def configured_accounts(config: Mapping[str, Any], known: Collection[str] = ()) 
         account_id = config.get("shipstation_account_id") or _default_account_id("shipstation", key or secret)
         if not (key and secret):
             missing = "shipstation_api_secret" if key else "shipstation_api_key"
-            errors.append(f"ShipStation account '{account_id}': {missing} is missing; ShipStation needs both the "
-                          "API key and the API secret (Settings > Account > API Settings)")
-        url = _check_url("shipstation", account_id, config.get("shipstation_api_url") or DEFAULT_URLS["shipstation"],
-                         errors)
+            errors.append(
+                f"ShipStation account '{account_id}': {missing} is missing; ShipStation needs both the "
+                "API key and the API secret (Settings > Account > API Settings)"
+            )
+        url = _check_url(
+            "shipstation", account_id, config.get("shipstation_api_url") or DEFAULT_URLS["shipstation"], errors
+        )
         accounts.append(Account("shipstation", account_id, url))
     token = config.get("shippo_api_token")
     if token:
         account_id = config.get("shippo_account_id") or _default_account_id("shippo", token)
         if not token.startswith(("shippo_live_", "shippo_test_")):
-            errors.append(f"Shippo account '{account_id}': shippo_api_token does not look like a Shippo API token "
-                          "(they start with shippo_live_ or shippo_test_); copy it from Settings > API in Shippo")
+            errors.append(
+                f"Shippo account '{account_id}': shippo_api_token does not look like a Shippo API token "
+                "(they start with shippo_live_ or shippo_test_); copy it from Settings > API in Shippo"
+            )
         url = _check_url("shippo", account_id, config.get("shippo_api_url") or DEFAULT_URLS["shippo"], errors)
         accounts.append(Account("shippo", account_id, url))
     if not accounts:
-        errors.append("no provider configured: set shipstation_api_key and shipstation_api_secret, "
-                      "and/or shippo_api_token")
+        errors.append(
+            "no provider configured: set shipstation_api_key and shipstation_api_secret, and/or shippo_api_token"
+        )
     if start := config.get("start_date"):
         errors += _start_date_problems(str(start))
     timeout = config.get("request_timeout")
@@ -133,8 +142,10 @@ def _start_date_problems(start: str) -> list[str]:
     if moment > datetime.now(UTC):
         return [f"start_date {start} is in the future; set it to the first past day to read"]
     if moment < EARLIEST:
-        return [f"start_date {start} is before 1970-01-02; set a day from 1970-01-02 on (e.g. 2024-01-01T00:00:00Z), "
-                "or leave start_date out to read all history"]
+        return [
+            f"start_date {start} is before 1970-01-02; set a day from 1970-01-02 on (e.g. 2024-01-01T00:00:00Z), "
+            "or leave start_date out to read all history"
+        ]
     return []
 
 

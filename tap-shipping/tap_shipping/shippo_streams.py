@@ -92,8 +92,10 @@ class ShippoStream(ShippingStream):
         if token:
             base = urlsplit(self.url_base)
             if (token.scheme, token.netloc) != (base.scheme, base.netloc):
-                msg = (f"{self.account.describe()}: the API sent a next-page link to another host "
-                       f"({token.netloc}); refusing to send the token there. Check shippo_api_url.")
+                msg = (
+                    f"{self.account.describe()}: the API sent a next-page link to another host "
+                    f"({token.netloc}); refusing to send the token there. Check shippo_api_url."
+                )
                 raise FatalAPIError(msg)
             request.url = token._replace(query="").geturl()
             request.params = dict(parse_qsl(token.query))
@@ -107,7 +109,9 @@ class TransactionsStream(ShippoStream):
     path = "/transactions/"  # Shippo's documented form, with the slash
     personal_fields = ("object_owner", "created_by.first_name", "created_by.last_name", "created_by.username")
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
-        "object_id": (identifier, True), "object_created": (parse_iso, True), "object_updated": (parse_iso, False),
+        "object_id": (identifier, True),
+        "object_created": (parse_iso, True),
+        "object_updated": (parse_iso, False),
         "rate": (shippo_rate, False),
     }
 
@@ -133,5 +137,7 @@ class RefundsStream(ShippoStream):
     path = "/refunds/"
     personal_fields = ("object_owner",)
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
-        "object_id": (identifier, True), "object_created": (parse_iso, True), "transaction": (identifier, True),
+        "object_id": (identifier, True),
+        "object_created": (parse_iso, True),
+        "transaction": (identifier, True),
     }

@@ -53,11 +53,19 @@ class ShipmentsStream(ShippingStream):
     record_key = "shipmentId"
     added_fields = ShippingStream.added_fields | {"created_at", "voided_at"}
     left_out = frozenset({"labelData", "formData"})  # the label and customs files (base64), not loaded
-    personal_fields = ("customerEmail", *(f"shipTo.{name}" for name in (
-        "name", "company", "street1", "street2", "street3", "phone", "city", "postalCode")))
+    personal_fields = (
+        "customerEmail",
+        *(
+            f"shipTo.{name}"
+            for name in ("name", "company", "street1", "street2", "street3", "phone", "city", "postalCode")
+        ),
+    )
     record_fields: ClassVar[dict[str, tuple[Callable[[Any], object], bool]]] = {
-        "shipmentId": (whole_number, True), "createDate": (pacific_to_utc, True), "voidDate": (pacific_to_utc, False),
-        "shipmentCost": (amount, False), "insuranceCost": (amount, False),
+        "shipmentId": (whole_number, True),
+        "createDate": (pacific_to_utc, True),
+        "voidDate": (pacific_to_utc, False),
+        "shipmentCost": (amount, False),
+        "insuranceCost": (amount, False),
     }
 
     @property
@@ -72,8 +80,13 @@ class ShipmentsStream(ShippingStream):
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict[str, Any]:
-        params: dict[str, Any] = {"page": next_page_token or 1, "pageSize": PAGE_SIZE,
-                                  "sortBy": "CreateDate", "sortDir": "ASC", "includeShipmentItems": "false"}
+        params: dict[str, Any] = {
+            "page": next_page_token or 1,
+            "pageSize": PAGE_SIZE,
+            "sortBy": "CreateDate",
+            "sortDir": "ASC",
+            "includeShipmentItems": "false",
+        }
         since = window_start(self, context)
         if since is not None:
             # "voided" reads labels voided in the window whatever their age (shipping_labels uses it).

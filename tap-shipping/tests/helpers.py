@@ -34,17 +34,28 @@ class TapRun:
 def sandbox_config(url: str, **extra: Any) -> dict[str, Any]:
     """Settings for both providers of a running sandbox."""
     return {
-        "shipstation_api_key": SS_KEY, "shipstation_api_secret": SS_SECRET,
-        "shipstation_api_url": f"{url}/shipstation", "shipstation_account_id": "sandbox-ss",
-        "shippo_api_token": SHIPPO_TOKEN, "shippo_api_url": f"{url}/shippo", "shippo_account_id": "sandbox-shippo",
-        "shippo_requests_per_minute": SHIPPO_RPM, "shippo_burst": SHIPPO_BURST,
+        "shipstation_api_key": SS_KEY,
+        "shipstation_api_secret": SS_SECRET,
+        "shipstation_api_url": f"{url}/shipstation",
+        "shipstation_account_id": "sandbox-ss",
+        "shippo_api_token": SHIPPO_TOKEN,
+        "shippo_api_url": f"{url}/shippo",
+        "shippo_account_id": "sandbox-shippo",
+        "shippo_requests_per_minute": SHIPPO_RPM,
+        "shippo_burst": SHIPPO_BURST,
         "retry_initial_seconds": 0.1,
         **extra,
     }
 
 
-def run_tap(tmp: Path, config: dict[str, Any], *, state: dict | None = None, streams: set[str] | None = None,
-            args: tuple[str, ...] = ()) -> TapRun:
+def run_tap(
+    tmp: Path,
+    config: dict[str, Any],
+    *,
+    state: dict | None = None,
+    streams: set[str] | None = None,
+    args: tuple[str, ...] = (),
+) -> TapRun:
     """Run ``tap-shipping`` with the config (and state, and only ``streams`` selected when given)."""
     tmp.mkdir(parents=True, exist_ok=True)
     config_path = tmp / "config.json"

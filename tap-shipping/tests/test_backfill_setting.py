@@ -27,8 +27,11 @@ from tests.helpers import (
 
 PROVIDERS = ("shipstation", "shippo")
 #: Stream -> its key and its creation time.
-RAW = {"shipstation_shipments": ("shipmentId", "created_at"), "shippo_transactions": ("object_id", "object_created"),
-       "shippo_refunds": ("object_id", "object_created")}
+RAW = {
+    "shipstation_shipments": ("shipmentId", "created_at"),
+    "shippo_transactions": ("object_id", "object_created"),
+    "shippo_refunds": ("object_id", "object_created"),
+}
 
 
 @pytest.fixture
@@ -86,8 +89,11 @@ def test_recent_labels_first_then_the_history_from_state(live_sandbox, tmp_path)
     assert daily.returncode == 0, daily.stderr
     owed = {stream: [part["history"] for part in parts] for stream, parts in partitions(recent).items()}
     assert {stream: [part["history"] for part in parts] for stream, parts in partitions(daily).items()} == owed
-    assert all(created(r) >= end or in_window_void(r, end)
-               for stream in ("shipping_labels", *RAW) for r in daily.records[stream])
+    assert all(
+        created(r) >= end or in_window_void(r, end)
+        for stream in ("shipping_labels", *RAW)
+        for r in daily.records[stream]
+    )
 
     # The next run with the default reads the history: together the runs hold the truth.
     before = sandbox_stats(live_sandbox.url)
@@ -104,14 +110,21 @@ def test_recent_labels_first_then_the_history_from_state(live_sandbox, tmp_path)
         generated = LabelBook(live_sandbox.world.seed, live_sandbox.world.store).visible(provider)
         assert {label_id for kind, label_id in labels if kind == provider} == {lb.label_id for lb in generated}
         assert costs_by_order(labels, provider) == {
-            order: Decimal(cost) for order, cost in truth[provider]["label_cost_by_order"].items()}
-    assert len(set(ids(recent, "shippo_transactions")) | set(ids(full, "shippo_transactions"))) == truth["shippo"][
-        "labels"]
-    assert len(set(ids(recent, "shipstation_shipments")) | set(ids(full, "shipstation_shipments"))) == truth[
-        "shipstation"]["labels"]
+            order: Decimal(cost) for order, cost in truth[provider]["label_cost_by_order"].items()
+        }
+    assert (
+        len(set(ids(recent, "shippo_transactions")) | set(ids(full, "shippo_transactions")))
+        == truth["shippo"]["labels"]
+    )
+    assert (
+        len(set(ids(recent, "shipstation_shipments")) | set(ids(full, "shipstation_shipments")))
+        == truth["shipstation"]["labels"]
+    )
     # The history and the trailing window in one pass: the requests of a whole first sync, no more.
-    assert made == {"shipstation": ceil(truth["shipstation"]["labels"] / 500) + 1,
-                    "shippo": ceil(truth["shippo"]["labels"] / 100) + ceil(truth["shippo"]["voided"] / 100) + 1}
+    assert made == {
+        "shipstation": ceil(truth["shipstation"]["labels"] / 500) + 1,
+        "shippo": ceil(truth["shippo"]["labels"] / 100) + ceil(truth["shippo"]["voided"] / 100) + 1,
+    }
 
 
 def test_history_line_shows_the_history_pending_then_done(live_sandbox, tmp_path):
@@ -128,9 +141,16 @@ def test_history_line_shows_the_history_pending_then_done(live_sandbox, tmp_path
     last = end - timedelta(microseconds=1)
     months = (last.year - start.year) * 12 + last.month - start.month + 1  # the calendar months it touches
     assert months > 1
-    pending = {"stream": "shipping_labels", "shop": None, "platform": "shippo", "account_id": "sandbox-shippo",
-               "months": months, "months_pending": months, "pending_from": config["start_date"],
-               "pending_to": line["pending_to"]}
+    pending = {
+        "stream": "shipping_labels",
+        "shop": None,
+        "platform": "shippo",
+        "account_id": "sandbox-shippo",
+        "months": months,
+        "months_pending": months,
+        "pending_from": config["start_date"],
+        "pending_to": line["pending_to"],
+    }
     assert line == pending
     transactions = history_lines(recent.stderr, "shippo_transactions", "shippo")
     assert transactions == [{**pending, "stream": "shippo_transactions"}]  # the raw streams keep theirs too

@@ -28,8 +28,9 @@ def test_shipstation_start_date_filter_is_sent_in_pacific_time(sandbox, tmp_path
     start = (anchor.created_at - timedelta(minutes=20)).replace(microsecond=0)
     assert start.astimezone(PACIFIC).utcoffset() == timedelta(hours=-8 if month == 2 else -7)
     config = {k: v for k, v in sandbox_config(sandbox.url).items() if not k.startswith("shippo")}
-    run = run_tap(tmp_path, config | {"start_date": start.isoformat().replace("+00:00", "Z")},
-                  streams={"shipstation_shipments"})
+    run = run_tap(
+        tmp_path, config | {"start_date": start.isoformat().replace("+00:00", "Z")}, streams={"shipstation_shipments"}
+    )
     assert run.returncode == 0, run.stderr
     got = {str(r["shipmentId"]) for r in run.records["shipstation_shipments"]}
     assert anchor.label_id in got
@@ -47,8 +48,10 @@ def test_second_run_rereads_exactly_the_trailing_window(sandbox, tmp_path):
     second = run_tap(tmp_path / "2", config, state=first.state, streams={"shipping_labels"})
     assert second.returncode == 0, second.stderr
     made = {p: sandbox_stats(sandbox.url)[p]["requests"] - before[p]["requests"] for p in ("shipstation", "shippo")}
-    bookmarks = {p["context"]["provider"]: p["replication_key_value"]
-                 for p in first.state["bookmarks"]["shipping_labels"]["partitions"]}
+    bookmarks = {
+        p["context"]["provider"]: p["replication_key_value"]
+        for p in first.state["bookmarks"]["shipping_labels"]["partitions"]
+    }
     for provider in ("shipstation", "shippo"):
         since = datetime.fromisoformat(bookmarks[provider]).astimezone(UTC) - timedelta(days=LOOKBACK_DAYS)
         rows = [r for r in second.records["shipping_labels"] if r["provider"] == provider]
@@ -60,8 +63,12 @@ def test_second_run_rereads_exactly_the_trailing_window(sandbox, tmp_path):
         assert all(r["voided"] and datetime.fromisoformat(r["voided_at"]) >= since for r in older), provider
     truth = sandbox_truth(sandbox.url)["shippo"]
     full_read = ceil(truth["labels"] / 100) + ceil(truth["voided"] / 100)
-    old_shippo_voids = sum(1 for r in second.records["shipping_labels"] if r["provider"] == "shippo"
-                           and datetime.fromisoformat(r["created_at"]) < datetime.fromisoformat(bookmarks["shippo"])
-                           - timedelta(days=LOOKBACK_DAYS))
+    old_shippo_voids = sum(
+        1
+        for r in second.records["shipping_labels"]
+        if r["provider"] == "shippo"
+        and datetime.fromisoformat(r["created_at"])
+        < datetime.fromisoformat(bookmarks["shippo"]) - timedelta(days=LOOKBACK_DAYS)
+    )
     # The credential check, one page of transactions, one of refunds, one fetch per older voided label.
     assert made["shippo"] == 3 + old_shippo_voids < full_read + 1, (made, full_read)

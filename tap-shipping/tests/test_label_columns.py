@@ -56,7 +56,8 @@ def test_each_label_row_matches_the_generated_label(sandbox, tmp_path):
                 voided_at = datetime.fromisoformat(row["voided_at"])
                 void_shift = provider == "shipstation" and _ambiguous(want.voided_at)
                 assert voided_at == _ms(want.voided_at) or (
-                    void_shift and voided_at == _ms(want.voided_at) - timedelta(hours=1)), row
+                    void_shift and voided_at == _ms(want.voided_at) - timedelta(hours=1)
+                ), row
             else:
                 assert row["voided_at"] is None, row
             if provider == "shipstation":

@@ -20,8 +20,10 @@ from tests.test_cassettes import CASSETTES, RECORDER, SHIPPO, SHIPSTATION
 SECRET_VALUE = "personal-value-never-logged"
 # A new field, and one named like a column the tap adds: neither may replace the tap's own.
 NEW = {"brand_new_field": {"note": SECRET_VALUE, "rate": 1.25}, "account_id": "provider-side-id"}
-CASES = [("shipstation_shipments.yaml", SHIPSTATION, ["shipstation_shipments"]),
-         ("shippo_transactions.yaml", SHIPPO, ["shippo_transactions", "shippo_refunds"])]
+CASES = [
+    ("shipstation_shipments.yaml", SHIPSTATION, ["shipstation_shipments"]),
+    ("shippo_transactions.yaml", SHIPPO, ["shippo_transactions", "shippo_refunds"]),
+]
 
 
 def with_new_fields(name: str, folder: Path, fields: dict | None = None) -> None:
@@ -63,8 +65,9 @@ def test_a_new_field_is_kept_in_extra_fields_and_named_once(tmp_path, caplog, na
         assert spoiled.records[stream], stream
         assert all(record[EXTRA_FIELDS] is None for record in clean.records[stream])
         assert all(record[EXTRA_FIELDS] == NEW for record in spoiled.records[stream])
-        assert all(record["account_id"] == config[name.split("_")[0] + "_account_id"]
-                   for record in spoiled.records[stream])
+        assert all(
+            record["account_id"] == config[name.split("_")[0] + "_account_id"] for record in spoiled.records[stream]
+        )
         assert without_extra(spoiled.records[stream]) == without_extra(clean.records[stream])
     assert spoiled.records["shipping_labels"] == clean.records["shipping_labels"]
     warnings = [r.getMessage() for r in caplog.records if "the tap does not know" in r.getMessage()]

@@ -13,9 +13,15 @@ from tap_shipping.timezones import pacific_to_utc, utc_to_pacific
 
 @pytest.mark.parametrize(
     ("order_number", "expected"),
-    [("1001", ("#1001", "order_number")), ("#1001", ("#1001", "order_number")),
-     ("1001-2", ("#1001", "order_number")), (" 1001 ", ("#1001", "order_number")),
-     ("M12345", (None, "none")), ("", (None, "none")), (None, (None, "none"))],
+    [
+        ("1001", ("#1001", "order_number")),
+        ("#1001", ("#1001", "order_number")),
+        ("1001-2", ("#1001", "order_number")),
+        (" 1001 ", ("#1001", "order_number")),
+        ("M12345", (None, "none")),
+        ("", (None, "none")),
+        (None, (None, "none")),
+    ],
 )
 def test_order_ref_from_shipstation_order_number(order_number, expected):
     assert order_ref_from_number(order_number) == expected
@@ -23,9 +29,15 @@ def test_order_ref_from_shipstation_order_number(order_number, expected):
 
 @pytest.mark.parametrize(
     ("metadata", "expected"),
-    [("Order #1001", ("#1001", "metadata")), ("#1001", ("#1001", "metadata")), ("order: #77", ("#77", "metadata")),
-     ("1001", ("#1001", "metadata")), ("", (None, "none")), (None, (None, "none")),
-     ("Customer ID 123456", (None, "none"))],
+    [
+        ("Order #1001", ("#1001", "metadata")),
+        ("#1001", ("#1001", "metadata")),
+        ("order: #77", ("#77", "metadata")),
+        ("1001", ("#1001", "metadata")),
+        ("", (None, "none")),
+        (None, (None, "none")),
+        ("Customer ID 123456", (None, "none")),
+    ],
 )
 def test_order_ref_from_shippo_metadata(metadata, expected):
     assert order_ref_from_metadata(metadata) == expected

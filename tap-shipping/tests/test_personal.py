@@ -14,23 +14,52 @@ from tests.test_cassettes import SHIPPO, SHIPSTATION
 from tests.test_new_fields import sync, with_new_fields
 
 NEW_FIELD = {"giftNote": "Happy birthday, Yoda!"}  # a field the tap does not know: personal or not, it cannot tell
-SHIPSTATION_PERSON = {"customerEmail": " Yoda@Dagobah.example ", **NEW_FIELD, "shipTo": {
-    "name": "Yoda", "company": "Jedi Council", "street1": "12223 LOWDEN LN", "street2": "Swamp hut 2",
-    "street3": "Back door", "city": "MANCHACA", "state": "TX", "postalCode": "78652-3602", "country": "US",
-    "phone": "2101235544", "residential": True}}
-SHIPPO_PERSON = {"created_by": {"first_name": "Shwan", "last_name": "Ippotle", "username": "shwan@shippo.example"},
-                 **NEW_FIELD}  # the cassette's objects have object_owner
+SHIPSTATION_PERSON = {
+    "customerEmail": " Yoda@Dagobah.example ",
+    **NEW_FIELD,
+    "shipTo": {
+        "name": "Yoda",
+        "company": "Jedi Council",
+        "street1": "12223 LOWDEN LN",
+        "street2": "Swamp hut 2",
+        "street3": "Back door",
+        "city": "MANCHACA",
+        "state": "TX",
+        "postalCode": "78652-3602",
+        "country": "US",
+        "phone": "2101235544",
+        "residential": True,
+    },
+}
+SHIPPO_PERSON = {
+    "created_by": {"first_name": "Shwan", "last_name": "Ippotle", "username": "shwan@shippo.example"},
+    **NEW_FIELD,
+}  # the cassette's objects have object_owner
 # Every personal field of each raw stream (shipping_labels has none).
 PERSONAL = {
-    "shipstation_shipments": ["customerEmail", "shipTo.name", "shipTo.company", "shipTo.street1", "shipTo.street2",
-                              "shipTo.street3", "shipTo.phone", "shipTo.city", "shipTo.postalCode"],
+    "shipstation_shipments": [
+        "customerEmail",
+        "shipTo.name",
+        "shipTo.company",
+        "shipTo.street1",
+        "shipTo.street2",
+        "shipTo.street3",
+        "shipTo.phone",
+        "shipTo.city",
+        "shipTo.postalCode",
+    ],
     "shippo_transactions": ["object_owner", "created_by.first_name", "created_by.last_name", "created_by.username"],
     "shippo_refunds": ["object_owner"],
 }
-NOT_PERSONAL = {"shipstation_shipments": ["shipTo.state", "shipTo.country", "orderNumber", "trackingNumber"],
-                "shippo_transactions": ["metadata", "tracking_number"], "shippo_refunds": ["transaction"]}
-CASES = [("shipstation_shipments.yaml", SHIPSTATION, SHIPSTATION_PERSON, ["shipstation_shipments"]),
-         ("shippo_transactions.yaml", SHIPPO, SHIPPO_PERSON, ["shippo_transactions", "shippo_refunds"])]
+NOT_PERSONAL = {
+    "shipstation_shipments": ["shipTo.state", "shipTo.country", "orderNumber", "trackingNumber"],
+    "shippo_transactions": ["metadata", "tracking_number"],
+    "shippo_refunds": ["transaction"],
+}
+CASES = [
+    ("shipstation_shipments.yaml", SHIPSTATION, SHIPSTATION_PERSON, ["shipstation_shipments"]),
+    ("shippo_transactions.yaml", SHIPPO, SHIPPO_PERSON, ["shippo_transactions", "shippo_refunds"]),
+]
 
 
 def value(record: dict[str, Any], path: str) -> Any:
@@ -56,8 +85,11 @@ def test_personal_fields_are_kept_hashed_or_dropped(tmp_path, name, config, pers
         assert kept, stream
         for field in PERSONAL[stream]:  # the records hold a value of each personal field: the test can fail
             assert any(value(r, field) for r in kept), (stream, field)
-        assert all(r[EXTRA_FIELDS] == {**NEW_FIELD, **{k: v for k, v in person.items() if k not in r}} or
-                   r[EXTRA_FIELDS] == NEW_FIELD for r in kept)  # keep: as now, values and all
+        assert all(
+            r[EXTRA_FIELDS] == {**NEW_FIELD, **{k: v for k, v in person.items() if k not in r}}
+            or r[EXTRA_FIELDS] == NEW_FIELD
+            for r in kept
+        )  # keep: as now, values and all
         assert default[stream] == runs["hash"][stream]  # hash is the default
         for mode in ("hash", "drop"):
             for original, got in zip(kept, runs[mode][stream], strict=True):

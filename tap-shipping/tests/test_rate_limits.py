@@ -50,10 +50,12 @@ def test_shippo_429_waits_for_retry_after(fresh_sandbox, tmp_path):
 
 def test_injected_429_5xx_resets_and_truncations_are_retried(fresh_sandbox, tmp_path):
     url = fresh_sandbox.url
-    faults = [{"type": "rate_limited", "path": "/shipstation", "count": 2},
-              {"type": "http_error", "status": 503, "path": "/shippo", "count": 2},
-              {"type": "reset", "path": "/shipstation", "count": 1},
-              {"type": "truncate", "path": "/shippo/transactions", "count": 1}]
+    faults = [
+        {"type": "rate_limited", "path": "/shipstation", "count": 2},
+        {"type": "http_error", "status": 503, "path": "/shippo", "count": 2},
+        {"type": "reset", "path": "/shipstation", "count": 1},
+        {"type": "truncate", "path": "/shippo/transactions", "count": 1},
+    ]
     requests.post(f"{url}/_sandbox/faults", json={"faults": faults}, timeout=10).raise_for_status()
     run = run_tap(tmp_path, sandbox_config(url), streams={"shipping_labels"})
     assert run.returncode == 0, run.stderr

@@ -45,9 +45,11 @@ def test_no_answer_on_every_try_ends_the_run_with_one_line_naming_the_setting(fr
     run = run_tap(tmp_path, sandbox_config(fresh_sandbox.url, request_timeout=0.5), streams={"shippo_refunds"})
     assert run.returncode == 1
     line = next(line for line in run.stderr.splitlines() if "tries in a row" in line)
-    assert line.endswith("Shippo account 'sandbox-shippo': no answer from /refunds/ within request_timeout (0.5 s), "
-                         "5 tries in a row; the run stopped and the bookmarks are kept: run again later; if the "
-                         "answers are merely slow, raise request_timeout")
+    assert line.endswith(
+        "Shippo account 'sandbox-shippo': no answer from /refunds/ within request_timeout (0.5 s), "
+        "5 tries in a row; the run stopped and the bookmarks are kept: run again later; if the "
+        "answers are merely slow, raise request_timeout"
+    )
     assert "Traceback" not in run.stderr
 
 

@@ -53,9 +53,10 @@ def test_label_costs_equal_truth(sandbox, tmp_path):
     # shipping_labels re-read the raw streams' pages from the page memo: one request per page, and
     # one per account before the first message (the credential check).
     requests_made = {p: after[p]["requests"] - before[p]["requests"] for p in PROVIDERS}
-    assert requests_made == {"shipstation": ceil(truth["shipstation"]["labels"] / 500) + 1,
-                             "shippo": ceil(truth["shippo"]["labels"] / 100) + ceil(truth["shippo"]["voided"] / 100)
-                             + 1}
+    assert requests_made == {
+        "shipstation": ceil(truth["shipstation"]["labels"] / 500) + 1,
+        "shippo": ceil(truth["shippo"]["labels"] / 100) + ceil(truth["shippo"]["voided"] / 100) + 1,
+    }
     assert re.fullmatch("[0-9a-f]{64}", run.records["shipstation_shipments"][0]["shipTo"]["name"])  # pii: hash
 
 
@@ -83,8 +84,10 @@ def test_shipstation_pacific_times_become_utc(sandbox, tmp_path):
     assert checked > 100
     shipments = {str(s["shipmentId"]): s for s in run.records["shipstation_shipments"]}
     sample = next(s for s in shipments.values() if s["voided"])
-    assert datetime.fromisoformat(sample["voided_at"]).astimezone(PACIFIC).strftime("%Y-%m-%dT%H:%M:%S") == \
-        sample["voidDate"].split(".")[0]
+    assert (
+        datetime.fromisoformat(sample["voided_at"]).astimezone(PACIFIC).strftime("%Y-%m-%dT%H:%M:%S")
+        == sample["voidDate"].split(".")[0]
+    )
 
 
 def test_trailing_window_picks_up_later_voids(fresh_sandbox, tmp_path):
@@ -97,16 +100,18 @@ def test_trailing_window_picks_up_later_voids(fresh_sandbox, tmp_path):
     assert second.returncode == 0, second.stderr
     truth = sandbox_truth(url)
     before, after = latest_labels(first), latest_labels(second)
-    newly_voided = [key for key, label in after.items() if label["voided"] and key in before
-                    and not before[key]["voided"]]
+    newly_voided = [
+        key for key, label in after.items() if label["voided"] and key in before and not before[key]["voided"]
+    ]
     assert newly_voided, "the world should void some labels bought before the first run"
     # Incremental: the second run re-reads the window only, not the whole history.
     assert len(second.records["shipping_labels"]) < len(first.records["shipping_labels"])
     merged = latest_labels(first, second)
     for provider in PROVIDERS:
         assert costs_by_order(merged, provider) == expected_costs(truth, provider)
-        assert sum(1 for (kind, _), lb in merged.items() if kind == provider and lb["voided"]) == \
-            truth[provider]["voided"]
+        assert (
+            sum(1 for (kind, _), lb in merged.items() if kind == provider and lb["voided"]) == truth[provider]["voided"]
+        )
 
 
 def test_voids_of_labels_older_than_the_window(fresh_sandbox, tmp_path):
@@ -118,10 +123,15 @@ def test_voids_of_labels_older_than_the_window(fresh_sandbox, tmp_path):
     requests.post(f"{url}/_sandbox/advance", json={"days": 10}, timeout=60).raise_for_status()
     second = run_tap(tmp_path / "2", config, state=first.state, streams={"shipping_labels"})
     assert first.returncode == second.returncode == 0, second.stderr
-    bookmark = {p["context"]["provider"]: p["replication_key_value"]
-                for p in first.state["bookmarks"]["shipping_labels"]["partitions"]}
-    old_voids = [r for r in second.records["shipping_labels"]
-                 if r["voided"] and r["created_at"] < _minus_days(bookmark[r["provider"]], 1)]
+    bookmark = {
+        p["context"]["provider"]: p["replication_key_value"]
+        for p in first.state["bookmarks"]["shipping_labels"]["partitions"]
+    }
+    old_voids = [
+        r
+        for r in second.records["shipping_labels"]
+        if r["voided"] and r["created_at"] < _minus_days(bookmark[r["provider"]], 1)
+    ]
     assert {r["provider"] for r in old_voids} == set(PROVIDERS)
     truth = sandbox_truth(url)
     merged = latest_labels(first, second)

@@ -14,16 +14,36 @@ from dataclasses import dataclass, field
 from datetime import date
 
 RESOURCE_FIELDS: dict[str, frozenset[str]] = {
-    "customer": frozenset({
-        "customer.id", "customer.resource_name", "customer.descriptive_name", "customer.currency_code",
-        "customer.time_zone", "customer.status", "customer.manager",
-    }),
-    "campaign": frozenset({
-        "campaign.id", "campaign.resource_name", "campaign.name", "campaign.status",
-        "campaign.advertising_channel_type", "customer.id", "customer.currency_code", "customer.time_zone",
-        "customer.descriptive_name", "segments.date", "metrics.cost_micros", "metrics.impressions",
-        "metrics.clicks", "metrics.conversions", "metrics.conversions_value",
-    }),
+    "customer": frozenset(
+        {
+            "customer.id",
+            "customer.resource_name",
+            "customer.descriptive_name",
+            "customer.currency_code",
+            "customer.time_zone",
+            "customer.status",
+            "customer.manager",
+        }
+    ),
+    "campaign": frozenset(
+        {
+            "campaign.id",
+            "campaign.resource_name",
+            "campaign.name",
+            "campaign.status",
+            "campaign.advertising_channel_type",
+            "customer.id",
+            "customer.currency_code",
+            "customer.time_zone",
+            "customer.descriptive_name",
+            "segments.date",
+            "metrics.cost_micros",
+            "metrics.impressions",
+            "metrics.clicks",
+            "metrics.conversions",
+            "metrics.conversions_value",
+        }
+    ),
 }
 
 _QUERY = re.compile(
@@ -92,9 +112,11 @@ def parse(text: str) -> Query:
         raise GaqlError("UNEXPECTED_END_OF_QUERY", "Error in query: unexpected end of query.")
     resource = match["resource"].lower()
     if resource not in RESOURCE_FIELDS:
-        raise GaqlError("INVALID_RESOURCE_NAME_IN_FROM_CLAUSE",
-                        f"Error in FROM clause: invalid resource name '{resource}' (the sandbox knows "
-                        f"{', '.join(sorted(RESOURCE_FIELDS))}).")
+        raise GaqlError(
+            "INVALID_RESOURCE_NAME_IN_FROM_CLAUSE",
+            f"Error in FROM clause: invalid resource name '{resource}' (the sandbox knows "
+            f"{', '.join(sorted(RESOURCE_FIELDS))}).",
+        )
     fields = [f.strip() for f in match["fields"].split(",")]
     known = RESOURCE_FIELDS[resource]
     for name in fields:
@@ -113,9 +135,11 @@ def parse(text: str) -> Query:
             query.order.append((name, direction.strip().upper() == "DESC"))
     low, high = query.date_range
     if "segments.date" in fields and (low is None or high is None):
-        raise GaqlError("EXPECTED_FILTERS_ON_DATE_RANGE",
-                        "Filters on date range need to be finite: the query selects segments.date, "
-                        "so it needs a WHERE condition with a start and an end date.")
+        raise GaqlError(
+            "EXPECTED_FILTERS_ON_DATE_RANGE",
+            "Filters on date range need to be finite: the query selects segments.date, "
+            "so it needs a WHERE condition with a start and an end date.",
+        )
     return query
 
 
@@ -141,8 +165,12 @@ def matches(query: Query, values: dict[str, str]) -> bool:
         if name == "segments.date":
             value, literal = parse_date(value).isoformat(), parse_date(literal).isoformat()
         ok = {
-            "=": value == literal, "!=": value != literal, ">=": value >= literal,
-            "<=": value <= literal, ">": value > literal, "<": value < literal,
+            "=": value == literal,
+            "!=": value != literal,
+            ">=": value >= literal,
+            "<=": value <= literal,
+            ">": value > literal,
+            "<": value < literal,
         }[op]
         if not ok:
             return False

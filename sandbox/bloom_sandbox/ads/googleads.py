@@ -31,20 +31,30 @@ TOKEN_LIFETIME_SECONDS = 3600
 MIN_VERSION = 19
 BATCH_SIZE = 10_000
 _SEARCH = re.compile(r"^/googleads/v(?P<version>\d+)/customers/(?P<customer>[^/]+)/googleAds:searchStream$")
-_UNAUTHENTICATED = ("Request had invalid authentication credentials. Expected OAuth 2 access token, login "
-                    "cookie or other valid authentication credential. See "
-                    "https://developers.google.com/identity/sign-in/web/devconsole-project.")
+_UNAUTHENTICATED = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+    "cookie or other valid authentication credential. See "
+    "https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
 
 
-def _failure(status: int, status_name: str, message: str, error_code: dict[str, str], version: int = 21,
-             **details: Any) -> Response:
+def _failure(
+    status: int, status_name: str, message: str, error_code: dict[str, str], version: int = 21, **details: Any
+) -> Response:
     error: dict[str, Any] = {"errorCode": error_code, "message": message}
     if details:
         error["details"] = details
-    failure = {"@type": f"type.googleapis.com/google.ads.googleads.v{version}.errors.GoogleAdsFailure",
-               "errors": [error], "requestId": request_id("gads")}
-    top = {"code": status, "message": message if status != 401 else _UNAUTHENTICATED, "status": status_name,
-           "details": [failure]}
+    failure = {
+        "@type": f"type.googleapis.com/google.ads.googleads.v{version}.errors.GoogleAdsFailure",
+        "errors": [error],
+        "requestId": request_id("gads"),
+    }
+    top = {
+        "code": status,
+        "message": message if status != 401 else _UNAUTHENTICATED,
+        "status": status_name,
+        "details": [failure],
+    }
     return Response.json({"error": top}, status=status)
 
 
@@ -75,8 +85,9 @@ class GoogleAdsAPI(AdEmulator):
             return Response.json({"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}, 404)
         version = int(match["version"])
         if version < MIN_VERSION:
-            return Response.json({"error": {"code": 404, "message": f"Version v{version} is sunset.",
-                                            "status": "NOT_FOUND"}}, 404)
+            return Response.json(
+                {"error": {"code": 404, "message": f"Version v{version} is sunset.", "status": "NOT_FOUND"}}, 404
+            )
         return self._search(request, match["customer"], version)
 
     def truth(self) -> dict[str, Any]:
@@ -94,18 +105,31 @@ class GoogleAdsAPI(AdEmulator):
         form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
         self.count("token_requests")
         if form.get("grant_type") != "refresh_token":
-            return Response.json({"error": "unsupported_grant_type",
-                                  "error_description": "Invalid grant_type: " + form.get("grant_type", "")}, 400)
-        if (form.get("client_id") != credentials.GOOGLE_CLIENT_ID
-                or form.get("client_secret") != credentials.GOOGLE_CLIENT_SECRET):
+            return Response.json(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "Invalid grant_type: " + form.get("grant_type", ""),
+                },
+                400,
+            )
+        if (
+            form.get("client_id") != credentials.GOOGLE_CLIENT_ID
+            or form.get("client_secret") != credentials.GOOGLE_CLIENT_SECRET
+        ):
             return Response.json({"error": "invalid_client", "error_description": "Unauthorized"}, 401)
         if form.get("refresh_token") != credentials.GOOGLE_REFRESH_TOKEN:
             return Response.json({"error": "invalid_grant", "error_description": "Bad Request"}, 400)
         token = "ya29.sandbox-" + secrets.token_urlsafe(24)
         with self._token_lock:
             self._tokens[token] = time.monotonic() + TOKEN_LIFETIME_SECONDS
-        return Response.json({"access_token": token, "expires_in": TOKEN_LIFETIME_SECONDS - 1,
-                              "scope": "https://www.googleapis.com/auth/adwords", "token_type": "Bearer"})
+        return Response.json(
+            {
+                "access_token": token,
+                "expires_in": TOKEN_LIFETIME_SECONDS - 1,
+                "scope": "https://www.googleapis.com/auth/adwords",
+                "token_type": "Bearer",
+            }
+        )
 
     # -- searchStream --------------------------------------------------------------
 
@@ -117,53 +141,97 @@ class GoogleAdsAPI(AdEmulator):
             expires = self._tokens.get(token) if scheme.lower() == "bearer" else None
         if expires is None:
             self.count("auth_errors")
-            return _failure(401, "UNAUTHENTICATED", "OAuth token in the header is not valid.",
-                            {"authenticationError": "OAUTH_TOKEN_INVALID"}, version)
+            return _failure(
+                401,
+                "UNAUTHENTICATED",
+                "OAuth token in the header is not valid.",
+                {"authenticationError": "OAUTH_TOKEN_INVALID"},
+                version,
+            )
         if expires <= time.monotonic():
             self.count("expired_tokens")
-            return _failure(401, "UNAUTHENTICATED", "OAuth token in the header has expired.",
-                            {"authenticationError": "OAUTH_TOKEN_EXPIRED"}, version)
+            return _failure(
+                401,
+                "UNAUTHENTICATED",
+                "OAuth token in the header has expired.",
+                {"authenticationError": "OAUTH_TOKEN_EXPIRED"},
+                version,
+            )
         if request.headers.get("developer-token") != credentials.GOOGLE_DEVELOPER_TOKEN:
-            return _failure(401, "UNAUTHENTICATED", "The developer token is not valid.",
-                            {"authenticationError": "DEVELOPER_TOKEN_INVALID"}, version)
+            return _failure(
+                401,
+                "UNAUTHENTICATED",
+                "The developer token is not valid.",
+                {"authenticationError": "DEVELOPER_TOKEN_INVALID"},
+                version,
+            )
         if not customer_id.isdigit():
-            return _failure(400, "INVALID_ARGUMENT", "Client customer ID is not a number.",
-                            {"authenticationError": "CLIENT_CUSTOMER_ID_INVALID"}, version)
+            return _failure(
+                400,
+                "INVALID_ARGUMENT",
+                "Client customer ID is not a number.",
+                {"authenticationError": "CLIENT_CUSTOMER_ID_INVALID"},
+                version,
+            )
         account = find_account("google_ads", customer_id)
         login = request.headers.get("login-customer-id")
         if account is None or (login and login not in {customer_id, credentials.GOOGLE_MANAGER_ID}):
-            return _failure(403, "PERMISSION_DENIED",
-                            "User doesn't have permission to access customer. Note: If you're accessing a "
-                            "client customer, the manager's customer id must be set in the "
-                            "'login-customer-id' header.",
-                            {"authorizationError": "USER_PERMISSION_DENIED"}, version)
+            return _failure(
+                403,
+                "PERMISSION_DENIED",
+                "User doesn't have permission to access customer. Note: If you're accessing a "
+                "client customer, the manager's customer id must be set in the "
+                "'login-customer-id' header.",
+                {"authorizationError": "USER_PERMISSION_DENIED"},
+                version,
+            )
         if self.faults.take("quota", customer_id):
             self.count("quota_errors")
-            return _failure(429, "RESOURCE_EXHAUSTED", "Too many requests. Retry in 30 seconds.",
-                            {"quotaError": "RESOURCE_EXHAUSTED"}, version,
-                            quotaErrorDetails={"rateScope": "DEVELOPER", "rateName": "Number of operations "
-                                               "for explorer access", "retryDelay": "30s"})
+            return _failure(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Too many requests. Retry in 30 seconds.",
+                {"quotaError": "RESOURCE_EXHAUSTED"},
+                version,
+                quotaErrorDetails={
+                    "rateScope": "DEVELOPER",
+                    "rateName": "Number of operations for explorer access",
+                    "retryDelay": "30s",
+                },
+            )
         try:
             query = gaql.parse(str((request.json() or {}).get("query", "")))
         except gaql.GaqlError as exc:
             return _failure(400, "INVALID_ARGUMENT", str(exc), {"queryError": exc.code}, version)
         except (ValueError, AttributeError):
-            return _failure(400, "INVALID_ARGUMENT", "Invalid JSON payload received.",
-                            {"requestError": "BAD_RESOURCE_ID"}, version)
+            return _failure(
+                400, "INVALID_ARGUMENT", "Invalid JSON payload received.", {"requestError": "BAD_RESOURCE_ID"}, version
+            )
         low, _high = query.date_range
         if low is not None and low < oldest_daily_day(self.world, account):
-            return _failure(400, "INVALID_ARGUMENT", "The requested time granularity is not supported for the "
-                            "date range in the query. Metrics with daily, hourly, or weekly segmentation are "
-                            "only available for the last 37 months.",
-                            {"dateRangeError": "REQUESTED_DATE_GRANULARITY_NOT_SUPPORTED"}, version)
+            return _failure(
+                400,
+                "INVALID_ARGUMENT",
+                "The requested time granularity is not supported for the "
+                "date range in the query. Metrics with daily, hourly, or weekly segmentation are "
+                "only available for the last 37 months.",
+                {"dateRangeError": "REQUESTED_DATE_GRANULARITY_NOT_SUPPORTED"},
+                version,
+            )
         self.count("search_streams")
         rows = self._rows(account, query)
         return Response.json(self._batches(rows, query))
 
     def _rows(self, account: Account, query: gaql.Query) -> list[dict[str, str | Decimal | int]]:
-        base = {"customer.id": account.account_id, "customer.resource_name": f"customers/{account.account_id}",
-                "customer.descriptive_name": account.name, "customer.currency_code": account.currency,
-                "customer.time_zone": account.timezone, "customer.status": "ENABLED", "customer.manager": ""}
+        base = {
+            "customer.id": account.account_id,
+            "customer.resource_name": f"customers/{account.account_id}",
+            "customer.descriptive_name": account.name,
+            "customer.currency_code": account.currency,
+            "customer.time_zone": account.timezone,
+            "customer.status": "ENABLED",
+            "customer.manager": "",
+        }
         if query.resource == "customer":
             return [base]
         rows: list[dict[str, str | Decimal | int]] = []
@@ -176,8 +244,12 @@ class GoogleAdsAPI(AdEmulator):
             return rows
         low, high = query.date_range
         for campaign, day, figures in self.model.between(account, low, high):
-            row = {**base, **self._campaign_values(account, campaign), "segments.date": day.isoformat(),
-                   **self._metric_values(figures)}
+            row = {
+                **base,
+                **self._campaign_values(account, campaign),
+                "segments.date": day.isoformat(),
+                **self._metric_values(figures),
+            }
             if gaql.matches(query, {k: str(v) for k, v in row.items()}):
                 rows.append(row)
         for name, descending in reversed(query.order):
@@ -186,15 +258,23 @@ class GoogleAdsAPI(AdEmulator):
 
     @staticmethod
     def _campaign_values(account: Account, campaign: Campaign) -> dict[str, str]:
-        return {"campaign.id": campaign.campaign_id, "campaign.name": campaign.name,
-                "campaign.resource_name": f"customers/{account.account_id}/campaigns/{campaign.campaign_id}",
-                "campaign.status": campaign.status, "campaign.advertising_channel_type": campaign.objective}
+        return {
+            "campaign.id": campaign.campaign_id,
+            "campaign.name": campaign.name,
+            "campaign.resource_name": f"customers/{account.account_id}/campaigns/{campaign.campaign_id}",
+            "campaign.status": campaign.status,
+            "campaign.advertising_channel_type": campaign.objective,
+        }
 
     @staticmethod
     def _metric_values(figures: DayFigures) -> dict[str, Decimal | int]:
-        return {"metrics.cost_micros": int(figures.spend * 1_000_000), "metrics.impressions": figures.impressions,
-                "metrics.clicks": figures.clicks, "metrics.conversions": figures.conversions,
-                "metrics.conversions_value": figures.conversion_value}
+        return {
+            "metrics.cost_micros": int(figures.spend * 1_000_000),
+            "metrics.impressions": figures.impressions,
+            "metrics.clicks": figures.clicks,
+            "metrics.conversions": figures.conversions,
+            "metrics.conversions_value": figures.conversion_value,
+        }
 
     @staticmethod
     def _batches(rows: list[dict[str, Any]], query: gaql.Query) -> list[dict[str, Any]]:
@@ -203,7 +283,7 @@ class GoogleAdsAPI(AdEmulator):
         batches: list[dict[str, Any]] = []
         for start in range(0, max(len(rows), 1), BATCH_SIZE):
             results = []
-            for row in rows[start:start + BATCH_SIZE]:
+            for row in rows[start : start + BATCH_SIZE]:
                 result: dict[str, dict[str, Any]] = {}
                 for name in query.fields:
                     value = row.get(name)

@@ -33,19 +33,35 @@ USAGE_PER_CALL = 0.1  # percent of the business-use-case budget one call uses (1
 USAGE_WINDOW_SECONDS = 60.0
 MAX_LIMIT = 500
 ATTRIBUTION_SETTING = "7d_click_1d_view"
-INSIGHT_FIELDS = frozenset({
-    "account_currency", "account_id", "account_name", "action_values", "actions", "attribution_setting",
-    "campaign_id", "campaign_name", "clicks", "date_start", "date_stop", "impressions", "objective", "spend",
-})
-CAMPAIGN_FIELDS = frozenset({"id", "name", "status", "effective_status", "configured_status", "objective",
-                             "account_id", "created_time"})
+INSIGHT_FIELDS = frozenset(
+    {
+        "account_currency",
+        "account_id",
+        "account_name",
+        "action_values",
+        "actions",
+        "attribution_setting",
+        "campaign_id",
+        "campaign_name",
+        "clicks",
+        "date_start",
+        "date_stop",
+        "impressions",
+        "objective",
+        "spend",
+    }
+)
+CAMPAIGN_FIELDS = frozenset(
+    {"id", "name", "status", "effective_status", "configured_status", "objective", "account_id", "created_time"}
+)
 ACCOUNT_FIELDS = frozenset({"id", "account_id", "name", "currency", "timezone_name", "account_status"})
 _PATH = re.compile(r"^/meta/v(?P<version>\d+)\.0/(?P<node>[A-Za-z0-9_]+)(?:/(?P<edge>[a-z_]+))?/?$")
 
 
 def _error(status: int, code: int, message: str, **extra: Any) -> Response:
-    body = {"error": {"message": message, "type": "OAuthException", "code": code, **extra,
-                      "fbtrace_id": request_id("A")}}
+    body = {
+        "error": {"message": message, "type": "OAuthException", "code": code, **extra, "fbtrace_id": request_id("A")}
+    }
     return Response.json(body, status=status)
 
 
@@ -82,23 +98,32 @@ class MetaAPI(AdEmulator):
         if match is None:
             return _error(400, 2500, "Unknown path components: " + request.path.removeprefix("/meta"))
         if int(match["version"]) < 21:
-            return _error(400, 2635, "(#2635) You are calling a deprecated version of the Ads API. "
-                          "Please update to the latest version: v21.0.")
+            return _error(
+                400,
+                2635,
+                "(#2635) You are calling a deprecated version of the Ads API. "
+                "Please update to the latest version: v21.0.",
+            )
         token = params.get("access_token") or request.headers.get("authorization", "").partition(" ")[2]
         if token != credentials.META_ACCESS_TOKEN or self.faults.take("invalid_token"):
             self.count("auth_errors")
             return _error(400, 190, "Invalid OAuth access token - Cannot parse access token")
         if self.faults.take("server_error"):
-            return _error(500, 2, "An unexpected error has occurred. Please retry your request later.",
-                          is_transient=True)
+            return _error(
+                500, 2, "An unexpected error has occurred. Please retry your request later.", is_transient=True
+            )
         node, edge = match["node"], match["edge"]
         if node.startswith("act_"):
             return self._account_request(request.method, node.removeprefix("act_"), edge, params, request)
         run = self._runs.get(node)
         if run is None:
-            return _error(400, 100, f"Unsupported get request. Object with ID '{node}' does not exist, cannot "
-                          "be loaded due to missing permissions, or does not support this operation.",
-                          error_subcode=33)
+            return _error(
+                400,
+                100,
+                f"Unsupported get request. Object with ID '{node}' does not exist, cannot "
+                "be loaded due to missing permissions, or does not support this operation.",
+                error_subcode=33,
+            )
         return self._with_usage(run["account"], lambda: self._run_request(node, run, edge, params, request))
 
     def truth(self) -> dict[str, Any]:
@@ -122,9 +147,14 @@ class MetaAPI(AdEmulator):
     ) -> Response:
         account = find_account("meta", account_id)
         if account is None:
-            return _error(400, 100, f"Unsupported get request. Object with ID 'act_{account_id}' does not "
-                          "exist, cannot be loaded due to missing permissions, or does not support this "
-                          "operation.", error_subcode=33)
+            return _error(
+                400,
+                100,
+                f"Unsupported get request. Object with ID 'act_{account_id}' does not "
+                "exist, cannot be loaded due to missing permissions, or does not support this "
+                "operation.",
+                error_subcode=33,
+            )
         if edge is None and method == "GET":
             return self._with_usage(account, lambda: self._account(account, params))
         if edge == "campaigns" and method == "GET":
@@ -143,8 +173,11 @@ class MetaAPI(AdEmulator):
             minutes = int(fault.spec.get("minutes", 1)) if fault else regain
             code = int(fault.spec.get("code", 80004)) if fault else 80004
             self.count("throttled")
-            message = ("There have been too many calls to this ad-account. Wait a bit and try again."
-                       if code == 80004 else "User request limit reached")
+            message = (
+                "There have been too many calls to this ad-account. Wait a bit and try again."
+                if code == 80004
+                else "User request limit reached"
+            )
             response = _error(400, code, message, error_subcode=2446079, is_transient=True)
             response.headers.update(self._usage_header(account, max(usage, 100.0), minutes))
             return response
@@ -168,9 +201,14 @@ class MetaAPI(AdEmulator):
     @staticmethod
     def _usage_header(account: Account, usage: float, minutes: int) -> dict[str, str]:
         value = round(usage)
-        entry = {"type": "ads_insights", "call_count": value, "total_cputime": max(value - 5, 0),
-                 "total_time": max(value - 3, 0), "estimated_time_to_regain_access": minutes,
-                 "ads_api_access_tier": "standard_access"}
+        entry = {
+            "type": "ads_insights",
+            "call_count": value,
+            "total_cputime": max(value - 5, 0),
+            "total_time": max(value - 3, 0),
+            "estimated_time_to_regain_access": minutes,
+            "ads_api_access_tier": "standard_access",
+        }
         return {"x-business-use-case-usage": json.dumps({account.account_id: [entry]})}
 
     # -- objects -------------------------------------------------------------------
@@ -179,8 +217,14 @@ class MetaAPI(AdEmulator):
         fields = _fields(params, {"id", "name"}, ACCOUNT_FIELDS)
         if isinstance(fields, Response):
             return fields
-        full = {"id": f"act_{account.account_id}", "account_id": account.account_id, "name": account.name,
-                "currency": account.currency, "timezone_name": account.timezone, "account_status": 1}
+        full = {
+            "id": f"act_{account.account_id}",
+            "account_id": account.account_id,
+            "name": account.name,
+            "currency": account.currency,
+            "timezone_name": account.timezone,
+            "account_status": 1,
+        }
         return Response.json({k: full[k] for k in ["id", *sorted(fields - {"id"})]})
 
     def _campaigns(self, account: Account, params: dict[str, str], request: Request) -> Response:
@@ -189,10 +233,16 @@ class MetaAPI(AdEmulator):
             return fields
         rows = []
         for campaign in campaigns(account):
-            full = {"id": campaign.campaign_id, "name": campaign.name, "status": campaign.status,
-                    "effective_status": campaign.status, "configured_status": campaign.status,
-                    "objective": campaign.objective, "account_id": account.account_id,
-                    "created_time": "2024-01-15T10:00:00-0800"}
+            full = {
+                "id": campaign.campaign_id,
+                "name": campaign.name,
+                "status": campaign.status,
+                "effective_status": campaign.status,
+                "configured_status": campaign.status,
+                "objective": campaign.objective,
+                "account_id": account.account_id,
+                "created_time": "2024-01-15T10:00:00-0800",
+            }
             rows.append({k: full[k] for k in ["id", *sorted(fields - {"id"})]})
         return _page(rows, params, request)
 
@@ -201,8 +251,12 @@ class MetaAPI(AdEmulator):
     def _insights_query(self, account: Account, params: dict[str, str]) -> dict[str, Any] | Response:
         level = params.get("level", "account")
         if level not in {"campaign", "account"}:
-            return _error(400, 100, f"(#100) level must be one of the following values: account, campaign "
-                          f"(the sandbox knows no '{level}' level)")
+            return _error(
+                400,
+                100,
+                f"(#100) level must be one of the following values: account, campaign "
+                f"(the sandbox knows no '{level}' level)",
+            )
         fields = _fields(params, set(), INSIGHT_FIELDS)
         if isinstance(fields, Response):
             return fields
@@ -212,13 +266,20 @@ class MetaAPI(AdEmulator):
             since = date.fromisoformat(window["since"]) if window else today - timedelta(days=30)
             until = date.fromisoformat(window["until"]) if window else today - timedelta(days=1)
         except (ValueError, KeyError, TypeError):
-            return _error(400, 100, "(#100) Param time_range must be a JSON object with since and until "
-                          "dates formatted as YYYY-MM-DD")
+            return _error(
+                400,
+                100,
+                "(#100) Param time_range must be a JSON object with since and until dates formatted as YYYY-MM-DD",
+            )
         if since > until:
             return _error(400, 100, "(#100) time_range: since must be on or before until")
         if since < oldest_daily_day(self.world, account):
-            return _error(400, 100, "(#3018) The start date of the time range cannot be beyond 37 months from "
-                          "the current date", error_subcode=1487534)
+            return _error(
+                400,
+                100,
+                "(#3018) The start date of the time range cannot be beyond 37 months from the current date",
+                error_subcode=1487534,
+            )
         increment = params.get("time_increment", "all_days")
         if increment not in {"1", "all_days"}:
             return _error(400, 100, "(#100) The sandbox supports time_increment 1 or all_days only")
@@ -230,8 +291,13 @@ class MetaAPI(AdEmulator):
             return query
         if query["daily"] and (query["until"] - query["since"]).days + 1 > SYNC_MAX_DAYS:
             self.count("too_much_data")
-            return _error(500, 1, "Please reduce the amount of data you're asking for, then retry your request",
-                          error_subcode=99, is_transient=False)
+            return _error(
+                500,
+                1,
+                "Please reduce the amount of data you're asking for, then retry your request",
+                error_subcode=99,
+                is_transient=False,
+            )
         self.count("insights_sync")
         return _page(self._insight_rows(account, query), params, request)
 
@@ -241,8 +307,13 @@ class MetaAPI(AdEmulator):
             return query
         run_id = str(next(self._run_ids))
         failed = self.faults.take("job_failed", account.account_id) is not None
-        self._runs[run_id] = {"account": account, "query": query, "polls": 0, "failed": failed,
-                              "time_ref": int(time.time())}
+        self._runs[run_id] = {
+            "account": account,
+            "query": query,
+            "polls": 0,
+            "failed": failed,
+            "time_ref": int(time.time()),
+        }
         self.count("report_runs")
         return Response.json({"report_run_id": run_id})
 
@@ -253,18 +324,28 @@ class MetaAPI(AdEmulator):
             run["polls"] += 1
             done = run["polls"] >= 2
             status = "Job Failed" if run["failed"] and done else "Job Completed" if done else "Job Running"
-            return Response.json({
-                "id": run_id, "account_id": run["account"].account_id, "async_status": status,
-                "async_percent_completion": 100 if done else 40,
-                "date_start": run["query"]["since"].isoformat(), "date_stop": run["query"]["until"].isoformat(),
-                "time_ref": run["time_ref"], "time_completed": run["time_ref"] if done else 0,
-                "is_running": not done,
-            })
+            return Response.json(
+                {
+                    "id": run_id,
+                    "account_id": run["account"].account_id,
+                    "async_status": status,
+                    "async_percent_completion": 100 if done else 40,
+                    "date_start": run["query"]["since"].isoformat(),
+                    "date_stop": run["query"]["until"].isoformat(),
+                    "time_ref": run["time_ref"],
+                    "time_completed": run["time_ref"] if done else 0,
+                    "is_running": not done,
+                }
+            )
         if edge != "insights":
             return _error(400, 100, f"Unsupported get request on a report run: {edge}")
         if run["polls"] < 2 or run["failed"]:
-            return _error(400, 100, "(#100) The report run is not completed: poll it until async_status is "
-                          "'Job Completed'", error_subcode=1487534)
+            return _error(
+                400,
+                100,
+                "(#100) The report run is not completed: poll it until async_status is 'Job Completed'",
+                error_subcode=1487534,
+            )
         return _page(self._insight_rows(run["account"], run["query"]), params, request)
 
     def _insight_rows(self, account: Account, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -284,15 +365,24 @@ class MetaAPI(AdEmulator):
             value = sum((f.conversion_value for _c, f in members), Decimal("0"))
             clicks = sum(f.clicks for _c, f in members)
             full: dict[str, Any] = {
-                "account_id": account.account_id, "account_name": account.name,
-                "account_currency": account.currency, "campaign_id": campaign.campaign_id,
-                "campaign_name": campaign.name, "objective": campaign.objective, "spend": str(spend),
-                "impressions": str(sum(f.impressions for _c, f in members)), "clicks": str(clicks),
-                "actions": [{"action_type": "link_click", "value": str(clicks)},
-                            {"action_type": "purchase", "value": str(conversions)},
-                            {"action_type": "omni_purchase", "value": str(conversions)}],
-                "action_values": [{"action_type": "purchase", "value": str(value)},
-                                  {"action_type": "omni_purchase", "value": str(value)}],
+                "account_id": account.account_id,
+                "account_name": account.name,
+                "account_currency": account.currency,
+                "campaign_id": campaign.campaign_id,
+                "campaign_name": campaign.name,
+                "objective": campaign.objective,
+                "spend": str(spend),
+                "impressions": str(sum(f.impressions for _c, f in members)),
+                "clicks": str(clicks),
+                "actions": [
+                    {"action_type": "link_click", "value": str(clicks)},
+                    {"action_type": "purchase", "value": str(conversions)},
+                    {"action_type": "omni_purchase", "value": str(conversions)},
+                ],
+                "action_values": [
+                    {"action_type": "purchase", "value": str(value)},
+                    {"action_type": "omni_purchase", "value": str(value)},
+                ],
                 "attribution_setting": ATTRIBUTION_SETTING,
             }
             if query["level"] == "account":
@@ -319,7 +409,7 @@ def _page(rows: list[dict[str, Any]], params: dict[str, str], request: Request) 
         start = _uncursor(params["after"]) + 1 if "after" in params else 0
     except ValueError:
         return _error(400, 100, "(#100) Invalid limit or after cursor")
-    page = rows[start:start + limit]
+    page = rows[start : start + limit]
     body: dict[str, Any] = {"data": page}
     if page:
         body["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(page) - 1)}}

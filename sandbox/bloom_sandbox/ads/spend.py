@@ -68,29 +68,39 @@ class DayFigures:
     conversion_value: Decimal
 
 
-META_MAIN = Account("meta", "1001", "Bloom Meta Ads", "USD", "America/Los_Angeles", 0.30,
-                    Decimal("18.50"), Decimal("1"), CENT)
-META_UK = Account("meta", "1002", "Bloom Meta Ads UK", "GBP", "Europe/London", 0.05,
-                  Decimal("14.20"), Decimal("0.79"), CENT)
-GOOGLE_MAIN = Account("google_ads", "1234567890", "Bloom Google Ads", "USD", "America/New_York", 0.25,
-                      Decimal("12.75"), Decimal("1"), MICRO)
-TIKTOK_MAIN = Account("tiktok", "7000000000001", "Bloom TikTok Ads", "EUR", "Europe/Berlin", 0.08,
-                      Decimal("16.40"), Decimal("0.92"), CENT)
+META_MAIN = Account(
+    "meta", "1001", "Bloom Meta Ads", "USD", "America/Los_Angeles", 0.30, Decimal("18.50"), Decimal("1"), CENT
+)
+META_UK = Account(
+    "meta", "1002", "Bloom Meta Ads UK", "GBP", "Europe/London", 0.05, Decimal("14.20"), Decimal("0.79"), CENT
+)
+GOOGLE_MAIN = Account(
+    "google_ads",
+    "1234567890",
+    "Bloom Google Ads",
+    "USD",
+    "America/New_York",
+    0.25,
+    Decimal("12.75"),
+    Decimal("1"),
+    MICRO,
+)
+TIKTOK_MAIN = Account(
+    "tiktok", "7000000000001", "Bloom TikTok Ads", "EUR", "Europe/Berlin", 0.08, Decimal("16.40"), Decimal("0.92"), CENT
+)
 
 ACCOUNTS: tuple[Account, ...] = (META_MAIN, META_UK, GOOGLE_MAIN, TIKTOK_MAIN)
 
 CAMPAIGNS: tuple[Campaign, ...] = (
     Campaign(META_MAIN, "23850000000001", "Prospecting - Broad", "ACTIVE", "OUTCOME_SALES", 0.5),
     Campaign(META_MAIN, "23850000000002", "Retargeting - 30d visitors", "ACTIVE", "OUTCOME_SALES", 0.35),
-    Campaign(META_MAIN, "23850000000003", "Launch Awareness", "PAUSED", "OUTCOME_AWARENESS", 0.15,
-             0.0, 0.4),
+    Campaign(META_MAIN, "23850000000003", "Launch Awareness", "PAUSED", "OUTCOME_AWARENESS", 0.15, 0.0, 0.4),
     Campaign(META_UK, "23850000000101", "UK Prospecting", "ACTIVE", "OUTCOME_SALES", 1.0, 0.5, 1.0),
     Campaign(GOOGLE_MAIN, "20000000001", "Search - Brand", "ENABLED", "SEARCH", 0.45),
     Campaign(GOOGLE_MAIN, "20000000002", "Shopping - All Products", "ENABLED", "SHOPPING", 0.35),
     Campaign(GOOGLE_MAIN, "20000000003", "Performance Max", "PAUSED", "PERFORMANCE_MAX", 0.2, 0.2, 0.7),
     Campaign(TIKTOK_MAIN, "1790000000000001", "Spark Ads - UGC", "ENABLE", "WEB_CONVERSIONS", 0.7),
-    Campaign(TIKTOK_MAIN, "1790000000000002", "Product Sales - Catalog", "ENABLE", "PRODUCT_SALES", 0.3,
-             0.3, 1.0),
+    Campaign(TIKTOK_MAIN, "1790000000000002", "Product Sales - Catalog", "ENABLE", "PRODUCT_SALES", 0.3, 0.3, 1.0),
 )
 
 
@@ -151,9 +161,7 @@ class SpendModel:
         """Rows of ``since..until`` (inclusive), ordered by day then campaign."""
         by_id = {c.campaign_id: c for c in campaigns(account)}
         found = [
-            (by_id[cid], day, figures)
-            for (cid, day), figures in self.rows(account).items()
-            if since <= day <= until
+            (by_id[cid], day, figures) for (cid, day), figures in self.rows(account).items() if since <= day <= until
         ]
         return sorted(found, key=lambda row: (row[1], row[0].campaign_id))
 

@@ -24,14 +24,25 @@ from bloom_sandbox.api import Request, Response
 BASE = "/tiktok/open_api/v1.3"
 MAX_DAYS = 30
 MAX_PAGE_SIZE = 1000
-REPORT_METRICS = frozenset({"spend", "impressions", "clicks", "conversion", "complete_payment",
-                            "total_complete_payment_rate", "campaign_name", "currency"})
+REPORT_METRICS = frozenset(
+    {
+        "spend",
+        "impressions",
+        "clicks",
+        "conversion",
+        "complete_payment",
+        "total_complete_payment_rate",
+        "campaign_name",
+        "currency",
+    }
+)
 ADVERTISER_FIELDS = ("advertiser_id", "name", "currency", "timezone", "display_timezone", "status")
 
 
 def _answer(code: int = 0, message: str = "OK", data: dict[str, Any] | None = None) -> Response:
-    return Response.json({"code": code, "message": message, "request_id": request_id("2026"),
-                          "data": data if data is not None else {}})
+    return Response.json(
+        {"code": code, "message": message, "request_id": request_id("2026"), "data": data if data is not None else {}}
+    )
 
 
 def _json_list(request: Request, name: str) -> list[str] | None:
@@ -92,8 +103,9 @@ class TikTokAPI(AdEmulator):
             return _answer(40002, "advertiser_id: Missing data for required field.")
         account = find_account("tiktok", advertiser_id)
         if account is None:
-            return _answer(40001, f"No permission to operate advertiser {advertiser_id}. Authorize the app "
-                           "for this advertiser.")
+            return _answer(
+                40001, f"No permission to operate advertiser {advertiser_id}. Authorize the app for this advertiser."
+            )
         return account
 
     def _advertisers(self, request: Request) -> Response:
@@ -105,19 +117,34 @@ class TikTokAPI(AdEmulator):
         for advertiser_id in ids:
             account = find_account("tiktok", advertiser_id)
             if account is None:
-                return _answer(40001, f"No permission to operate advertiser {advertiser_id}. Authorize the "
-                               "app for this advertiser.")
-            full = {"advertiser_id": account.account_id, "name": account.name, "currency": account.currency,
-                    "timezone": account.timezone, "display_timezone": account.timezone,
-                    "status": "STATUS_ENABLE"}
+                return _answer(
+                    40001,
+                    f"No permission to operate advertiser {advertiser_id}. Authorize the app for this advertiser.",
+                )
+            full = {
+                "advertiser_id": account.account_id,
+                "name": account.name,
+                "currency": account.currency,
+                "timezone": account.timezone,
+                "display_timezone": account.timezone,
+                "status": "STATUS_ENABLE",
+            }
             rows.append({k: full[k] for k in fields if k in full})
         return _answer(data={"list": rows})
 
     def _campaigns(self, account: Account, request: Request) -> Response:
         page, page_size = self._paging(request)
-        rows = [{"advertiser_id": account.account_id, "campaign_id": c.campaign_id, "campaign_name": c.name,
-                 "objective_type": c.objective, "operation_status": c.status,
-                 "secondary_status": f"CAMPAIGN_STATUS_{c.status}"} for c in campaigns(account)]
+        rows = [
+            {
+                "advertiser_id": account.account_id,
+                "campaign_id": c.campaign_id,
+                "campaign_name": c.name,
+                "objective_type": c.objective,
+                "operation_status": c.status,
+                "secondary_status": f"CAMPAIGN_STATUS_{c.status}",
+            }
+            for c in campaigns(account)
+        ]
         fields = _json_list(request, "fields")  # without it, every field
         if fields:
             rows = [{k: row[k] for k in fields if k in row} for row in rows]
@@ -130,7 +157,7 @@ class TikTokAPI(AdEmulator):
             return _answer(40002, "data_level: the sandbox serves AUCTION_CAMPAIGN only.")
         dimensions = _json_list(request, "dimensions") or []
         if sorted(dimensions) != ["campaign_id", "stat_time_day"]:
-            return _answer(40002, "dimensions: use [\"campaign_id\", \"stat_time_day\"].")
+            return _answer(40002, 'dimensions: use ["campaign_id", "stat_time_day"].')
         metrics = _json_list(request, "metrics") or ["spend", "impressions", "clicks"]
         unknown = sorted(set(metrics) - REPORT_METRICS)
         if unknown:
@@ -143,19 +170,30 @@ class TikTokAPI(AdEmulator):
             return _answer(40002, "end_date must be on or after start_date.")
         if (until - since).days + 1 > MAX_DAYS:
             self.count("range_too_long")
-            return _answer(40002, f"The time range between start_date and end_date cannot exceed {MAX_DAYS} "
-                           "days when stat_time_day is a dimension.")
+            return _answer(
+                40002,
+                f"The time range between start_date and end_date cannot exceed {MAX_DAYS} "
+                "days when stat_time_day is a dimension.",
+            )
         page, page_size = self._paging(request)
         rows = []
         for campaign, day, figures in self.model.between(account, since, until):
-            full = {"spend": str(figures.spend), "impressions": str(figures.impressions),
-                    "clicks": str(figures.clicks), "conversion": str(figures.conversions),
-                    "complete_payment": str(figures.conversions),
-                    "total_complete_payment_rate": str(figures.conversion_value),
-                    "campaign_name": campaign.name, "currency": account.currency}
-            rows.append({"dimensions": {"campaign_id": campaign.campaign_id,
-                                        "stat_time_day": f"{day.isoformat()} 00:00:00"},
-                         "metrics": {m: full[m] for m in metrics}})
+            full = {
+                "spend": str(figures.spend),
+                "impressions": str(figures.impressions),
+                "clicks": str(figures.clicks),
+                "conversion": str(figures.conversions),
+                "complete_payment": str(figures.conversions),
+                "total_complete_payment_rate": str(figures.conversion_value),
+                "campaign_name": campaign.name,
+                "currency": account.currency,
+            }
+            rows.append(
+                {
+                    "dimensions": {"campaign_id": campaign.campaign_id, "stat_time_day": f"{day.isoformat()} 00:00:00"},
+                    "metrics": {m: full[m] for m in metrics},
+                }
+            )
         self.count("reports")
         return _answer(data=self._page(rows, page, page_size))
 
@@ -168,6 +206,13 @@ class TikTokAPI(AdEmulator):
 
     @staticmethod
     def _page(rows: list[dict[str, Any]], page: int, page_size: int) -> dict[str, Any]:
-        chunk = rows[(page - 1) * page_size: page * page_size]
-        return {"list": chunk, "page_info": {"page": page, "page_size": page_size, "total_number": len(rows),
-                                             "total_page": math.ceil(len(rows) / page_size)}}
+        chunk = rows[(page - 1) * page_size : page * page_size]
+        return {
+            "list": chunk,
+            "page_info": {
+                "page": page,
+                "page_size": page_size,
+                "total_number": len(rows),
+                "total_page": math.ceil(len(rows) / page_size),
+            },
+        }

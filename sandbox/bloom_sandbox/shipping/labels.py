@@ -48,8 +48,7 @@ def slug(text: str) -> str:
 def service_token(carrier_slug: str, service: str) -> str:
     """A service code in the providers' style: ``usps_priority_mail``, ``dhl_express_worldwide``."""
     words, service_words = carrier_slug.split("_"), slug(service).split("_")
-    overlap = next((n for n in range(min(len(words), len(service_words)), 0, -1)
-                    if words[-n:] == service_words[:n]), 0)
+    overlap = next((n for n in range(min(len(words), len(service_words)), 0, -1) if words[-n:] == service_words[:n]), 0)
     return "_".join(words + service_words[overlap:])
 
 
@@ -115,13 +114,33 @@ def labels_for_order(seed: int, order: Order, currency: str) -> list[Label]:
         parcels = 2 if rng.random() < EXTRA_PACKAGE else 1
         for parcel in range(parcels):
             tracking = fulfillment.tracking_number if parcel == 0 else f"{fulfillment.tracking_number}{parcel}"
-            labels.extend(_label_chain(seed, rng, provider, order, fulfillment, currency, len(labels),
-                                       bought + timedelta(minutes=parcel), tracking))
+            labels.extend(
+                _label_chain(
+                    seed,
+                    rng,
+                    provider,
+                    order,
+                    fulfillment,
+                    currency,
+                    len(labels),
+                    bought + timedelta(minutes=parcel),
+                    tracking,
+                )
+            )
     return labels
 
 
-def _label_chain(seed: int, rng: random.Random, provider: str, order: Order, fulfillment: Fulfillment,
-                 currency: str, first_sequence: int, bought: datetime, tracking: str) -> list[Label]:
+def _label_chain(
+    seed: int,
+    rng: random.Random,
+    provider: str,
+    order: Order,
+    fulfillment: Fulfillment,
+    currency: str,
+    first_sequence: int,
+    bought: datetime,
+    tracking: str,
+) -> list[Label]:
     """One label, plus the replacement bought when it was voided."""
     chain: list[Label] = []
     while True:
@@ -129,16 +148,37 @@ def _label_chain(seed: int, rng: random.Random, provider: str, order: Order, ful
         voided_at = None
         if rng.random() < VOIDED and len(chain) < 2:
             voided_at = bought + timedelta(hours=rng.uniform(0.5, 24 * 12))
-        chain.append(_label(seed, rng, provider, order, fulfillment, currency, sequence, bought, voided_at,
-                            tracking if not chain else f"{tracking}R{len(chain)}"))
+        chain.append(
+            _label(
+                seed,
+                rng,
+                provider,
+                order,
+                fulfillment,
+                currency,
+                sequence,
+                bought,
+                voided_at,
+                tracking if not chain else f"{tracking}R{len(chain)}",
+            )
+        )
         if voided_at is None or rng.random() >= RELABEL:
             return chain
         bought = voided_at + timedelta(minutes=rng.randint(2, 30), milliseconds=rng.randint(0, 999))
 
 
-def _label(seed: int, rng: random.Random, provider: str, order: Order, fulfillment: Fulfillment,
-           currency: str, sequence: int, bought: datetime, voided_at: datetime | None,
-           tracking: str) -> Label:
+def _label(
+    seed: int,
+    rng: random.Random,
+    provider: str,
+    order: Order,
+    fulfillment: Fulfillment,
+    currency: str,
+    sequence: int,
+    bought: datetime,
+    voided_at: datetime | None,
+    tracking: str,
+) -> Label:
     low, high = SERVICE_PRICES.get(fulfillment.carrier, (Decimal("5.00"), Decimal("20.00")))
     cost = _money(rng, low, high)
     insurance = Decimal("0.00")
@@ -147,16 +187,30 @@ def _label(seed: int, rng: random.Random, provider: str, order: Order, fulfillme
     matched = rng.random() >= UNMATCHED_REF
     if provider == "shipstation":
         label_id = str(10_000_000 + order.number * 16 + sequence)
-        ref = (str(order.number) if sequence == 0 else f"{order.number}-{sequence}") if matched \
+        ref = (
+            (str(order.number) if sequence == 0 else f"{order.number}-{sequence}")
+            if matched
             else f"M{rng.randint(10000, 99999)}"
+        )
     else:
         label_id = hex_id("shippo", seed, order.id, sequence)
         ref = (f"Order {order.name}" if rng.random() < 0.85 else order.name) if matched else ""
     return Label(
-        provider=provider, label_id=label_id, sequence=sequence, order=order, order_ref=ref,
-        matched=matched, carrier=fulfillment.carrier, service=fulfillment.service, cost=cost,
-        insurance=insurance, currency=currency, created_at=bought, voided_at=voided_at,
-        tracking_number=tracking, line_item_ids=tuple(fulfillment.line_item_ids),
+        provider=provider,
+        label_id=label_id,
+        sequence=sequence,
+        order=order,
+        order_ref=ref,
+        matched=matched,
+        carrier=fulfillment.carrier,
+        service=fulfillment.service,
+        cost=cost,
+        insurance=insurance,
+        currency=currency,
+        created_at=bought,
+        voided_at=voided_at,
+        tracking_number=tracking,
+        line_item_ids=tuple(fulfillment.line_item_ids),
     )
 
 
@@ -172,8 +226,10 @@ class Recipient:
 
 
 #: The Shippo account's users; a label bought in Shippo's web app names its buyer in ``created_by``.
-SHIPPO_STAFF = (("Marisol", "Vandenberg", "marisol.vandenberg@bloom-sandbox.example"),
-                ("Theodore", "Okonkwo", "theodore.okonkwo@bloom-sandbox.example"))
+SHIPPO_STAFF = (
+    ("Marisol", "Vandenberg", "marisol.vandenberg@bloom-sandbox.example"),
+    ("Theodore", "Okonkwo", "theodore.okonkwo@bloom-sandbox.example"),
+)
 SHIPPO_OWNER = "shipping@sandbox.example"  # the Shippo account's user name (an email), in object_owner
 
 
@@ -233,10 +289,13 @@ class LabelBook:
             if provider not in self._shelves:
                 now = self.store.now
                 mine = [lb for lb in labels if lb.provider == provider and lb.visible(now)]
-                voided = sorted((lb for lb in mine if lb.voided_by(now)),
-                                key=lambda lb: (lb.voided_at, lb.label_id), reverse=True)
+                voided = sorted(
+                    (lb for lb in mine if lb.voided_by(now)), key=lambda lb: (lb.voided_at, lb.label_id), reverse=True
+                )
                 self._shelves[provider] = _Shelf(
-                    labels=mine, created=[lb.created_at for lb in mine], voided=voided,
+                    labels=mine,
+                    created=[lb.created_at for lb in mine],
+                    voided=voided,
                     by_id={lb.label_id: lb for lb in mine},
                     by_refund_id={hex_id("refund", lb.label_id): lb for lb in voided},
                 )
@@ -254,8 +313,13 @@ class LabelBook:
         street = f"{100 + order.number % 9000} {('Linden', 'Harbor', 'Quarry', 'Maple')[order.number % 4]} Street"
         if customer is None:
             return Recipient(f"Guest Buyer {order.number}", order.email or "", "", street, "Springfield")
-        return Recipient(f"{customer.first_name} {customer.last_name}", order.email or customer.email,
-                         customer.phone or "", street, customer.city)
+        return Recipient(
+            f"{customer.first_name} {customer.last_name}",
+            order.email or customer.email,
+            customer.phone or "",
+            street,
+            customer.city,
+        )
 
     def personal(self, provider: str) -> dict[str, list[str]]:
         """The personal values the provider's visible labels carry: emails and full names."""

@@ -75,9 +75,11 @@ class ShippoAPI(ShippingAPIBase):
         if not verdict.allowed:
             self.counters["throttled"] += 1
             wait = max(1, verdict.reset_seconds)
-            return Response.json({"detail": f"Request was throttled. Expected available in {wait} seconds."},
-                                 status=429, headers={"Retry-After": str(wait),
-                                                      "X-RateLimit-Reset": str(int(time.time()) + wait)})
+            return Response.json(
+                {"detail": f"Request was throttled. Expected available in {wait} seconds."},
+                status=429,
+                headers={"Retry-After": str(wait), "X-RateLimit-Reset": str(int(time.time()) + wait)},
+            )
         test = token.startswith("shippo_test_")
         now = self.book.store.now
         if kind == "single":
@@ -112,9 +114,11 @@ class ShippoAPI(ShippingAPIBase):
     def _matches(label: Label, request: Request, now: datetime) -> bool:
         """The list filters Shippo documents: object_status, tracking_status, rate."""
         voided = label.voided_by(now)
-        wanted = {"object_status": lambda: "REFUNDED" if voided else "SUCCESS",
-                  "tracking_status": lambda: "UNKNOWN" if voided else "DELIVERED",
-                  "rate": lambda: hex_id("rate", label.label_id)}
+        wanted = {
+            "object_status": lambda: "REFUNDED" if voided else "SUCCESS",
+            "tracking_status": lambda: "UNKNOWN" if voided else "DELIVERED",
+            "rate": lambda: hex_id("rate", label.label_id),
+        }
         return all((asked := request.param(name)) is None or asked == value() for name, value in wanted.items())
 
     def _page(self, request: Request, items: Sequence[Label], render: Callable[[Label], dict[str, Any]]) -> Response:
@@ -132,11 +136,13 @@ class ShippoAPI(ShippingAPIBase):
         def link(number: int) -> str:
             return f"{base}?{urlencode([*extra, ('page', number), ('results', size)])}"
 
-        return Response.json({
-            "next": link(page + 1) if page * size < len(items) else None,
-            "previous": link(page - 1) if page > 1 else None,
-            "results": [render(item) for item in items[(page - 1) * size : page * size]],
-        })
+        return Response.json(
+            {
+                "next": link(page + 1) if page * size < len(items) else None,
+                "previous": link(page - 1) if page > 1 else None,
+                "results": [render(item) for item in items[(page - 1) * size : page * size]],
+            }
+        )
 
     def _transaction(self, label: Label, now: datetime, test: bool) -> dict[str, Any]:
         voided = label.voided_by(now)
@@ -145,27 +151,47 @@ class ShippoAPI(ShippingAPIBase):
         buyer = shippo_buyer(label)
         created_by = dict(zip(("first_name", "last_name", "username"), buyer, strict=True)) if buyer else None
         return {
-            "object_state": "VALID", "status": "REFUNDED" if voided else "SUCCESS",
-            "object_created": shippo_time(label.created_at), "object_updated": shippo_time(updated),
-            "object_id": label.label_id, "object_owner": SHIPPO_OWNER, "test": test,
-            "rate": {"object_id": hex_id("rate", label.label_id), "amount": str(label.cost),
-                     "currency": label.currency, "amount_local": str(label.cost),
-                     "currency_local": label.currency, "provider": label.carrier,
-                     "carrier_account": hex_id("carrier", label.carrier),
-                     "servicelevel_name": label.service, "servicelevel_token": token},
+            "object_state": "VALID",
+            "status": "REFUNDED" if voided else "SUCCESS",
+            "object_created": shippo_time(label.created_at),
+            "object_updated": shippo_time(updated),
+            "object_id": label.label_id,
+            "object_owner": SHIPPO_OWNER,
+            "test": test,
+            "rate": {
+                "object_id": hex_id("rate", label.label_id),
+                "amount": str(label.cost),
+                "currency": label.currency,
+                "amount_local": str(label.cost),
+                "currency_local": label.currency,
+                "provider": label.carrier,
+                "carrier_account": hex_id("carrier", label.carrier),
+                "servicelevel_name": label.service,
+                "servicelevel_token": token,
+            },
             "tracking_number": label.tracking_number,
             "tracking_status": "UNKNOWN" if voided else "DELIVERED",
             "eta": None,
             "tracking_url_provider": f"https://tracking.sandbox.example/{label.tracking_number}",
             "label_url": f"https://deliver.sandbox.example/{label.label_id}.pdf",
-            "commercial_invoice_url": None, "messages": [], "metadata": label.order_ref,
-            "parcel": hex_id("parcel", label.label_id), "qr_code_url": None, "created_by": created_by,
+            "commercial_invoice_url": None,
+            "messages": [],
+            "metadata": label.order_ref,
+            "parcel": hex_id("parcel", label.label_id),
+            "qr_code_url": None,
+            "created_by": created_by,
             "label_file_type": "PDF_4x6",
         }
 
     @staticmethod
     def _refund(label: Label, test: bool) -> dict[str, Any]:
         voided_at = label.voided_at or label.created_at
-        return {"object_created": shippo_time(voided_at), "object_id": hex_id("refund", label.label_id),
-                "object_owner": SHIPPO_OWNER, "object_updated": shippo_time(voided_at),
-                "status": "SUCCESS", "test": test, "transaction": label.label_id}
+        return {
+            "object_created": shippo_time(voided_at),
+            "object_id": hex_id("refund", label.label_id),
+            "object_owner": SHIPPO_OWNER,
+            "object_updated": shippo_time(voided_at),
+            "status": "SUCCESS",
+            "test": test,
+            "transaction": label.label_id,
+        }

@@ -26,13 +26,21 @@ API_SECRET = "ss_sandbox_secret"  # noqa: S105 - a demo credential of the local 
 RATE_LIMIT = 40
 MAX_PAGE_SIZE = 500
 
-CARRIER_CODES = {"USPS": "stamps_com", "UPS": "ups_walleted", "FedEx": "fedex",
-                 "DHL Express": "dhl_express_worldwide", "Canada Post": "canada_post"}
+CARRIER_CODES = {
+    "USPS": "stamps_com",
+    "UPS": "ups_walleted",
+    "FedEx": "fedex",
+    "DHL Express": "dhl_express_worldwide",
+    "Canada Post": "canada_post",
+}
 SERVICE_PREFIXES = {"stamps_com": "usps", "ups_walleted": "ups", "dhl_express_worldwide": "dhl_express"}
 DATE_FILTERS = {
-    "createDateStart": ("created", True), "createDateEnd": ("created", False),
-    "shipDateStart": ("ship", True), "shipDateEnd": ("ship", False),
-    "voidDateStart": ("void", True), "voidDateEnd": ("void", False),
+    "createDateStart": ("created", True),
+    "createDateEnd": ("created", False),
+    "shipDateStart": ("ship", True),
+    "shipDateEnd": ("ship", False),
+    "voidDateStart": ("void", True),
+    "voidDateEnd": ("void", False),
 }
 EXACT_FILTERS = ("orderNumber", "trackingNumber", "carrierCode", "serviceCode")  # as in _matches
 
@@ -65,11 +73,17 @@ class ShipStationAPI(ShippingAPIBase):
         key = self._authenticate(request.headers.get("authorization", ""))
         if key is None:
             self.counters["unauthorized"] += 1
-            return Response(status=401, body=b"401 Unauthorized",
-                            headers={"Content-Type": "text/plain", "WWW-Authenticate": 'Basic realm="ShipStation"'})
+            return Response(
+                status=401,
+                body=b"401 Unauthorized",
+                headers={"Content-Type": "text/plain", "WWW-Authenticate": 'Basic realm="ShipStation"'},
+            )
         verdict = self.limiter.hit(key, self.rate_limit)
-        headers = {"X-Rate-Limit-Limit": str(verdict.limit), "X-Rate-Limit-Remaining": str(verdict.remaining),
-                   "X-Rate-Limit-Reset": str(verdict.reset_seconds)}
+        headers = {
+            "X-Rate-Limit-Limit": str(verdict.limit),
+            "X-Rate-Limit-Remaining": str(verdict.remaining),
+            "X-Rate-Limit-Reset": str(verdict.reset_seconds),
+        }
         if self.rate_limited_by_fault():
             verdict.allowed = False
         if not verdict.allowed:
@@ -77,11 +91,17 @@ class ShipStationAPI(ShippingAPIBase):
             return Response.json({"message": "Too Many Requests"}, status=429, headers=headers)
         path = request.path.removeprefix(self.prefix).rstrip("/")
         if path != "/shipments":
-            return Response.json({"Message": f"No HTTP resource was found that matches the request URI "
-                                             f"'{request.path}'."}, status=404, headers=headers)
+            return Response.json(
+                {"Message": f"No HTTP resource was found that matches the request URI '{request.path}'."},
+                status=404,
+                headers=headers,
+            )
         if request.method != "GET":
-            return Response.json({"Message": "The requested resource does not support http method "
-                                             f"'{request.method}'."}, status=405, headers=headers)
+            return Response.json(
+                {"Message": f"The requested resource does not support http method '{request.method}'."},
+                status=405,
+                headers=headers,
+            )
         return self._list_shipments(request, headers)
 
     @staticmethod
@@ -103,16 +123,19 @@ class ShipStationAPI(ShippingAPIBase):
         try:
             page = int(request.param("page", "1") or 1)
             page_size = min(int(request.param("pageSize", "100") or 100), MAX_PAGE_SIZE)
-            bounds = {name: parse_shipstation_filter(value) for name in DATE_FILTERS
-                      if (value := request.param(name))}
+            bounds = {name: parse_shipstation_filter(value) for name in DATE_FILTERS if (value := request.param(name))}
         except ValueError as exc:
-            return Response.json({"Message": "The request is invalid.",
-                                  "ModelState": {"request": [f"The value '{exc}' is not valid."]}},
-                                 status=400, headers=headers)
+            return Response.json(
+                {"Message": "The request is invalid.", "ModelState": {"request": [f"The value '{exc}' is not valid."]}},
+                status=400,
+                headers=headers,
+            )
         if page < 1 or page_size < 1:
-            return Response.json({"Message": "The request is invalid.",
-                                  "ModelState": {"page": ["page and pageSize must be positive."]}},
-                                 status=400, headers=headers)
+            return Response.json(
+                {"Message": "The request is invalid.", "ModelState": {"page": ["page and pageSize must be positive."]}},
+                status=400,
+                headers=headers,
+            )
         now = self.book.store.now
         candidates, rest = self._candidates(bounds)
         if rest or any(request.param(name) is not None for name in EXACT_FILTERS):
@@ -126,10 +149,15 @@ class ShipStationAPI(ShippingAPIBase):
             labels.reverse()
         include_items = (request.param("includeShipmentItems") or "false").lower() == "true"
         chunk = labels[(page - 1) * page_size : page * page_size]
-        return Response.json({
-            "shipments": [self._shipment(lb, now, include_items) for lb in chunk],
-            "total": len(labels), "page": page, "pages": math.ceil(len(labels) / page_size),
-        }, headers=headers)
+        return Response.json(
+            {
+                "shipments": [self._shipment(lb, now, include_items) for lb in chunk],
+                "total": len(labels),
+                "page": page,
+                "pages": math.ceil(len(labels) / page_size),
+            },
+            headers=headers,
+        )
 
     def _candidates(self, bounds: dict[str, datetime]) -> tuple[list[Label], dict[str, datetime]]:
         """The visible labels that can meet ``bounds``, oldest first, and the bounds still to check
@@ -154,8 +182,12 @@ class ShipStationAPI(ShippingAPIBase):
             value = values[field]()
             if value is None or (value < bound if is_start else value > bound):
                 return False
-        exact = {"orderNumber": lambda: label.order_ref, "trackingNumber": lambda: label.tracking_number,
-                 "carrierCode": lambda: carrier_code(label), "serviceCode": lambda: service_code(label)}
+        exact = {
+            "orderNumber": lambda: label.order_ref,
+            "trackingNumber": lambda: label.tracking_number,
+            "carrierCode": lambda: carrier_code(label),
+            "serviceCode": lambda: service_code(label),
+        }
         return all((wanted := request.param(name)) is None or wanted == value() for name, value in exact.items())
 
     def _shipment(self, label: Label, now: datetime, include_items: bool) -> dict[str, Any]:
@@ -164,28 +196,69 @@ class ShipStationAPI(ShippingAPIBase):
         voided = label.voided_by(now)
         items = None
         if include_items:
-            items = [{"orderItemId": li.id, "lineItemKey": str(li.id), "sku": li.sku, "name": li.title,
-                      "imageUrl": None, "weight": None, "quantity": li.quantity, "unitPrice": float(li.unit_price),
-                      "warehouseLocation": None, "options": [], "productId": li.product_id, "fulfillmentSku": None}
-                     for li in order.line_items if li.id in label.line_item_ids]
+            items = [
+                {
+                    "orderItemId": li.id,
+                    "lineItemKey": str(li.id),
+                    "sku": li.sku,
+                    "name": li.title,
+                    "imageUrl": None,
+                    "weight": None,
+                    "quantity": li.quantity,
+                    "unitPrice": float(li.unit_price),
+                    "warehouseLocation": None,
+                    "options": [],
+                    "productId": li.product_id,
+                    "fulfillmentSku": None,
+                }
+                for li in order.line_items
+                if li.id in label.line_item_ids
+            ]
         return {
-            "shipmentId": int(label.label_id), "orderId": 20_000_000 + order.number,
-            "orderKey": hex_id("orderKey", order.id), "userId": "5f3a7c1e-0b9d-4c2a-9e61-7d2f0a4b8c10",
-            "customerEmail": person.email, "orderNumber": label.order_ref,
-            "createDate": shipstation_time(label.created_at), "shipDate": label.ship_date.isoformat(),
-            "shipmentCost": float(label.cost), "insuranceCost": float(label.insurance),
-            "trackingNumber": label.tracking_number, "isReturnLabel": False, "batchNumber": None,
+            "shipmentId": int(label.label_id),
+            "orderId": 20_000_000 + order.number,
+            "orderKey": hex_id("orderKey", order.id),
+            "userId": "5f3a7c1e-0b9d-4c2a-9e61-7d2f0a4b8c10",
+            "customerEmail": person.email,
+            "orderNumber": label.order_ref,
+            "createDate": shipstation_time(label.created_at),
+            "shipDate": label.ship_date.isoformat(),
+            "shipmentCost": float(label.cost),
+            "insuranceCost": float(label.insurance),
+            "trackingNumber": label.tracking_number,
+            "isReturnLabel": False,
+            "batchNumber": None,
             "carrierCode": carrier_code(label),
-            "serviceCode": service_code(label), "packageCode": "package", "confirmation": "none",
-            "warehouseId": 16079, "voided": voided,
+            "serviceCode": service_code(label),
+            "packageCode": "package",
+            "confirmation": "none",
+            "warehouseId": 16079,
+            "voided": voided,
             "voidDate": shipstation_time(label.voided_at) if voided and label.voided_at else None,
-            "marketplaceNotified": True, "notifyErrorMessage": None,
-            "shipTo": {"name": person.name, "company": "", "street1": person.street, "street2": "",
-                       "street3": None, "city": person.city, "state": "", "postalCode": f"{order.number % 99999:05d}",
-                       "country": order.shipping_country, "phone": person.phone, "residential": None},
+            "marketplaceNotified": True,
+            "notifyErrorMessage": None,
+            "shipTo": {
+                "name": person.name,
+                "company": "",
+                "street1": person.street,
+                "street2": "",
+                "street3": None,
+                "city": person.city,
+                "state": "",
+                "postalCode": f"{order.number % 99999:05d}",
+                "country": order.shipping_country,
+                "phone": person.phone,
+                "residential": None,
+            },
             "weight": {"value": 16, "units": "ounces", "WeightUnits": 1},
             "dimensions": None,
-            "insuranceOptions": {"provider": "shipsurance" if label.insurance else None,
-                                 "insureShipment": bool(label.insurance), "insuredValue": 0},
-            "advancedOptions": None, "shipmentItems": items, "labelData": None, "formData": None,
+            "insuranceOptions": {
+                "provider": "shipsurance" if label.insurance else None,
+                "insureShipment": bool(label.insurance),
+                "insuredValue": 0,
+            },
+            "advancedOptions": None,
+            "shipmentItems": items,
+            "labelData": None,
+            "formData": None,
         }
