@@ -23,7 +23,7 @@ the ``_``-prefixed load and build times), and no two rows share a primary key.
 
 ``make test`` runs a light matrix (a few faults at once, one kill in the first sync and one in
 the backfill); ``make soak`` (``BLOOM_SOAK=1``) every fault kind on its own and at least
-20 kill points, and prints the table the README shows.
+20 kill points, and prints the table docs/reliability.md shows.
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def table() -> str:
 
 
 def record(scenario: str, phase: str, result: str, rows: int) -> None:
-    """One row of the results; a soak rewrites .bloom/soak-last.md after each (the README shows the last)."""
+    """One row of the results; a soak rewrites .bloom/soak-last.md after each (docs/reliability.md shows the last)."""
     RESULTS.append((scenario, phase, result, rows))
     print(f"\n  {scenario} | {phase} | {result} | {rows:,}", flush=True)
     if SOAK:
