@@ -214,6 +214,14 @@ def _run_sources_then_reports(
             runs.start(job)
     running: dict[str, tuple[subprocess.Popen[str], threading.Thread]] = {}
     ahead: tuple[subprocess.Popen[str], threading.Thread] | None = None
+
+    def start_reports(job_env: dict[str, str]) -> None:
+        nonlocal ahead
+        if runs:
+            runs.start(reports)
+        with deferred():  # a stop signal waits until the started run is in ``ahead``, where the cleanup finds it
+            ahead = _start(reports, root, environment, job_env, output)
+
     try:
         for job in SOURCE_JOBS:
             with deferred():  # a stop signal waits until the started run is where the cleanup finds it
@@ -233,10 +241,7 @@ def _run_sources_then_reports(
                     _record_end(runs, report, job)
                 if lock and ahead is None and running and report.ok:
                     print(f"[sync] meltano run {reports} (started ahead: it waits for the loads)", flush=True)
-                    if runs:
-                        runs.start(reports)
-                    with deferred():
-                        ahead = _start(reports, root, environment, {**env, **lock.dbt_env()}, output)
+                    start_reports({**env, **lock.dbt_env()})
             time.sleep(0.1)
         loaded = time.monotonic()
         report.seconds["+".join(SOURCE_JOBS)] = loaded - started
@@ -246,10 +251,8 @@ def _run_sources_then_reports(
             lock.release()
         if ahead is None:  # no lock, or every source ended in the same moment
             print(f"[sync] meltano run {reports}", flush=True)
-            if runs:
-                runs.start(reports)
-            with deferred():
-                ahead = _start(reports, root, environment, env, output)
+            start_reports(env)
+        assert ahead is not None  # started just above, or ahead of the loads
         process, reader = ahead
         report.returncodes[reports] = process.wait()
         ahead = None
