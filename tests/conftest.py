@@ -26,6 +26,7 @@ ORDERS = 1500
 # The store's clock is today, as for a real shop: the taps derive their first live window
 # from the local clock, and a store whose clock lags days behind it is not a real case.
 NOW = datetime.now(UTC).date().isoformat()
+SHARED_STORE_LAG_DAYS = 2
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Pipeline:
     def env(self) -> dict[str, str]:
         start = (date.fromisoformat(NOW) - timedelta(days=760)).isoformat()
         return meltano_env(
-            # The reports' "today" is the store's (the tests move its clock ahead of the real date).
+            # The reports' "today" is the store's (its clock is a UTC midnight, the shared store's days behind).
             BLOOM_REPORTS_AS_OF=self.sandbox.get("/_sandbox/health")["now"],
             BLOOM_PG_PORT=PG_PORT,
             BLOOM_PG_DATABASE=self.database,
@@ -78,14 +79,14 @@ class Pipeline:
 
 
 @contextmanager
-def _pipeline(workdir: Path, prefix: str, orders: int) -> Iterator[Pipeline]:
-    """A sandbox store of ``orders`` and an empty warehouse database, dropped at the end."""
+def _pipeline(workdir: Path, prefix: str, orders: int, now: str = NOW) -> Iterator[Pipeline]:
+    """A sandbox store of ``orders`` whose clock is ``now``, and an empty warehouse database, dropped at the end."""
     database = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'create database "{database}"')
     try:
-        with running_sandbox(seed=SEED, orders=orders, now=NOW, log_path=workdir / "sandbox.log") as sandbox:
+        with running_sandbox(seed=SEED, orders=orders, now=now, log_path=workdir / "sandbox.log") as sandbox:
             yield Pipeline(sandbox=sandbox, database=database, workdir=workdir)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -94,8 +95,13 @@ def _pipeline(workdir: Path, prefix: str, orders: int) -> Iterator[Pipeline]:
 
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    """The shared store of ORDERS orders and its warehouse database, for the whole session."""
-    with _pipeline(tmp_path_factory.mktemp("pipeline"), "bloom_e2e", ORDERS) as shared:
+    """The shared store of ORDERS orders and its warehouse database, for the whole session.
+
+    Its clock starts SHARED_STORE_LAG_DAYS before today's UTC midnight: test_pipeline moves it
+    on to today's, so it never passes the clock the taps read up to (an ad
+    account's current day)."""
+    now = (date.fromisoformat(NOW) - timedelta(days=SHARED_STORE_LAG_DAYS)).isoformat()
+    with _pipeline(tmp_path_factory.mktemp("pipeline"), "bloom_e2e", ORDERS, now) as shared:
         yield shared
 
 

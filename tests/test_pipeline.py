@@ -6,29 +6,25 @@ re-run, then an incremental sync after the store has moved forward.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import urllib.request
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+from _profit_truth import (
+    AD_PLATFORMS,
+    FIGURES,
+    SHIPPING_PROVIDERS,
+    ad_spend_by_platform_day,
+    expected_days,
+    shop_today,
+)
 
 SHOP = "bloom-demo"
 CENT = Decimal("0.01")
-# Figures of /_sandbox/truth "days" that profit_daily must reproduce to the cent.
-FIGURES = (
-    "orders", "gross_sales", "discounts", "returns", "net_sales", "shipping_charged",
-    "taxes", "total_sales", "cogs", "net_sales_with_cost_recorded", "transaction_fees",
-    "third_party_transaction_fees", "payouts",
-)  # fmt: skip
-AD_PLATFORMS = ("meta", "google_ads", "tiktok")
-SHIPPING_PROVIDERS = ("shipstation", "shippo")
-RATES_SEED = Path(__file__).resolve().parents[1] / "transform" / "seeds" / "currency_rates.csv"
 RAW_TABLES = ("raw_shopify.orders", "raw_shopify.products", "raw_shopify.customers", "raw_shopify.transactions")
 
 
@@ -39,23 +35,23 @@ def report_days(pipeline) -> dict[str, dict[str, Decimal]]:
 
 
 def assert_reports_match_truth(pipeline) -> None:
-    truth = pipeline.sandbox.get("/_sandbox/truth")
+    """profit_daily has a row for every day of the truth's report range, and every figure of
+    it, from sales to net profit, equals the truth's to the cent."""
+    expected = expected_days(pipeline.sandbox.get("/_sandbox/truth"), SHOP)
     reports = report_days(pipeline)
-    mismatches = []
-    for day, figures in truth["days"].items():
-        got = reports.get(day)
-        if got is None:
-            mismatches.append(f"{day}: missing from profit_daily")
-            continue
-        for name in FIGURES:
-            expected = Decimal(str(figures[name])).quantize(CENT)
-            if got[name].quantize(CENT) != expected:
-                mismatches.append(f"{day} {name}: report {got[name]} != truth {expected}")
-    for day, got in reports.items():
-        if day not in truth["days"] and any(got[name] for name in FIGURES):
-            mismatches.append(f"{day}: report has sales figures the truth has not: {got}")
+    mismatches = [f"{day}: missing from profit_daily" for day in sorted(expected.keys() - reports.keys())]
+    mismatches += [
+        f"{day}: in profit_daily, outside the truth's range" for day in sorted(reports.keys() - expected.keys())
+    ]
+    for day in sorted(expected.keys() & reports.keys()):
+        mismatches += [
+            f"{day} {name}: report {reports[day][name]} != truth {want}"
+            for name, want in expected[day].items()
+            if reports[day][name] != want
+        ]
     assert not mismatches, f"{len(mismatches)} mismatches, first ones:\n" + "\n".join(mismatches[:20])
-    assert len(truth["days"]) > 600  # 24 months of history were compared, not an empty set
+    assert len(expected) > 600  # 24 months of history were compared, not an empty set
+    assert all(sum(expected[day][name] for day in expected) for name in FIGURES), "a figure is 0 on every day"
 
 
 def table_checksums(pipeline, tables) -> dict[str, tuple[int, str]]:
@@ -105,39 +101,21 @@ def test_every_order_lands_once(first_sync):
     assert count == distinct == truth["counts"]["orders"]
 
 
-def merchant_rate(from_currency: str, to_currency: str, day: str) -> Decimal:
-    """The merchant's rate (transform/seeds/currency_rates.csv) of ``day``: the latest dated on or before it."""
-    if from_currency == to_currency:
-        return Decimal(1)
-    with RATES_SEED.open() as seed:
-        rates = [row for row in csv.DictReader(seed) if (row["from_currency"], row["to_currency"]) == (
-            from_currency, to_currency) and row["rate_date"] <= day]  # fmt: skip
-    return Decimal(max(rates, key=lambda row: row["rate_date"])["rate"])
-
-
 def test_ad_spend_per_platform_and_day_equals_the_ad_platforms_truth(first_sync):
     """Each platform's spend per account day (the sandbox's truth, in the account's currency),
     converted at the merchant's rates, is profit_daily's ad spend of that platform and day, up to
     the shop's today; a later account day (Berlin's begins before New York's) waits in staging."""
     truth = first_sync.sandbox.get("/_sandbox/truth")
-    shop_currency = truth["shop"]["currency"]
-    now = datetime.fromisoformat(truth["now"].replace("Z", "+00:00"))
-    shop_today = now.astimezone(ZoneInfo(truth["shop"]["iana_timezone"])).date().isoformat()
-    expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    later: set[tuple[str, str]] = set()
-    for platform in AD_PLATFORMS:
-        for account in truth[platform].values():
-            for day, spend in account["spend"].items():
-                if day > shop_today:
-                    later.add((platform, day))
-                    continue
-                expected[(platform, day)] += Decimal(spend) * merchant_rate(account["currency"], shop_currency, day)
+    today = shop_today(truth)
+    spend = ad_spend_by_platform_day(truth)
+    expected = {key: value for key, value in spend.items() if key[1] <= today}
+    later = spend.keys() - expected.keys()
     columns = ", ".join(f"ad_spend_{platform}" for platform in AD_PLATFORMS)
     rows = first_sync.query(f"select date::text, {columns} from reports.profit_daily where shop = %s", (SHOP,))
     got = {(platform, row[0]): row[1 + i] for row in rows for i, platform in enumerate(AD_PLATFORMS)}
     # The store's clock is a UTC midnight: TikTok's Berlin account has begun the next day, the shop has not.
-    assert later, (truth["now"], shop_today)
-    assert max(row[0] for row in rows) == shop_today
+    assert later, (truth["now"], today)
+    assert max(row[0] for row in rows) == today
     staged = set(first_sync.query("select platform, spend_date::text from analytics.stg_ads__ad_spend_daily"))
     assert later <= staged
     days_with_spend = {key for key, value in expected.items() if value}
@@ -278,12 +256,15 @@ def reprice_a_product_sold_since(sandbox, since: str) -> dict:
 
 
 def test_incremental_sync_fetches_only_changes_and_updates_win(first_sync):
-    """The store moves 2 days on and the merchant changes a product's costs inside them (on
-    purpose, whatever else the advance drew): the incremental sync and build equal the truth,
-    the orders before the change keep the old cost and those after it get the new one."""
+    """The store moves on to today's UTC midnight (the shared store starts days behind it) and
+    the merchant changes a product's costs inside those days (on purpose, whatever else the
+    advance drew): the incremental sync and build equal the truth, the orders before the
+    change keep the old cost and those after it get the new one."""
     stats_before = first_sync.sandbox.get("/_sandbox/stats")
     synced_until = first_sync.sandbox.get("/_sandbox/health")["now"]
-    first_sync.sandbox.post("/_sandbox/advance", {"days": 2})
+    days = (datetime.now(UTC).date() - date.fromisoformat(synced_until[:10])).days
+    assert days > 0, synced_until
+    first_sync.sandbox.post("/_sandbox/advance", {"days": days})
     change = reprice_a_product_sold_since(first_sync.sandbox, synced_until)
     first_sync.meltano("run", "sync-all")
     assert_reports_match_truth(first_sync)

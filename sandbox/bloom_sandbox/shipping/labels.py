@@ -338,7 +338,8 @@ class LabelBook:
         return {"emails": sorted(e for e in emails if e), "names": sorted(names)}
 
     def truth(self, provider: str) -> dict[str, Any]:
-        """Label counts and non-voided costs per order, and of unmatched labels per shop-local day."""
+        """Label counts and non-voided costs per order (``label_count_by_order`` counts the
+        non-voided labels), and of unmatched labels per shop-local day."""
         now = self.store.now
         labels = self.visible(provider)
         cost_by_order: dict[str, Decimal] = defaultdict(Decimal)
@@ -353,7 +354,7 @@ class LabelBook:
             total += cost
             if label.matched:
                 cost_by_order[label.order.name] += cost
-                count_by_order[label.order.name] += 1
+                count_by_order[label.order.name] += not label.voided_by(now)
             else:
                 unmatched += 1
                 unmatched_cost += cost

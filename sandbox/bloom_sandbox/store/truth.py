@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bloom_sandbox.store.model import Store, Variant
+from bloom_sandbox.store.model import Order, Store, Variant
 
 CENT = Decimal("0.01")
 MONEY_FIGURES = (
@@ -48,10 +48,11 @@ def compute_truth(store: Store) -> dict[str, Any]:
     """The store's report figures per shop-local day, their totals and object counts.
 
     Returns:
-        ``{"shop", "now", "history_start", "counts", "totals", "days", "missing_costs"}``;
+        ``{"shop", "now", "history_start", "counts", "totals", "days", "missing_costs", "orders"}``;
         ``days`` maps ``YYYY-MM-DD`` (shop-local) to ``orders`` (int) and the money figures
         (strings); ``missing_costs`` maps each variant GID sold without a cost to its
-        ``units`` ordered and ``net_sales`` (less its returns).
+        ``units`` ordered and ``net_sales`` (less its returns); ``orders`` maps each non-test
+        order's name to what its shipping and handling costs depend on (`order_facts`).
     """
     local_day = _day_function(store.shop.iana_timezone)
     variants = {v.id: v for p in store.products for v in p.variants}
@@ -59,10 +60,12 @@ def compute_truth(store: Store) -> dict[str, Any]:
     days: dict[str, dict[str, Any]] = defaultdict(_empty_day)
     # Variants sold without a cost: units ordered and net sales (less their returns).
     missing: dict[int, list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+    facts: dict[str, dict[str, Any]] = {}
 
     for order in store.orders:
         if order.test:
             continue
+        facts[order.name] = order_facts(order, local_day(order.processed_at))
         day = days[local_day(order.processed_at)]
         day["orders"] += 1
         lines = {li.id: li for li in order.line_items}
@@ -140,6 +143,21 @@ def compute_truth(store: Store) -> dict[str, Any]:
             f"gid://shopify/ProductVariant/{variant_id}": {"units": units, "net_sales": str(net.quantize(CENT))}
             for variant_id, (units, net) in sorted(missing.items())
         },
+        "orders": facts,
+    }
+
+
+def order_facts(order: Order, day: str) -> dict[str, Any]:
+    """What an order's shipping estimate and handling depend on: its shop-local ``day``,
+    shipping ``country``, non-gift-card ``units``, of them ``shippable_units`` (requiring
+    shipping), and ``cancelled_unfulfilled`` (cancelled without a fulfillment)."""
+    goods = [li for li in order.line_items if not li.is_gift_card]
+    return {
+        "day": day,
+        "country": order.shipping_country,
+        "units": sum(li.quantity for li in goods),
+        "shippable_units": sum(li.quantity for li in goods if li.requires_shipping),
+        "cancelled_unfulfilled": order.cancelled_at is not None and not order.fulfillments,
     }
 
 
