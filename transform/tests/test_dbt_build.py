@@ -884,6 +884,8 @@ def test_days_whose_history_is_pending_are_provisional_until_it_is_in(dbt_dir: P
             day: (final, reason) for day, (final, _, reason) in days.items()
         }
         assert wh.rows("select distinct is_final from reports.customer_cohorts") == [(False,)]
+        assert wh.rows("select distinct is_final from reports.customer_ltv") == [(False,)]
+        ltv_built = wh.rows("select customer_id, _built_at from reports.customer_ltv order by 1")
         history = {
             row[0]: row[1:]
             for row in wh.rows(
@@ -907,6 +909,9 @@ def test_days_whose_history_is_pending_are_provisional_until_it_is_in(dbt_dir: P
         assert wh.rows(figures) == provisional  # what was pending held nothing of these days
         assert wh.rows("select count(*) from reports.sync_history where not is_complete") == [(0,)]
         assert wh.rows("select distinct is_final from reports.customer_cohorts") == [(True,)]
+        # No order changed: the flag turns on rows this build did not rebuild.
+        assert wh.rows("select customer_id, _built_at from reports.customer_ltv order by 1") == ltv_built
+        assert wh.rows("select distinct is_final from reports.customer_ltv") == [(True,)]
         assert wh.rows("select count(*) from reports.marketing_daily where not is_final") == [(0,)]
 
 

@@ -23,11 +23,7 @@ cohorts as (
     orders may be older than the data loaded, and some of them belong to earlier cohorts. -#}
 orders_history_pending as (
 
-    select distinct shop from {{ ref('int_sync__source_history') }}
-    where source = 'shopify'
-        and stream = 'orders'
-        and is_pending
-        and shop is not null
+    {{ shops_with_orders_history_pending() }}
 
 ),
 

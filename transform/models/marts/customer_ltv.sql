@@ -5,6 +5,7 @@
         unique_key=['shop', 'customer_id'],
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['shop', 'customer_id'], 'unique': True}, {'columns': ['_built_at']}],
+        post_hook="{{ refresh_orders_history_final(this) }}",
     )
 }}
 
@@ -14,7 +15,8 @@
 
     Incremental by customer: a run recomputes the customers with an order orders_profit
     rebuilt since its last build (which include every order of a customer that
-    int_shopify__customer_orders renumbered). -#}
+    int_shopify__customer_orders renumbered). `is_final` is false while the shop's Shopify
+    order history is pending; every build sets it anew on every row. -#}
 
 {%- set since = built_since('_built_at') %}
 
@@ -101,6 +103,7 @@ final as (
         per_customer.cm2,
         round({{ safe_divide('per_customer.net_sales', 'per_customer.orders') }}, 2) as average_order_net_sales,
         round({{ safe_divide('per_customer.cm2', 'per_customer.net_sales') }}, 4) as cm2_margin,
+        per_customer.shop not in ({{ shops_with_orders_history_pending() }}) as is_final,
         {{ built_at() }} as _built_at
     from per_customer
     left join customers
