@@ -175,15 +175,10 @@ class TapShipping(Tap):
         return build_streams(self)
 
     @override
-    def sync_all(self) -> None:
-        self._check_bookmarks()
-        self._check_credentials()
-        super().sync_all()
-
-    def _check_bookmarks(self) -> None:
+    def load_state(self, state: dict[str, Any]) -> None:
         """Every bookmark of the given state is a time, so a damaged state stops the run with one line
-        before any message, not with the SDK's stack trace halfway."""
-        for name, bookmark in (self.state.get("bookmarks") or {}).items():
+        before any message, not with the SDK's stack trace halfway (the SDK's hook for checking a state)."""
+        for name, bookmark in (state.get("bookmarks") or {}).items():
             for entry in [bookmark, *(bookmark.get("partitions") or [])] if isinstance(bookmark, dict) else []:
                 value = entry.get("replication_key_value") if isinstance(entry, dict) else None
                 try:
@@ -197,6 +192,15 @@ class TapShipping(Tap):
                         "with the state the last run wrote"
                     )
                     raise FatalAPIError(msg) from None
+        super().load_state(state)
+
+    # The SDK has no hook between reading the settings and the first message (it marks sync_all
+    # final): the credential probe below must come before any SCHEMA line, or the loader creates
+    # tables for a run that cannot read anything.
+    @override
+    def sync_all(self) -> None:
+        self._check_credentials()
+        super().sync_all()
 
     def _check_credentials(self) -> None:
         """One request per account before any message, so a refused credential or a wrong URL
