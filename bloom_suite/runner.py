@@ -31,7 +31,7 @@ from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 
@@ -168,10 +168,17 @@ def _start(
         [MELTANO, *_environment(environment), "run", job],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
-    assert process.stdout is not None
-    reader = threading.Thread(target=lambda: [output.line(line, job) for line in process.stdout], daemon=True)
+    reader = threading.Thread(target=_relay, args=(process.stdout, job, output), daemon=True)
     reader.start()
     return process, reader
+
+
+def _relay(stream: IO[str] | None, job: str, output: _Output) -> None:
+    """Hand each line of a job's output to ``output`` until the job closes it; then close it here too."""
+    assert stream is not None
+    with stream:
+        for line in stream:
+            output.line(line, job)
 
 
 def _stop_groups(processes: list[subprocess.Popen[str]]) -> None:

@@ -115,11 +115,12 @@ class Warehouse:
         (or to a pipe, when ``piped``)."""
         with (self.workdir / "meltano.log").open("a") as log:
             log.write(f"\n===== {program.name} {' '.join(args)}\n")
-        return subprocess.Popen(
-            [str(program), "--environment=demo", *args], cwd=project(), env=self.env(),
-            stdout=subprocess.PIPE if piped else (self.workdir / "meltano.log").open("a"),
-            stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        )  # fmt: skip
+            log.flush()
+            return subprocess.Popen(  # the child writes to its own copy of the log's descriptor
+                [str(program), "--environment=demo", *args], cwd=project(), env=self.env(),
+                stdout=subprocess.PIPE if piped else log,
+                stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            )  # fmt: skip
 
     def run(self, *args: str, kill: KillPoint | None = None, timeout: float = 900) -> Outcome:
         """Run to the end, or SIGKILL the whole process group at ``kill``; the log lines are timed as they come."""
@@ -157,7 +158,7 @@ class Warehouse:
 def _read(process: subprocess.Popen[str], log_path: Path, lines: list[str], times: list[float], started: float) -> None:
     """Copy the run's output to its log file, noting when each line came."""
     assert process.stdout is not None
-    with log_path.open("a") as log:
+    with log_path.open("a") as log, process.stdout:
         for line in process.stdout:
             log.write(line)
             lines.append(line)

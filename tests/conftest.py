@@ -59,7 +59,8 @@ class Pipeline:
             [str(MELTANO), "--environment=demo", *args],
             cwd=project(), env=self.env(), capture_output=True, text=True, check=False,
         )  # fmt: skip
-        (self.workdir / "meltano.log").open("a").write(done.stdout + done.stderr)
+        with (self.workdir / "meltano.log").open("a") as log:
+            log.write(done.stdout + done.stderr)
         assert done.returncode == 0, f"meltano {' '.join(args)} failed:\n{done.stderr[-6000:]}"
         return done
 
@@ -69,7 +70,8 @@ class Pipeline:
             [str(MELTANO.parent / "bloom-sync"), "--environment=demo", *args],
             cwd=project(), env=self.env(), capture_output=True, text=True, check=False,
         )  # fmt: skip
-        (self.workdir / "meltano.log").open("a").write(done.stdout + done.stderr)
+        with (self.workdir / "meltano.log").open("a") as log:
+            log.write(done.stdout + done.stderr)
         assert done.returncode == 0, f"bloom-sync failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         return done
 

@@ -79,12 +79,14 @@ def test_a_run_is_running_then_ends_with_its_records_history_and_error(warehouse
 
 
 def test_a_run_killed_with_sigkill_reads_as_killed_not_running(warehouse):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, warehouse["conninfo"]], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout is not None
-    run_id = holder.stdout.readline().strip()
-    assert [(row["run_id"], row["outcome"]) for row in runs_of(warehouse)] == [(run_id, "running")]
-    os.kill(holder.pid, signal.SIGKILL)
-    holder.wait()
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, warehouse["conninfo"]], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        assert holder.stdout is not None
+        run_id = holder.stdout.readline().strip()
+        assert [(row["run_id"], row["outcome"]) for row in runs_of(warehouse)] == [(run_id, "running")]
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
     deadline = time.monotonic() + 10  # the server notices the closed socket at once, but asynchronously
     while runs_of(warehouse)[0]["outcome"] == "running" and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -55,7 +55,8 @@ def status(pipeline: Pipeline, *args: str) -> tuple[int, dict, str]:
         [BLOOM_SYNC, "status", "--environment=demo", *args],
         cwd=project(), env=pipeline.env(), capture_output=True, text=True, check=False, timeout=600,
     ).stdout  # fmt: skip
-    (pipeline.workdir / "status.txt").open("a").write(text + "\n")
+    with (pipeline.workdir / "status.txt").open("a") as kept:
+        kept.write(text + "\n")
     return done.returncode, found, text
 
 
@@ -99,17 +100,17 @@ def test_after_a_good_run_every_source_is_good(store):
 
 
 def test_a_run_killed_with_sigkill_shows_as_killed_until_the_next_good_run(store):
-    run = subprocess.Popen(
+    with subprocess.Popen(
         [BLOOM_SYNC, "--environment=demo"], cwd=project(), env=store.env(), start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    assert run.stdout is not None
-    for line in run.stdout:  # the three sources have started
-        if "(side by side)" in line:
-            break
-    time.sleep(5)
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
+    ) as run:  # fmt: skip
+        assert run.stdout is not None
+        for line in run.stdout:  # the three sources have started
+            if "(side by side)" in line:
+                break
+        time.sleep(5)
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
     deadline = time.monotonic() + 10  # the server drops the run's session asynchronously
     while time.monotonic() < deadline:
         code, found, text = status(store, "--no-freshness")

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import pytest
 from _helpers import project
@@ -69,8 +69,14 @@ def start(command: list[str], env: dict[str, str]) -> Command:
     )  # fmt: skip
     started = Command(process, marker)
     for stream, lines in ((process.stdout, started.stdout), (process.stderr, started.stderr)):
-        threading.Thread(target=lambda s=stream, into=lines: into.extend(s), daemon=True).start()
+        threading.Thread(target=_drain, args=(stream, lines), daemon=True).start()
     return started
+
+
+def _drain(stream: IO[str], into: list[str]) -> None:
+    """Collect a pipe's lines until the process closes it, then close it here too."""
+    with stream:
+        into.extend(stream)
 
 
 def _proc(pid: str, name: str) -> bytes:

@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,40 +24,39 @@ time.sleep(60)
 """
 
 
-def holder(project: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen([sys.executable, "-c", HOLD, str(project)], stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "locked"
-    return process
+@contextmanager
+def holder(project: Path) -> Iterator[subprocess.Popen[str]]:
+    """A process holding ``project``'s sync lock, killed when the block ends."""
+    with subprocess.Popen([sys.executable, "-c", HOLD, str(project)], stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "locked"
+        try:
+            yield process
+        finally:
+            process.kill()
 
 
 def test_a_second_sync_is_refused_naming_the_first(tmp_path):
-    first = holder(tmp_path)
-    try:
-        with pytest.raises(sync_lock.SyncRunningError, match=rf"pid {first.pid}, environment 'prod', started 20"):
-            sync_lock.acquire(tmp_path, "demo")
-    finally:
-        first.kill()
-        first.wait()
+    with (
+        holder(tmp_path) as first,
+        pytest.raises(sync_lock.SyncRunningError, match=rf"pid {first.pid}, environment 'prod', started 20"),
+    ):
+        sync_lock.acquire(tmp_path, "demo")
 
 
 def test_a_killed_sync_frees_the_lock_at_once(tmp_path):
-    first = holder(tmp_path)
-    first.send_signal(signal.SIGKILL)
-    first.wait()
-    started = time.monotonic()
-    sync_lock.acquire(tmp_path, "demo")  # would raise if the lock were still held
-    assert time.monotonic() - started < 1
+    with holder(tmp_path) as first:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        started = time.monotonic()
+        sync_lock.acquire(tmp_path, "demo")  # would raise if the lock were still held
+        assert time.monotonic() - started < 1
 
 
 def test_the_refused_bloom_sync_exits_75_with_one_line(tmp_path):
-    first = holder(tmp_path)
-    try:
+    with holder(tmp_path) as first:
         bloom_sync = Path(sys.executable).parent / "bloom-sync"
         done = subprocess.run([str(bloom_sync), "--environment=demo"], cwd=tmp_path, capture_output=True, text=True)
-    finally:
-        first.kill()
-        first.wait()
     assert done.returncode == 75
     [line] = done.stderr.splitlines()
     assert line.startswith(f"bloom-sync: another sync is running in this project folder (pid {first.pid}, ")

@@ -79,6 +79,14 @@ class SandboxAPI(Protocol):
         ...
 
 
+class Closing(Protocol):
+    """Optional: an API that holds resources (files) to release when the server closes."""
+
+    def close(self) -> None:
+        """Release them."""
+        ...
+
+
 class ErrorBodies(Protocol):
     """Optional: an API that knows its documented error bodies for the server's generic faults."""
 

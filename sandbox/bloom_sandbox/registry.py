@@ -14,13 +14,17 @@ API_MODULES = ["bloom_sandbox.shopify", "bloom_sandbox.ads", "bloom_sandbox.ship
 def load_apis(world: World) -> list[SandboxAPI]:
     """Instantiate every registered API over ``world``; check their names and prefixes are unique."""
     apis: list[SandboxAPI] = []
-    for module_name in API_MODULES:
-        # The ad and shipping emulators are written separately: until their package exists, skip it.
-        # Any other import error (a bug in a package that does exist) propagates.
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        apis.extend(module.make_apis(world))
+    try:
+        for module_name in API_MODULES:
+            # The ad and shipping emulators are written separately: until their package exists, skip it.
+            # Any other import error (a bug in a package that does exist) propagates.
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            module = importlib.import_module(module_name)
+            apis.extend(module.make_apis(world))
+    except BaseException:
+        close_apis(apis)
+        raise
     names = [api.name for api in apis]
     prefixes = [api.prefix.rstrip("/") for api in apis]
     if len(set(names)) != len(names) or len(set(prefixes)) != len(prefixes):
@@ -30,3 +34,11 @@ def load_apis(world: World) -> list[SandboxAPI]:
     if any(p in ("", "/_sandbox") for p in prefixes):
         raise RuntimeError(f"an API prefix may not be '/' or '/_sandbox': {prefixes}")
     return apis
+
+
+def close_apis(apis: list[SandboxAPI]) -> None:
+    """Release what the APIs hold (those with a ``close``: see :class:`~bloom_sandbox.api.Closing`)."""
+    for api in apis:
+        close = getattr(api, "close", None)
+        if close is not None:
+            close()

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bloom_sandbox.api import Request, Response, SandboxAPI
 from bloom_sandbox.faults import GENERIC_TYPES, Fault, FaultBoard, FaultError, parse_fault
-from bloom_sandbox.registry import load_apis
+from bloom_sandbox.registry import close_apis, load_apis
 from bloom_sandbox.store.generate import advance_store, generate_store, reprice_product
 from bloom_sandbox.world import SHOP_STATES, World
 
@@ -70,6 +70,10 @@ class Sandbox:
         self.requests = 0
         self.requests_per_api: dict[str, int] = {api.name: 0 for api in self.apis}
         self._count_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release what the APIs hold."""
+        close_apis(self.apis)
 
     def route(self, path: str) -> SandboxAPI | None:
         """The API whose prefix covers ``path``."""
@@ -334,6 +338,10 @@ class SandboxServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         super().__init__(address, _Handler)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.sandbox.close()
 
     @property
     def url(self) -> str:

@@ -117,7 +117,8 @@ def sandbox_process(
         proc.kill()
         raise RuntimeError(f"bloom-sandbox did not start (exit code {proc.wait()}): {' '.join(cmd)}")
     # Keep draining stderr so the child never blocks on a full pipe.
-    threading.Thread(target=lambda: proc.stderr and proc.stderr.read(), daemon=True).start()
+    drain = threading.Thread(target=lambda: proc.stderr and proc.stderr.read(), daemon=True)
+    drain.start()
     try:
         yield RunningSandbox(url=url, port=int(port_text), world=None, process=proc)
     finally:
@@ -127,3 +128,5 @@ def sandbox_process(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        drain.join(timeout=5)
+        proc.stderr.close()

@@ -9,7 +9,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from bloom_sandbox.registry import API_MODULES, load_apis
+from bloom_sandbox.registry import API_MODULES, close_apis, load_apis
 from bloom_sandbox.testing import sandbox_process
 from conftest import GRAPHQL, TOKEN, control, gql, http
 
@@ -26,8 +26,9 @@ def test_health_lists_the_mounted_apis(shared):
 
 def test_registry_loads_every_present_module(shared):
     assert API_MODULES[0] == "bloom_sandbox.shopify"
-    names = [api.name for api in load_apis(shared.world)]
-    assert "shopify" in names
+    apis = load_apis(shared.world)
+    close_apis(apis)
+    assert "shopify" in [api.name for api in apis]
 
 
 def test_unknown_paths_are_404(shared):
@@ -209,7 +210,9 @@ def test_registry_skips_absent_packages_but_not_broken_ones(shared, tmp_path, mo
     (broken / "__init__.py").write_text("import no_such_dependency_here\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(registry, "API_MODULES", ["bloom_sandbox.shopify", "bloom_sandbox.not_written_yet"])
-    assert [api.name for api in registry.load_apis(shared.world)] == ["shopify"]
+    apis = registry.load_apis(shared.world)
+    registry.close_apis(apis)
+    assert [api.name for api in apis] == ["shopify"]
     monkeypatch.setattr(registry, "API_MODULES", ["bloom_sandbox.shopify", "broken_emulator"])
     try:
         with pytest.raises(ModuleNotFoundError, match="no_such_dependency_here"):

@@ -4,7 +4,8 @@ With a raw stream and ``shipping_labels`` both selected, both ask an account for
 list pages in one run (the same URLs when their bookmarks agree, as they do after a run
 that synced both). Whichever runs first leaves each page here and the other takes it
 instead of spending a request of the rate limit. A page is handed out once; pages nobody
-takes are dropped with the process. Nothing is kept unless both streams are selected.
+takes are dropped with the memo (its file closed and deleted). Nothing is kept unless both
+streams are selected.
 
 A first sync reads the whole history before the second reader starts, so the bodies wait in
 a temporary file (compressed), not in memory: the process stays small however long the
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+import weakref
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,7 +55,8 @@ class PageMemo:
         url = response.request.url or response.url
         with self._lock:
             if self._file is None:
-                self._file = tempfile.TemporaryFile(prefix="tap-shipping-pages-")  # noqa: SIM115 (lives with the run)
+                self._file = tempfile.TemporaryFile(prefix="tap-shipping-pages-")  # noqa: SIM115 (lives with the memo)
+                weakref.finalize(self, self._file.close)
             offset = self._file.seek(0, 2)
             self._file.write(body)
             headers = dict(response.headers)

@@ -9,10 +9,12 @@ read back parent by parent with their children.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import tempfile
 import time
 import typing as t
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -97,8 +99,8 @@ class BulkClient:
         transient fault (5xx, 429, a reset, a truncated body): memory stays flat, no line
         comes twice.
         """
-        with tempfile.TemporaryDirectory(prefix="tap-shopify-bloom-") as folder:
-            path = Path(folder) / "result.jsonl"
+        with scratch_folder() as folder:
+            path = folder / "result.jsonl"
             self._download(url, path)
             with path.open("rb") as file:
                 for line in file:
@@ -124,6 +126,17 @@ class BulkClient:
                     file.write(chunk)
 
 
+@contextmanager
+def scratch_folder() -> t.Iterator[Path]:
+    """A temporary folder, deleted when the block ends, also in a generator the garbage
+    collector closes (where ``TemporaryDirectory``'s own finalizer may come first and warn)."""
+    folder = Path(tempfile.mkdtemp(prefix="tap-shopify-bloom-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def gid_number(gid: object) -> int | None:
     """The number at the end of a GID (``gid://shopify/LineItem/12`` -> 12), if it has one."""
     tail = str(gid).rsplit("/", 1)[-1] if gid else ""
@@ -143,8 +156,8 @@ def joined_nodes(
     record. (A product's variants are listed by ``position``, which a merchant can
     change: the products stream sorts them by it, whichever path they came by.)
     """
-    with tempfile.TemporaryDirectory(prefix="tap-shopify-bloom-") as folder:
-        database = sqlite3.connect(Path(folder) / "bulk.sqlite")
+    with scratch_folder() as folder:
+        database = sqlite3.connect(folder / "bulk.sqlite")
         try:
             database.execute("CREATE TABLE line (seq INTEGER PRIMARY KEY, parent TEXT, number INTEGER, body TEXT)")
             database.executemany(

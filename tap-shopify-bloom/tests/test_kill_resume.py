@@ -24,31 +24,34 @@ def run_tap(tmp_path, config: dict, state: dict | None, kill_when=None) -> tuple
     """
     (tmp_path / "config.json").write_text(json.dumps(config))
     (tmp_path / "state.json").write_text(json.dumps(state or {}))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tap_shopify_bloom.tap",
-            "--config",
-            str(tmp_path / "config.json"),
-            "--state",
-            str(tmp_path / "state.json"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=(tmp_path / "tap.log").open("w"),
-        text=True,
-    )
-    lines: list[str] = []
-    killed = False
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(line)
-        message = json.loads(line)
-        if kill_when and message["type"] == "STATE" and kill_when(message["value"]):
-            process.send_signal(signal.SIGKILL)
-            killed = True
-            break
-    process.wait(timeout=60)
+    with (
+        (tmp_path / "tap.log").open("w") as log,
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tap_shopify_bloom.tap",
+                "--config",
+                str(tmp_path / "config.json"),
+                "--state",
+                str(tmp_path / "state.json"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        ) as process,
+    ):
+        lines: list[str] = []
+        killed = False
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            message = json.loads(line)
+            if kill_when and message["type"] == "STATE" and kill_when(message["value"]):
+                process.send_signal(signal.SIGKILL)
+                killed = True
+                break
+        process.wait(timeout=60)
     return lines, killed
 
 

@@ -116,6 +116,10 @@ class ShopifyAPI:
     def truth(self) -> dict[str, Any]:
         return compute_truth(self.world.store)
 
+    def close(self) -> None:
+        """Delete the bulk operations' result files."""
+        self.bulk.close()
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {**self.counters, **self.bulk.stats()}

@@ -275,6 +275,10 @@ class BulkManager:
         self._expire_faults: list[dict[str, Any]] = []  # bulk_expired: results expire at completion
         self.counters = {"bulk_created": 0, "bulk_completed": 0, "bulk_failed": 0, "bulk_canceled": 0}
 
+    def close(self) -> None:
+        """Delete the result files."""
+        self._dir.cleanup()
+
     def clock(self) -> float:
         return time.time() + self._offset
 
