@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import calendar
 import csv
+import functools
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -36,12 +38,14 @@ PROFIT_FIGURES = (
 FIGURES = SALES_FIGURES + PROFIT_FIGURES
 
 
-def read_seed(name: str) -> list[dict[str, str]]:
+@functools.cache
+def read_seed(name: str) -> tuple[dict[str, str], ...]:
+    """The seed's rows, read once per test session (callers only read them)."""
     with (SEEDS / f"{name}.csv").open() as seed:
-        return list(csv.DictReader(seed))
+        return tuple(csv.DictReader(seed))
 
 
-def seed_row(rows: list[dict[str, str]], shop: str, day: str, country: str | None = None) -> dict[str, str] | None:
+def seed_row(rows: Sequence[dict[str, str]], shop: str, day: str, country: str | None = None) -> dict[str, str] | None:
     """The row that applies to ``shop`` on ``day``: a country row before a ``*`` one (when
     ``country`` is given), a shop row before a ``*`` one, then the latest ``valid_from``."""
     applies = [
@@ -96,8 +100,8 @@ def operating_expenses(shop: str, day: str) -> Decimal:
     return total
 
 
-def order_costs(truth: dict[str, Any], shop: str) -> dict[str, dict[str, Decimal]]:
-    """Shipping costs and handling per shop-local day of the orders' processing."""
+def matched_labels(truth: dict[str, Any]) -> tuple[dict[str, int], dict[str, Decimal]]:
+    """Per order name, over both providers: its non-voided labels, and their cost (shop currency)."""
     labels: dict[str, int] = defaultdict(int)
     label_cost: dict[str, Decimal] = defaultdict(Decimal)
     for provider in SHIPPING_PROVIDERS:
@@ -106,6 +110,12 @@ def order_costs(truth: dict[str, Any], shop: str) -> dict[str, dict[str, Decimal
             labels[name] += count
         for name, cost in truth[provider]["label_cost_by_order"].items():
             label_cost[name] += Decimal(cost)
+    return labels, label_cost
+
+
+def order_costs(truth: dict[str, Any], shop: str) -> dict[str, dict[str, Decimal]]:
+    """Shipping costs and handling per shop-local day of the orders' processing."""
+    labels, label_cost = matched_labels(truth)
     rules, handling_rates = read_seed("shipping_cost_rules"), read_seed("handling_costs")
     days: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"shipping_costs": Decimal(0), "handling": Decimal(0)})
     for name, order in truth["orders"].items():

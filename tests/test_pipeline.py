@@ -20,6 +20,7 @@ from _profit_truth import (
     SHIPPING_PROVIDERS,
     ad_spend_by_platform_day,
     expected_days,
+    matched_labels,
     shop_today,
 )
 
@@ -156,12 +157,7 @@ def test_each_platforms_accounts_and_campaigns_reach_staging(first_sync):
 
 def test_label_costs_per_order_equal_the_shipping_truth(first_sync):
     """Non-voided label and insurance costs per order, over both providers, as shipping_costs reports them."""
-    truth = first_sync.sandbox.get("/_sandbox/truth")
-    expected: dict[str, Decimal] = defaultdict(Decimal)
-    for provider in SHIPPING_PROVIDERS:
-        assert truth[provider]["currency"] == truth["shop"]["currency"]
-        for name, cost in truth[provider]["label_cost_by_order"].items():
-            expected[name] += Decimal(cost)
+    _labels, expected = matched_labels(first_sync.sandbox.get("/_sandbox/truth"))
     rows = first_sync.query(
         "select order_name, coalesce(label_cost, 0) + coalesce(insurance_cost, 0) from reports.shipping_costs"
         " where shop = %s and labels > 0 and order_id is not null",
